@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PoniesConfig(AppConfig):
+    name = "flying_stable.ponies"
+    verbose_name = "My Ponies"

@@ -1,0 +1,7 @@
+from django import forms
+
+from .models import Routine
+
+
+class StartRoutineForm(forms.Form):
+    kind = forms.ChoiceField(choices=Routine.Kind.choices, label="Routine")

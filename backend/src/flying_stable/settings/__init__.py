@@ -1,0 +1,1 @@
+"""Settings are split explicitly: `base` (shared), `dev` (runserver) and `packaged` (desktop)."""

@@ -1,0 +1,114 @@
+"""Bring the app-data database to this app version's schema without ever losing data.
+
+Order matters: refuse a database from a newer app (a downgrade would corrupt it), back up an
+existing database before any migration touches it, migrate only when the plan is non-empty
+(the common start needs no write at all), and seed only a brand-new database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from desktop_django.app_data import AppData
+
+logger = logging.getLogger("desktop_django.database")
+
+BACKUPS_KEPT = 3
+VERSION_FILE = "app-version.json"
+
+
+class DatabaseError(RuntimeError):
+    def __init__(self, message: str, path: Path | str):
+        super().__init__(message)
+        self.path = str(path)
+
+
+@dataclass
+class DatabaseReport:
+    brand_new: bool = False
+    applied: list[str] = field(default_factory=list)
+    backup: Path | None = None
+
+
+def prepare_database(app_data: AppData, app_version: str) -> DatabaseReport:
+    from django.db import DatabaseError as DjangoDatabaseError
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    path = app_data.database
+    report = DatabaseReport()
+    try:
+        report.brand_new = "django_migrations" not in connection.introspection.table_names()
+        executor = MigrationExecutor(connection)
+        _refuse_newer_schema(executor.loader, path)
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        if plan:
+            if not report.brand_new:
+                report.backup = backup_database(app_data, _recorded_version(app_data))
+            from django.core.management import call_command
+
+            call_command("migrate", interactive=False, verbosity=0)
+            report.applied = [f"{m.app_label}.{m.name}" for m, _backwards in plan]
+            logger.info("applied %d migrations: %s", len(plan), ", ".join(report.applied))
+    except DjangoDatabaseError as exc:
+        raise DatabaseError(f"cannot open database {path}: {exc}", path) from exc
+    if report.brand_new:
+        from desktop_django.hooks import run_hooks
+
+        run_hooks("DESKTOP_DJANGO_FIRST_RUN")
+    _record_version(app_data, app_version)
+    return report
+
+
+def _refuse_newer_schema(loader, path: Path) -> None:
+    known_apps = loader.migrated_apps
+    unknown = sorted(
+        f"{app}.{name}"
+        for app, name in loader.applied_migrations
+        if app in known_apps and (app, name) not in loader.graph.nodes
+    )
+    if unknown:
+        raise DatabaseError(
+            f"database {path} was written by a newer version of this app (it has migrations "
+            f"this version does not know: {', '.join(unknown[:5])}); install the newer version "
+            "again, or restore a backup from the backups folder. The database was not changed.",
+            path,
+        )
+
+
+def backup_database(app_data: AppData, old_version: str) -> Path:
+    """Online backup (safe while another connection is open), keeping the newest few."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    target = app_data.backups / f"app-{old_version}-{stamp}.sqlite3"
+    app_data.backups.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(app_data.database)
+    try:
+        destination = sqlite3.connect(target)
+        try:
+            source.backup(destination)
+        finally:
+            destination.close()
+    finally:
+        source.close()
+    logger.info("backed up %s to %s before migrating", app_data.database, target)
+    backups = sorted(app_data.backups.glob("app-*.sqlite3"), key=lambda p: p.stat().st_mtime)
+    for stale in backups[:-BACKUPS_KEPT]:
+        stale.unlink()
+    return target
+
+
+def _recorded_version(app_data: AppData) -> str:
+    try:
+        return json.loads((app_data.root / VERSION_FILE).read_text(encoding="utf-8"))["version"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "unknown"
+
+
+def _record_version(app_data: AppData, version: str) -> None:
+    if _recorded_version(app_data) != version:
+        (app_data.root / VERSION_FILE).write_text(json.dumps({"version": version}), "utf-8")

@@ -1,0 +1,12 @@
+"""Names of the environment variables in the launcher contract (DESIGN.md section 4).
+
+Shells set these; the backend reads them. Keeping the names in one module means a rename is
+one edit here plus the schema version bump in the stage manifest.
+"""
+
+APP_DATA_DIR = "DESKTOP_DJANGO_APP_DATA_DIR"
+AUTH_TOKEN = "DESKTOP_DJANGO_AUTH_TOKEN"  # noqa: S105 - a name, not a secret
+BUNDLE_DIR = "DESKTOP_DJANGO_BUNDLE_DIR"
+SETTINGS_MODULE = "DJANGO_SETTINGS_MODULE"
+
+ALL = (APP_DATA_DIR, AUTH_TOKEN, BUNDLE_DIR, SETTINGS_MODULE)

@@ -1,0 +1,150 @@
+"""The launcher contract (docs/architecture.md): `serve`, `worker` and `prepare`.
+
+A project exposes it as `python -m <package>.desktop`, with a module that calls
+`main(settings_module="<package>.settings.packaged")`. Shells depend only on this CLI,
+its environment variables and its one-line JSON protocol on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+
+from desktop_django import protocol
+from desktop_django.app_data import AppData, AppDataError
+from desktop_django.lifecycle import StopRequest
+from desktop_django.logs import log_to_file
+
+logger = logging.getLogger("desktop_django.launcher")
+
+# A worker in the middle of a task gets this long to finish after the shell went away; then
+# it exits anyway, and the next start reconciles the interrupted task.
+WORKER_STOP_GRACE_SECONDS = 1.5
+
+
+def main(argv: list[str] | None = None, *, settings_module: str) -> int:
+    args = _parser().parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
+    if args.command == "serve":
+        return serve(args)
+    if args.command == "worker":
+        return worker(args)
+    return prepare(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description="Desktop launcher for a Django project.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="run the web server; one JSON line on stdout")
+    serve_cmd.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
+    serve_cmd.add_argument("--port", type=int, default=0, help="0 lets the OS choose")
+    serve_cmd.add_argument(
+        "--no-stdin-guard",
+        dest="stdin_guard",
+        action="store_false",
+        help="do not exit on stdin EOF (for running by hand from a terminal)",
+    )
+    worker_cmd = commands.add_parser("worker", help="run the background task worker")
+    worker_cmd.add_argument("--interval", type=float, default=None, help="poll seconds")
+    worker_cmd.add_argument("--no-stdin-guard", dest="stdin_guard", action="store_false")
+    commands.add_parser("prepare", help="migrate, seed and reconcile, then exit")
+    return parser
+
+
+def serve(args: argparse.Namespace) -> int:
+    protocol.claim_stdout()
+    log_path: Path | None = None
+    backend = None
+    stop = StopRequest()
+    try:
+        app_data = AppData.from_environment().prepare()
+        log_path = log_to_file(app_data.logs, "serve")
+        from desktop_django.service import WebBackend, setup_django
+
+        setup_django(os.environ["DJANGO_SETTINGS_MODULE"])
+        backend = WebBackend(app_data, host=args.host, port=args.port)
+        url = backend.start()
+    except Exception as exc:  # every failure before `ready` must become one error line
+        logger.exception("serve failed to start")
+        if backend is not None:
+            backend.stop()
+        protocol.error(_describe(exc), str(log_path) if log_path else None)
+        return 1
+    if args.stdin_guard:
+        stop.watch_stdin()
+    stop.handle_signals()
+    protocol.ready(url)
+    stop.wait_forever()
+    backend.stop()
+    logger.info("serve exited cleanly (%s)", stop.reason)
+    return 0
+
+
+def worker(args: argparse.Namespace) -> int:
+    try:
+        app_data = AppData.from_environment().prepare()
+        log_to_file(app_data.logs, "worker")
+        from desktop_django.service import setup_django
+        from desktop_django.worker import TaskWorker
+
+        setup_django(os.environ["DJANGO_SETTINGS_MODULE"])
+        task_worker = TaskWorker() if args.interval is None else TaskWorker(args.interval)
+    except Exception as exc:
+        logger.exception("worker failed to start")
+        print(f"worker: {_describe(exc)}", file=sys.stderr)
+        return 1
+    stop = StopRequest()
+    if args.stdin_guard:
+        stop.watch_stdin()
+    stop.handle_signals()
+    finished = threading.Event()
+    threading.Thread(
+        target=_stop_worker_when_asked,
+        args=(stop, task_worker, finished),
+        name="worker-stop",
+        daemon=True,
+    ).start()
+    task_worker.run()
+    finished.set()
+    return 0
+
+
+def _stop_worker_when_asked(stop: StopRequest, task_worker, finished: threading.Event) -> None:
+    stop.wait_forever()
+    task_worker.stop()
+    if finished.wait(WORKER_STOP_GRACE_SECONDS):
+        return
+    logger.warning("worker still busy after %.1f s; exiting anyway", WORKER_STOP_GRACE_SECONDS)
+    logging.shutdown()
+    os._exit(3)
+
+
+def prepare(_args: argparse.Namespace) -> int:
+    try:
+        app_data = AppData.from_environment().prepare()
+        from desktop_django.database import prepare_database
+        from desktop_django.hooks import run_hooks
+        from desktop_django.service import setup_django
+
+        setup_django(os.environ["DJANGO_SETTINGS_MODULE"])
+        from django.conf import settings
+
+        report = prepare_database(app_data, getattr(settings, "DESKTOP_DJANGO_APP_VERSION", "0"))
+        run_hooks("DESKTOP_DJANGO_ON_STARTUP")
+    except Exception as exc:
+        print(f"prepare: {_describe(exc)}", file=sys.stderr)
+        return 1
+    state = "created" if report.brand_new else "ready"
+    print(f"app data {state} at {app_data.root} ({len(report.applied)} migrations applied)")
+    return 0
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, AppDataError):
+        return str(exc)
+    text = str(exc) or exc.__class__.__name__
+    return text if isinstance(exc, RuntimeError) else f"{exc.__class__.__name__}: {text}"

