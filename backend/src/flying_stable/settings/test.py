@@ -1,19 +1,27 @@
-"""pytest: the packaged settings, with app data in a throwaway folder and a known token."""
+"""Tests: the packaged settings with fast, never-failing routines.
+
+In-process tests (Django's test client) get a throwaway app data folder, a fixed token and
+static files straight from the apps; process tests pass the launcher environment and a
+collected `staticfiles/`, exactly like a shell would.
+"""
 
 import os
 import tempfile
 
-os.environ.setdefault(
-    "DESKTOP_DJANGO_APP_DATA_DIR", tempfile.mkdtemp(prefix="flying-stable-test-data-")
-)
+from desktop_django import env
 
-from .packaged import *  # noqa: F403
+os.environ.setdefault(env.APP_DATA_DIR, tempfile.mkdtemp(prefix="flying-stable-test-data-"))
 
-DESKTOP_DJANGO_AUTH_TOKEN = "a" * 64
-ROUTINE_DURATION_SECONDS = (0.05, 0.1)
+from .packaged import *  # noqa: E402, F403
+from .packaged import STORAGES  # noqa: E402
+
+DESKTOP_DJANGO_AUTH_TOKEN = os.environ.get(env.AUTH_TOKEN) or "a" * 64
+ROUTINE_DURATION_SECONDS = (0.2, 0.4)
 ROUTINE_FAILURE_RATE = 0.0
-# Tests render pages without running collectstatic.
-STORAGES = {
-    **STORAGES,  # noqa: F405
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
+
+if not os.environ.get(env.BUNDLE_DIR):
+    STORAGES = {
+        **STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    WHITENOISE_USE_FINDERS = True

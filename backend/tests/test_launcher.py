@@ -1,0 +1,272 @@
+"""The launcher contract, proven with real processes (DESIGN.md section 4)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.support.backend import (
+    read_protocol_line,
+    request,
+    spawn,
+    wait_until_gone,
+)
+from tests.support.ci import require_in_ci
+
+pytestmark = pytest.mark.slow
+
+
+def ponies_in(app_data: Path) -> list[str]:
+    with sqlite3.connect(app_data / "app.sqlite3") as db:
+        return [row[0] for row in db.execute("SELECT name FROM ponies_pony ORDER BY name")]
+
+
+def test_ready_line_then_health_only_with_token(backend):
+    running = backend().start()
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", running.url)
+    assert running.get("/health/").json() == {"status": "ok"}
+    assert request(running.url, "/health/").status == 403
+    assert request(running.url, "/health/", token="f" * 64).status == 403
+
+
+def test_pages_render_with_hashed_compressed_static_files(backend):
+    running = backend().start()
+    page = running.get("/")
+    assert page.status == 200
+    assert b"Clover Skydancer" in page.body  # seeded on first run
+    css = re.search(rb'href="(/static/flying_stable/stable\.[0-9a-f]{12}\.css)"', page.body)
+    assert css, "stylesheet link should use a hashed name"
+    sheet = running.get(css.group(1).decode(), headers={"Accept-Encoding": "gzip"})
+    assert sheet.status == 200
+    assert sheet.headers["content-type"].startswith("text/css")
+    assert sheet.headers.get("content-encoding") == "gzip"
+    assert request(running.url, css.group(1).decode()).status == 403
+
+
+def test_closing_stdin_stops_serve_within_two_seconds(backend):
+    running = backend().start()
+    running.serve.stdin.close()
+    assert running.serve.wait(timeout=2) == 0
+    log = (running.app_data / "logs" / "serve.log").read_text()
+    assert "serve exited cleanly" in log
+
+
+def test_sigterm_stops_serve_gracefully(backend):
+    running = backend().start()
+    running.serve.send_signal(signal.SIGTERM)
+    assert running.serve.wait(timeout=2) == 0
+
+
+ORPHAN_PARENT = """
+import subprocess, sys, time
+children = [
+    subprocess.Popen([sys.executable, "-m", "flying_stable.desktop", role],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    for role in ("serve", "worker")
+]
+print(children[0].stdout.readline().decode().strip(), flush=True)
+print(" ".join(str(c.pid) for c in children), flush=True)
+time.sleep(60)
+"""
+
+
+def test_backend_and_worker_exit_when_their_parent_is_killed(backend):
+    """SIGKILL gives the parent no chance to clean up: the stdin guard must do it."""
+    running = backend()
+    parent = subprocess.Popen(
+        [sys.executable, "-c", ORPHAN_PARENT],
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=running.env,
+        text=True,
+    )
+    try:
+        assert '"event": "ready"' in parent.stdout.readline()
+        pids = [int(pid) for pid in parent.stdout.readline().split()]
+        time.sleep(0.3)  # let the worker get into its polling loop
+        parent.kill()
+        parent.wait()
+        assert wait_until_gone(pids, timeout=2.0) == []
+    finally:
+        parent.kill()
+
+
+def test_restart_on_same_app_data_and_single_owner(backend, tmp_path):
+    app_data = tmp_path / "shared"
+    first = backend(app_data).start()
+    second = spawn("serve", first.env)
+    line = read_protocol_line(second)
+    assert line["event"] == "error"
+    assert "another instance" in line["message"]
+    assert str(app_data) in line["message"]
+    assert second.wait(timeout=5) != 0
+    second.stdout.close()
+    first.stop()
+    again = backend(app_data).start()
+    assert again.get("/health/").status == 200
+
+
+def test_stale_lock_from_a_killed_server_is_recovered(backend, tmp_path):
+    app_data = tmp_path / "crashy"
+    crashed = backend(app_data).start()
+    crashed.serve.kill()
+    crashed.serve.wait()
+    assert (app_data / "app.lock").exists()
+    assert backend(app_data).start().get("/health/").status == 200
+
+
+def test_first_run_seeds_once_and_never_again(backend, tmp_path):
+    app_data = tmp_path / "seeding"
+    first = backend(app_data).start()
+    assert len(ponies_in(app_data)) == 3
+    first.stop()
+    with sqlite3.connect(app_data / "app.sqlite3") as db:
+        db.execute("DELETE FROM ponies_pony")
+    backend(app_data).start().stop()
+    assert ponies_in(app_data) == []
+
+
+def test_migrations_run_only_when_needed_after_a_backup(backend, tmp_path):
+    app_data = tmp_path / "upgrade"
+    backend(app_data).start().stop()
+    assert list((app_data / "backups").iterdir()) == []  # brand-new: nothing to back up
+    backend(app_data).start().stop()
+    assert list((app_data / "backups").iterdir()) == []  # nothing to migrate: no backup
+    # Pretend this database predates the routines app: one migration is now pending.
+    with sqlite3.connect(app_data / "app.sqlite3") as db:
+        db.execute("DROP TABLE routines_routine")
+        db.execute("DELETE FROM django_migrations WHERE app = 'routines'")
+    backend(app_data).start().stop()
+    backups = list((app_data / "backups").glob("app-0.1.0-*.sqlite3"))
+    assert len(backups) == 1
+    with sqlite3.connect(backups[0]) as db:
+        assert db.execute("SELECT count(*) FROM ponies_pony").fetchone() == (3,)
+    assert len(ponies_in(app_data)) == 3
+
+
+def test_database_from_a_newer_app_version_is_refused_untouched(backend, tmp_path):
+    app_data = tmp_path / "downgrade"
+    backend(app_data).start().stop()
+    database = app_data / "app.sqlite3"
+    with sqlite3.connect(database) as db:
+        db.execute(
+            "INSERT INTO django_migrations (app, name, applied) "
+            "VALUES ('ponies', '0099_from_the_future', '2030-01-01')"
+        )
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = hashlib.sha256(database.read_bytes()).hexdigest()
+    refused = spawn("serve", backend(app_data).env)
+    line = read_protocol_line(refused)
+    assert line["event"] == "error"
+    assert "newer version" in line["message"]
+    assert "ponies.0099_from_the_future" in line["message"]
+    assert refused.wait(timeout=5) != 0
+    refused.stdout.close()
+    assert hashlib.sha256(database.read_bytes()).hexdigest() == before
+
+
+def test_missing_token_is_refused_in_packaged_mode(backend):
+    running = backend()
+    env = {**running.env, "DESKTOP_DJANGO_AUTH_TOKEN": ""}
+    process = spawn("serve", env)
+    line = read_protocol_line(process)
+    assert line["event"] == "error"
+    assert "DESKTOP_DJANGO_AUTH_TOKEN" in line["message"]
+    assert line["log"].endswith("serve.log")
+    assert process.wait(timeout=5) != 0
+    process.stdout.close()
+
+
+def _read_only_serve_command(app_data: Path) -> list[str]:
+    launch = [sys.executable, "-m", "flying_stable.desktop", "serve"]
+    if os.geteuid() != 0:
+        app_data.chmod(0o500)
+        return launch
+    # root ignores permission bits: make the folder a read-only mount in a private namespace.
+    if not shutil.which("unshare"):
+        require_in_ci("unshare is needed to make a read-only folder as root")
+    script = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"'
+    return ["unshare", "--mount", "sh", "-c", script, str(app_data), *launch]
+
+
+def test_read_only_app_data_gives_an_error_line_naming_the_path(backend, tmp_path):
+    app_data = tmp_path / "read only"
+    app_data.mkdir()
+    running = backend(app_data)
+    process = subprocess.Popen(
+        _read_only_serve_command(app_data),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=running.env,
+    )
+    try:
+        line = read_protocol_line(process)
+    finally:
+        app_data.chmod(0o700)
+    assert line["event"] == "error", process.stderr.read()
+    assert str(app_data) in line["message"]
+    assert "not writable" in line["message"]
+    assert process.wait(timeout=5) != 0
+    process.stdout.close()
+    process.stderr.close()
+
+
+def test_worker_runs_a_routine_end_to_end(backend):
+    running = backend(DJANGO_SETTINGS_MODULE="flying_stable.settings.test").start(with_worker=True)
+    page = running.get("/routines/")
+    csrf_cookie = re.search(r"csrftoken=([^;]+)", page.headers["set-cookie"]).group(1)
+    form_token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.body).group(1)
+    started = running.get(
+        "/routines/start/",
+        method="POST",
+        body=urlencode({"kind": "flight", "csrfmiddlewaretoken": form_token.decode()}).encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={csrf_cookie}",
+        },
+    )
+    assert started.status == 302
+    deadline = time.monotonic() + 15
+    seen = set()
+    while time.monotonic() < deadline:
+        routine = running.get("/routines/status.json").json()["routines"][0]
+        seen.add(routine["status"])
+        if routine["status"] == "done":
+            break
+        time.sleep(0.05)
+    assert routine["status"] == "done", routine
+    assert routine["result"] == "all done, happy pony"
+    assert routine["duration_seconds"] >= 0.2
+    assert "running" in seen or "pending" in seen
+
+
+def test_worker_stops_when_stdin_closes(backend):
+    running = backend().start(with_worker=True)
+    time.sleep(0.3)
+    running.worker.stdin.close()
+    assert running.worker.wait(timeout=2) == 0
+
+
+def test_unfinished_routines_are_reconciled_at_the_next_start(backend, tmp_path):
+    app_data = tmp_path / "reconcile"
+    backend(app_data).start().stop()
+    with sqlite3.connect(app_data / "app.sqlite3") as db:
+        db.execute(
+            "INSERT INTO routines_routine (kind, status, result, task_id, created_at) "
+            "VALUES ('hoof', 'running', '', '', '2026-01-01')"
+        )
+    running = backend(app_data).start()
+    routine = running.get("/routines/status.json").json()["routines"][0]
+    assert (routine["status"], routine["result"]) == ("failed", "abandoned: app restarted")

@@ -1,0 +1,49 @@
+"""Fixtures shared by every test tree: collected static files and running backends."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.backend import PACKAGED_SETTINGS, RunningBackend, launcher_env, new_token
+
+
+@pytest.fixture(scope="session")
+def bundle_dir(tmp_path_factory) -> Path:
+    """A minimal stage: `staticfiles/` collected with the packaged (hashed, compressed) storage."""
+    bundle = tmp_path_factory.mktemp("bundle")
+    env = launcher_env(tmp_path_factory.mktemp("collect-data"), new_token(), bundle)
+    env["DJANGO_SETTINGS_MODULE"] = PACKAGED_SETTINGS
+    subprocess.run(
+        [sys.executable, "-m", "django", "collectstatic", "--noinput", "-v0"],
+        env=env,
+        check=True,
+    )
+    return bundle
+
+
+@pytest.fixture
+def backend(tmp_path, bundle_dir):
+    """Factory for backends over a fresh app data folder; all are stopped after the test."""
+    started: list[RunningBackend] = []
+
+    def make(app_data: Path | None = None, **extra_env) -> RunningBackend:
+        instance = RunningBackend(app_data or tmp_path / "app-data", bundle_dir, extra_env=extra_env)
+        started.append(instance)
+        return instance
+
+    yield make
+    for instance in started:
+        instance.stop()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    path = Path(os.environ.get("TEST_ARTIFACTS_DIR", Path(__file__).parent / "test-artifacts"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+

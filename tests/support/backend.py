@@ -1,0 +1,164 @@
+"""Drive the launcher contract from tests: spawn `serve`/`worker`, read the protocol line,
+make requests with or without the token, and check that processes are really gone."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import queue
+import secrets
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psutil
+
+TOKEN_HEADER = "X-Desktop-Django-Token"
+PACKAGED_SETTINGS = "flying_stable.settings.packaged"
+LAUNCHER_MODULE = "flying_stable.desktop"
+
+
+def new_token() -> str:
+    return secrets.token_hex(32)
+
+
+def launcher_env(app_data: Path, token: str, bundle_dir: Path | None, **extra: str) -> dict:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DESKTOP_DJANGO_", "DJANGO_SETTINGS_MODULE"))
+    }
+    env.update(
+        DESKTOP_DJANGO_APP_DATA_DIR=str(app_data),
+        DESKTOP_DJANGO_AUTH_TOKEN=token,
+        DJANGO_SETTINGS_MODULE=PACKAGED_SETTINGS,
+        PYTHONUNBUFFERED="1",
+    )
+    if bundle_dir is not None:
+        env["DESKTOP_DJANGO_BUNDLE_DIR"] = str(bundle_dir)
+    env.update(extra)
+    return env
+
+
+def spawn(role: str, env: dict, python: str = sys.executable, **popen) -> subprocess.Popen:
+    return subprocess.Popen(
+        [python, "-m", LAUNCHER_MODULE, role],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=popen.pop("stderr", subprocess.DEVNULL),
+        env=env,
+        **popen,
+    )
+
+
+def read_protocol_line(process: subprocess.Popen, timeout: float = 20.0) -> dict:
+    """The first stdout line as JSON, or an AssertionError naming what happened instead."""
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(
+        target=lambda: lines.put(process.stdout.readline()), daemon=True
+    ).start()
+    try:
+        raw = lines.get(timeout=timeout)
+    except queue.Empty:
+        raise AssertionError(f"no protocol line within {timeout} s") from None
+    if not raw:
+        raise AssertionError(f"stdout closed before a protocol line (exit {process.wait(5)})")
+    return json.loads(raw)
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def request(
+    url: str,
+    path: str,
+    token: str | None = None,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: dict | None = None,
+) -> Response:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    all_headers = dict(headers or {})
+    if token is not None:
+        all_headers[TOKEN_HEADER] = token
+    try:
+        connection.request(method, path, body=body, headers=all_headers)
+        reply = connection.getresponse()
+        return Response(reply.status, {k.lower(): v for k, v in reply.getheaders()}, reply.read())
+    finally:
+        connection.close()
+
+
+def wait_until_gone(pids: list[int], timeout: float) -> list[int]:
+    """Pids still alive (zombies count as gone) after waiting up to `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    alive = list(pids)
+    while alive and time.monotonic() < deadline:
+        alive = [pid for pid in alive if _alive(pid)]
+        if alive:
+            time.sleep(0.05)
+    return alive
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+@dataclass
+class RunningBackend:
+    """A `serve` (and optionally a `worker`) started the way a shell starts them."""
+
+    app_data: Path
+    bundle_dir: Path | None
+    token: str = field(default_factory=new_token)
+    extra_env: dict = field(default_factory=dict)
+    serve: subprocess.Popen | None = None
+    worker: subprocess.Popen | None = None
+    url: str = ""
+
+    @property
+    def env(self) -> dict:
+        return launcher_env(self.app_data, self.token, self.bundle_dir, **self.extra_env)
+
+    def start(self, with_worker: bool = False) -> RunningBackend:
+        self.serve = spawn("serve", self.env)
+        line = read_protocol_line(self.serve)
+        assert line["event"] == "ready", line
+        self.url = line["url"]
+        if with_worker:
+            self.worker = spawn("worker", self.env)
+        return self
+
+    def get(self, path: str, **kwargs) -> Response:
+        return request(self.url, path, token=self.token, **kwargs)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        for process in (self.worker, self.serve):
+            if process is not None and process.poll() is None:
+                process.stdin.close()
+        for process in (self.worker, self.serve):
+            if process is None:
+                continue
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if process.stdout:
+                process.stdout.close()
