@@ -159,12 +159,13 @@ def test_database_from_a_newer_app_version_is_refused_untouched(backend, tmp_pat
     app_data = tmp_path / "downgrade"
     backend(app_data).start().stop()
     database = app_data / "app.sqlite3"
-    with sqlite3.connect(database) as db:
-        db.execute(
-            "INSERT INTO django_migrations (app, name, applied) "
-            "VALUES ('ponies', '0099_from_the_future', '2030-01-01')"
-        )
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db = sqlite3.connect(database, isolation_level=None)
+    db.execute(
+        "INSERT INTO django_migrations (app, name, applied) "
+        "VALUES ('ponies', '0099_from_the_future', '2030-01-01')"
+    )
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
     before = hashlib.sha256(database.read_bytes()).hexdigest()
     refused = spawn("serve", backend(app_data).env)
     line = read_protocol_line(refused)
@@ -217,7 +218,7 @@ def test_read_only_app_data_gives_an_error_line_naming_the_path(backend, tmp_pat
         app_data.chmod(0o700)
     assert line["event"] == "error", process.stderr.read()
     assert str(app_data) in line["message"]
-    assert "not writable" in line["message"]
+    assert "not writable" in line["message"] or "Read-only" in line["message"]
     assert process.wait(timeout=5) != 0
     process.stdout.close()
     process.stderr.close()

@@ -61,9 +61,13 @@ class AppData:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise AppDataError(
-                    f"cannot create app data folder {folder}: {exc.strerror or exc}", folder
-                ) from exc
+                cause = exc.strerror or str(exc)
+                message = (
+                    f"cannot create app data folder {folder}: {cause}"
+                    if folder == self.root
+                    else f"app data folder {self.root} is not writable ({folder.name}/: {cause})"
+                )
+                raise AppDataError(message, self.root) from exc
         probe = self.root / f".write-probe-{os.getpid()}"
         try:
             probe.write_bytes(b"")

@@ -8,6 +8,7 @@ returns. Unlike a parent-PID poll or PR_SET_PDEATHSIG, this works the same on Wi
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -41,9 +42,11 @@ class StopRequest:
         threading.Thread(target=self._read_until_eof, name="stdin-guard", daemon=True).start()
 
     def _read_until_eof(self) -> None:
-        stream = sys.stdin.buffer if sys.stdin else None
+        # os.read on the raw descriptor, not sys.stdin: a daemon thread blocked inside a
+        # buffered reader makes interpreter shutdown abort ("could not acquire lock").
         try:
-            while stream is not None and stream.read1(4096):
+            fd = sys.stdin.fileno() if sys.stdin else 0
+            while os.read(fd, 4096):
                 pass
         except (OSError, ValueError):
             pass

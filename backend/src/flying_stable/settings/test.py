@@ -25,3 +25,4 @@ if not os.environ.get(env.BUNDLE_DIR):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     WHITENOISE_USE_FINDERS = True
+    STATIC_ROOT = None  # nothing collected: WhiteNoise serves from the app folders
