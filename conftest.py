@@ -32,7 +32,9 @@ def backend(tmp_path, bundle_dir):
     started: list[RunningBackend] = []
 
     def make(app_data: Path | None = None, **extra_env) -> RunningBackend:
-        instance = RunningBackend(app_data or tmp_path / "app-data", bundle_dir, extra_env=extra_env)
+        instance = RunningBackend(
+            app_data or tmp_path / "app-data", bundle_dir, extra_env=extra_env
+        )
         started.append(instance)
         return instance
 
@@ -46,4 +48,3 @@ def artifacts_dir() -> Path:
     path = Path(os.environ.get("TEST_ARTIFACTS_DIR", Path(__file__).parent / "test-artifacts"))
     path.mkdir(parents=True, exist_ok=True)
     return path
-

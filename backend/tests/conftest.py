@@ -1,7 +1,6 @@
 import pytest
-from django.test import Client
-
 from desktop_django.middleware import TOKEN_HEADER
+from django.test import Client
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
 import pytest
-
 from flying_stable.ponies.models import Pony
 from flying_stable.ponies.seed import STARTER_ROSTER, seed_starter_roster
 

@@ -1,6 +1,5 @@
 import pytest
 from django_tasks_db.models import DBTaskResult
-
 from flying_stable.routines.models import Routine
 from flying_stable.routines.reconcile import ABANDONED, reconcile_abandoned_routines
 from flying_stable.routines.tasks import run_routine

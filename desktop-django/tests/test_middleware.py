@@ -5,9 +5,8 @@ settings put the middleware first, as every desktop build must.
 """
 
 import pytest
-from django.test import Client, override_settings
-
 from desktop_django.middleware import BOOTSTRAP_PATH, TOKEN_HEADER, cookie_name
+from django.test import Client, override_settings
 
 TOKEN = "0123456789abcdef" * 4
 
@@ -117,7 +116,10 @@ def test_csrf_is_still_enforced_with_a_valid_token():
     assert b"CSRF" in response.content
 
 
-@pytest.mark.parametrize("host", ["evil.example", "127.0.0.1.evil.example", "192.168.1.10", "0.0.0.0"])
+@pytest.mark.parametrize(
+    "host",
+    ["evil.example", "127.0.0.1.evil.example", "192.168.1.10", "0.0.0.0"],  # noqa: S104
+)
 def test_host_outside_loopback_names_is_400(client, host):
     response = client.get("/health/", headers={TOKEN_HEADER: TOKEN}, HTTP_HOST=host)
     assert response.status_code == 400

@@ -3,10 +3,9 @@
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from desktop_django.redirects import safe_next_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from desktop_django.redirects import safe_next_path
 
 ORIGIN = "http://127.0.0.1:8123"
 
@@ -58,7 +57,7 @@ def _stays_on_origin(location: str) -> bool:
     return (resolved.scheme, resolved.netloc) == ("http", "127.0.0.1:8123")
 
 
-url_alphabet = st.sampled_from(list("/\\:.%@?#&=-_ab2f5c\t\n\x00 ") + ["%2f", "%5c", "//", "http"])
+url_alphabet = st.sampled_from([*"/\\:.%@?#&=-_ab2f5c\t\n\x00 ", "%2f", "%5c", "//", "http"])
 
 
 @settings(max_examples=1000, deadline=None)

@@ -59,9 +59,7 @@ def spawn(role: str, env: dict, python: str = sys.executable, **popen) -> subpro
 def read_protocol_line(process: subprocess.Popen, timeout: float = 20.0) -> dict:
     """The first stdout line as JSON, or an AssertionError naming what happened instead."""
     lines: queue.Queue = queue.Queue()
-    threading.Thread(
-        target=lambda: lines.put(process.stdout.readline()), daemon=True
-    ).start()
+    threading.Thread(target=lambda: lines.put(process.stdout.readline()), daemon=True).start()
     try:
         raw = lines.get(timeout=timeout)
     except queue.Empty:

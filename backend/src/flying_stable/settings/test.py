@@ -12,8 +12,8 @@ from desktop_django import env
 
 os.environ.setdefault(env.APP_DATA_DIR, tempfile.mkdtemp(prefix="flying-stable-test-data-"))
 
-from .packaged import *  # noqa: E402, F403
-from .packaged import STORAGES  # noqa: E402
+from .packaged import *  # noqa: F403
+from .packaged import STORAGES
 
 DESKTOP_DJANGO_AUTH_TOKEN = os.environ.get(env.AUTH_TOKEN) or "a" * 64
 ROUTINE_DURATION_SECONDS = (0.2, 0.4)
