@@ -88,6 +88,20 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
+def stage(session: nox.Session) -> None:
+    """Build .stage/backend: relocatable CPython + backend + static files + manifest."""
+    install_groups(session, "stage")
+    session.run("python", "-m", "stage", *session.posargs)
+
+
+@nox.session(name="verify-stage", python=PYTHON, default=False)
+def verify_stage(session: nox.Session) -> None:
+    """Re-hash .stage/backend against its manifest; names every missing, extra or changed file."""
+    install_groups(session, "stage")
+    session.run("python", "-m", "stage", "--verify", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
 def dev(session: nox.Session) -> None:
     """Run the backend alone in a browser (runserver, DEBUG, worker alongside, no token)."""
     install_groups(session, "dev")

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 
@@ -20,6 +19,8 @@ from tests.support.backend import (
     read_protocol_line,
     request,
     spawn,
+    start_routine,
+    wait_for_latest_routine,
     wait_until_gone,
 )
 from tests.support.ci import require_in_ci
@@ -226,27 +227,8 @@ def test_read_only_app_data_gives_an_error_line_naming_the_path(backend, tmp_pat
 
 def test_worker_runs_a_routine_end_to_end(backend):
     running = backend(DJANGO_SETTINGS_MODULE="flying_stable.settings.test").start(with_worker=True)
-    page = running.get("/routines/")
-    csrf_cookie = re.search(r"csrftoken=([^;]+)", page.headers["set-cookie"]).group(1)
-    form_token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.body).group(1)
-    started = running.get(
-        "/routines/start/",
-        method="POST",
-        body=urlencode({"kind": "flight", "csrfmiddlewaretoken": form_token.decode()}).encode(),
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": f"csrftoken={csrf_cookie}",
-        },
-    )
-    assert started.status == 302
-    deadline = time.monotonic() + 15
-    seen = set()
-    while time.monotonic() < deadline:
-        routine = running.get("/routines/status.json").json()["routines"][0]
-        seen.add(routine["status"])
-        if routine["status"] == "done":
-            break
-        time.sleep(0.05)
+    assert start_routine(running.url, running.token, "flight").status == 302
+    routine, seen = wait_for_latest_routine(running.url, running.token, "done", timeout=15)
     assert routine["status"] == "done", routine
     assert routine["result"] == "all done, happy pony"
     assert routine["duration_seconds"] >= 0.2

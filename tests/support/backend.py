@@ -160,3 +160,39 @@ class RunningBackend:
                 process.wait()
             if process.stdout:
                 process.stdout.close()
+
+
+def start_routine(url: str, token: str, kind: str) -> Response:
+    """Start a routine the way the page does: GET the form for its CSRF token, then POST."""
+    import re
+    from urllib.parse import urlencode
+
+    page = request(url, "/routines/", token=token)
+    cookie = re.search(r"csrftoken=([^;]+)", page.headers["set-cookie"]).group(1)
+    form_token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.body).group(1)
+    return request(
+        url,
+        "/routines/start/",
+        token=token,
+        method="POST",
+        body=urlencode({"kind": kind, "csrfmiddlewaretoken": form_token.decode()}).encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={cookie}",
+        },
+    )
+
+
+def wait_for_latest_routine(url: str, token: str, status: str, timeout: float) -> tuple[dict, set]:
+    """Poll the status endpoint until the newest routine reaches `status`; returns it and
+    every status seen on the way."""
+    deadline = time.monotonic() + timeout
+    seen: set[str] = set()
+    routine: dict = {}
+    while time.monotonic() < deadline:
+        routine = request(url, "/routines/status.json", token=token).json()["routines"][0]
+        seen.add(routine["status"])
+        if routine["status"] == status:
+            break
+        time.sleep(0.05)
+    return routine, seen

