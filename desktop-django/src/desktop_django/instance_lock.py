@@ -27,6 +27,8 @@ class InstanceLock:
     def acquire(self) -> InstanceLock:
         try:
             self._lock.acquire()
+            # Whatever a crashed owner left behind describes a process that is gone.
+            self.owner_file.unlink(missing_ok=True)
         except Timeout:
             raise InstanceLockedError(
                 f"another instance is already serving this app data ({self.lock_file}; "
@@ -35,7 +37,8 @@ class InstanceLock:
         return self
 
     def record_owner(self, **details) -> None:
-        payload = {"pid": os.getpid(), **details}
+        """Add details (URL, IPC port) to what a second instance can learn about the owner."""
+        payload = {**self.owner(), "pid": os.getpid(), **details}
         self.owner_file.write_text(json.dumps(payload), encoding="utf-8")
 
     def owner(self) -> dict:

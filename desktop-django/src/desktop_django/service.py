@@ -61,7 +61,8 @@ class WebBackend:
         from desktop_django.hooks import run_hooks
 
         started = time.perf_counter()
-        self.lock = InstanceLock(self.app_data.lock_file).acquire()
+        if self.lock is None:  # an embedding shell may have taken it already (single instance)
+            self.lock = InstanceLock(self.app_data.lock_file).acquire()
         require_token_when_packaged()
         version = getattr(settings, "DESKTOP_DJANGO_APP_VERSION", "0")
         prepare_database(self.app_data, version)

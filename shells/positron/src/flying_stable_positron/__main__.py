@@ -1,0 +1,43 @@
+"""`python -m flying_stable_positron [--stage DIR]`: start Positron, or focus the running one."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from desktop_django import env
+from desktop_django.app_data import AppData
+from desktop_django.instance_lock import InstanceLock, InstanceLockedError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="flying-stable-positron")
+    parser.add_argument("--stage", type=Path, help="run against a staged backend folder")
+    args = parser.parse_args(argv)
+
+    from flying_stable_positron.app import announce, create_app
+    from flying_stable_positron.host import BackendHost, use_stage
+
+    if args.stage:
+        use_stage(args.stage.resolve())
+    app = create_app()
+    # The launcher contract's variable wins (tests, portable installs); else Toga's folder.
+    app_data = AppData(Path(os.environ.get(env.APP_DATA_DIR) or app.paths.data)).prepare()
+    lock = InstanceLock(app_data.lock_file)
+    try:
+        lock.acquire()
+    except InstanceLockedError:
+        from flying_stable_positron.single_instance import send_command
+
+        handed_off = send_command(lock, "focus")
+        announce("already-running", handed_off=handed_off, app_data=str(app_data.root))
+        return 0 if handed_off else 1
+    app.host = BackendHost(app_data, lock)
+    app.main_loop()
+    return app.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""The Toga app: splash at once, backend on a thread, then the ponies page in a WebView."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import threading
+import urllib.request
+from pathlib import Path
+
+import toga
+
+from flying_stable_positron.addresses import bootstrap_url, carries_token, is_backend_page
+from flying_stable_positron.folders import open_folder
+from flying_stable_positron.host import BackendHost
+from flying_stable_positron.single_instance import InstanceServer
+
+logger = logging.getLogger("positron.app")
+
+SMOKE_TEST_ENV = "DESKTOP_DJANGO_SMOKE_TEST"
+SMOKE_TIMEOUT_SECONDS = 60
+
+
+def announce(event: str, **details) -> None:
+    """One JSON line per milestone on stdout, so tests and scripts can follow the app."""
+    print(json.dumps({"event": event, **details}), flush=True)
+
+
+def splash_file() -> Path:
+    import flying_stable.pages
+
+    return Path(flying_stable.pages.__file__).resolve().parent / "splash.html"
+
+
+class PositronApp(toga.App):
+    def __init__(self, *args, **kwargs):
+        self.host: BackendHost | None = None  # attached before the main loop starts
+        self.instance_server: InstanceServer | None = None
+        self.exit_code = 0
+        self.smoke_test = os.environ.get(SMOKE_TEST_ENV) == "1"
+        self._page_announced = False
+        super().__init__(*args, **kwargs)
+
+    def startup(self) -> None:
+        self.webview = toga.WebView(
+            on_webview_load=self.on_page_load, style=toga.style.Pack(flex=1)
+        )
+        self.main_window = toga.MainWindow(title=self.formal_name, size=(1100, 760))
+        self.main_window.content = self.webview
+        # Toga's WebView loads only http(s) URLs, so the self-contained splash goes in as
+        # content; it references nothing, so the base URL is never requested.
+        self.webview.set_content("http://127.0.0.1/", splash_file().read_text(encoding="utf-8"))
+        self.commands.add(
+            toga.Command(
+                lambda _cmd, **_kw: open_folder(self.host.app_data.root),
+                text="Open App Data Folder",
+                group=toga.Group.FILE,
+            ),
+            toga.Command(
+                lambda _cmd, **_kw: open_folder(self.host.app_data.logs),
+                text="Open Logs Folder",
+                group=toga.Group.FILE,
+            ),
+        )
+        self.on_exit = self.handle_exit
+        self.main_window.show()
+        self.instance_server = InstanceServer(self.host.lock, self.on_instance_command)
+        self.host.lock.record_owner(
+            ipc_port=self.instance_server.port, ipc_token=self.instance_server.token
+        )
+        self.instance_server.start()
+        threading.Thread(target=self._start_backend, name="backend-start", daemon=True).start()
+        if self.smoke_test:
+            threading.Timer(SMOKE_TIMEOUT_SECONDS, self._smoke_timeout).start()
+
+    def _start_backend(self) -> None:
+        try:
+            url = self.host.start()
+        except Exception as exc:
+            logger.exception("backend failed to start")
+            self.loop.call_soon_threadsafe(self._backend_failed, str(exc))
+            return
+        announce("backend-ready", url=url)
+        target = bootstrap_url(url, self.host.token)
+        self.loop.call_soon_threadsafe(setattr, self.webview, "url", target)
+
+    def _backend_failed(self, message: str) -> None:
+        announce("error", message=message, log=str(self.host.app_data.logs / "positron.log"))
+        self.exit_code = 1
+        if self.smoke_test:
+            self.request_exit()
+            return
+        self.main_window.error_dialog(
+            "Flying Stable could not start",
+            f"{message}\n\nDetails are in {self.host.app_data.logs / 'positron.log'}",
+        )
+
+    def on_page_load(self, widget, **_kwargs) -> None:
+        url = widget.url
+        if self._page_announced or not self.host.url or not is_backend_page(url, self.host.url):
+            return
+        self._page_announced = True
+        announce("page-loaded", url=url, token_in_url=carries_token(url, self.host.token))
+        if self.smoke_test:
+            threading.Thread(target=self._smoke_check, name="smoke", daemon=True).start()
+
+    def _smoke_check(self) -> None:
+        request = urllib.request.Request(
+            f"{self.host.url}/health/", headers={"X-Desktop-Django-Token": self.host.token}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5) as reply:  # noqa: S310 - loopback
+                healthy = reply.status == 200
+        except OSError:
+            healthy = False
+        self.exit_code = 0 if healthy else 1
+        announce("smoke-test", passed=healthy)
+        self.loop.call_soon_threadsafe(self.request_exit)
+
+    def _smoke_timeout(self) -> None:
+        if not self._page_announced:
+            announce("smoke-test", passed=False, reason="the main page did not load in time")
+            self.exit_code = 1
+            self.loop.call_soon_threadsafe(self.request_exit)
+
+    def on_instance_command(self, command: str) -> None:
+        if command == "focus":
+            self.loop.call_soon_threadsafe(self._focus)
+        elif command == "quit":
+            self.loop.call_soon_threadsafe(self.request_exit)
+
+    def _focus(self) -> None:
+        announce("focused")
+        self.main_window.show()
+        self.current_window = self.main_window
+
+    def handle_exit(self, _app, **_kwargs) -> bool:
+        if self.instance_server is not None:
+            self.instance_server.close()
+        elapsed = self.host.stop()
+        announce("stopped", seconds=round(elapsed, 3))
+        return True
+
+
+def create_app() -> PositronApp:
+    return PositronApp(
+        formal_name="Flying Stable",
+        app_id="org.desktopdjangostarter.flying-stable-positron",
+        app_name="flying-stable-positron",
+    )
+
+
+def log_to_stderr() -> None:
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO)
