@@ -107,11 +107,12 @@ class PositronApp(toga.App):
             threading.Thread(target=self._smoke_check, name="smoke", daemon=True).start()
 
     def _smoke_check(self) -> None:
-        request = urllib.request.Request(
+        # The backend URL comes from our own server (always http://127.0.0.1:PORT).
+        request = urllib.request.Request(  # noqa: S310
             f"{self.host.url}/health/", headers={"X-Desktop-Django-Token": self.host.token}
         )
         try:
-            with urllib.request.urlopen(request, timeout=5) as reply:  # noqa: S310 - loopback
+            with urllib.request.urlopen(request, timeout=5) as reply:  # noqa: S310
                 healthy = reply.status == 200
         except OSError:
             healthy = False
