@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.backend import PACKAGED_SETTINGS, RunningBackend, launcher_env, new_token
+from tests.support.stage import current_or_fresh_stage
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +49,9 @@ def artifacts_dir() -> Path:
     path = Path(os.environ.get("TEST_ARTIFACTS_DIR", Path(__file__).parent / "test-artifacts"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def staged(tmp_path_factory) -> Path:
+    """A staged backend: the repo's `.stage/backend` when current, else a fresh offline build."""
+    return current_or_fresh_stage(tmp_path_factory)

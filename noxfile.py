@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 from tooling import doctor as doctor_checks  # noqa: E402
-from tooling import pythons  # noqa: E402
+from tooling import gtk, pythons  # noqa: E402
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -30,6 +30,8 @@ INTERPRETER = pythons.find()
 # version for nox to report as missing with its own clear error.
 PYTHON = INTERPRETER.path if INTERPRETER else "3.13"
 DEV_DATA = ROOT / ".devdata"
+# Run after `tests` (without pytest arguments), so the README's one test command runs them all.
+SHELL_TEST_SESSIONS = ["tests-positron"]
 
 
 def announce_python(session: nox.Session) -> None:
@@ -85,6 +87,10 @@ def tests(session: nox.Session) -> None:
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     session.run("pytest", *(session.posargs or []), env={"TEST_ARTIFACTS_DIR": str(artifacts)})
+    # Each shell's suite runs in its own environment (GUI toolkits, node, cargo).
+    if not session.posargs:
+        for shell_tests in SHELL_TEST_SESSIONS:
+            session.notify(shell_tests)
 
 
 @nox.session(python=PYTHON, default=False)
@@ -124,6 +130,42 @@ def dev(session: nox.Session) -> None:
     finally:
         worker.stdin.close()
         worker.wait(timeout=10)
+
+
+POSITRON = ROOT / "shells" / "positron"
+
+
+def install_positron(session: nox.Session) -> None:
+    """The test group from uv.lock, then Positron and its GUI toolkit (outside the lock: the
+    right PyGObject depends on the system's GLib, see shells/positron/constraints-debian12.txt)."""
+    install_groups(session, "test")
+    constraints = []
+    if gtk.needs_debian12_pins():
+        session.log("girepository-2.0 is missing: pinning PyGObject 3.50.2 / toga-gtk 0.5.4")
+        constraints = ["-c", str(POSITRON / "constraints-debian12.txt")]
+    session.install(*constraints, "-e", str(POSITRON), "toga-dummy", "pillow")
+
+
+@nox.session(name="dev-positron", python=PYTHON, default=False)
+def dev_positron(session: nox.Session) -> None:
+    """Run the Positron shell (Toga WebView, Django in-process); `-- --staged` uses .stage."""
+    install_positron(session)
+    args = ["--stage", str(ROOT / ".stage" / "backend")] if "--staged" in session.posargs else []
+    env = {} if args else {"DJANGO_SETTINGS_MODULE": "flying_stable.settings.dev"}
+    session.run("python", "-m", "flying_stable_positron", *args, env=env)
+
+
+@nox.session(name="tests-positron", python=PYTHON, default=False)
+def tests_positron(session: nox.Session) -> None:
+    """Positron tests: dummy-backend unit tests and a real window on Xvfb."""
+    install_positron(session)
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    session.run(
+        "pytest", "-p", "no:django", "-W", "ignore::pytest.PytestConfigWarning",
+        str(POSITRON / "tests"), *session.posargs,
+        env={"TEST_ARTIFACTS_DIR": str(artifacts)},
+    )  # fmt: skip
 
 
 @nox.session(python=False)

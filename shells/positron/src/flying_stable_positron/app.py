@@ -66,6 +66,11 @@ class PositronApp(toga.App):
         )
         self.on_exit = self.handle_exit
         self.main_window.show()
+        # The host is attached after construction (some backends run startup() inside the
+        # constructor), so the backend starts on the loop's first turn, not here.
+        self.loop.call_soon(self.begin)
+
+    def begin(self) -> None:
         self.instance_server = InstanceServer(self.host.lock, self.on_instance_command)
         self.host.lock.record_owner(
             ipc_port=self.instance_server.port, ipc_token=self.instance_server.token
@@ -140,6 +145,8 @@ class PositronApp(toga.App):
     def handle_exit(self, _app, **_kwargs) -> bool:
         if self.instance_server is not None:
             self.instance_server.close()
+        if self.host is None:
+            return True
         elapsed = self.host.stop()
         announce("stopped", seconds=round(elapsed, 3))
         return True

@@ -1,0 +1,65 @@
+import json
+import socket
+import threading
+
+from desktop_django.instance_lock import InstanceLock
+from flying_stable_positron.single_instance import InstanceServer, send_command
+
+
+def running_server(tmp_path):
+    lock = InstanceLock(tmp_path / "app.lock").acquire()
+    received = []
+    arrived = threading.Event()
+
+    def on_command(command):
+        received.append(command)
+        arrived.set()
+
+    server = InstanceServer(lock, on_command)
+    lock.record_owner(ipc_port=server.port, ipc_token=server.token)
+    server.start()
+    return lock, server, received, arrived
+
+
+def test_second_launch_hands_focus_to_the_first(tmp_path):
+    lock, server, received, arrived = running_server(tmp_path)
+    try:
+        second = InstanceLock(tmp_path / "app.lock")
+        assert send_command(second, "focus")
+        assert arrived.wait(3)
+        assert received == ["focus"]
+    finally:
+        server.close()
+        lock.release()
+
+
+def test_wrong_token_and_unknown_commands_are_refused(tmp_path):
+    lock, server, received, _ = running_server(tmp_path)
+    try:
+        for message in (
+            {"token": "0" * 64, "command": "quit"},
+            {"token": server.token, "command": "rm"},
+        ):
+            with socket.create_connection(("127.0.0.1", server.port), timeout=3) as conn:
+                conn.sendall((json.dumps(message) + "\n").encode())
+                assert conn.makefile().readline().strip() == "refused"
+        assert received == []
+    finally:
+        server.close()
+        lock.release()
+
+
+def test_no_running_instance_means_no_hand_off(tmp_path):
+    lock = InstanceLock(tmp_path / "app.lock")
+    assert not send_command(lock, "focus")
+
+
+def test_owner_details_from_a_crashed_instance_are_discarded(tmp_path):
+    crashed = InstanceLock(tmp_path / "app.lock").acquire()
+    crashed.record_owner(ipc_port=1, ipc_token="stale")
+    crashed._lock.release()  # the OS drops the lock of a dead process; the file stays
+    fresh = InstanceLock(tmp_path / "app.lock").acquire()
+    try:
+        assert fresh.owner() == {}
+    finally:
+        fresh.release()

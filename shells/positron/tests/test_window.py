@@ -1,0 +1,100 @@
+"""Positron for real: GTK + WebKitGTK on Xvfb, against the staged backend."""
+
+from __future__ import annotations
+
+import json
+import queue
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from desktop_django.instance_lock import InstanceLock
+from flying_stable_positron.single_instance import send_command
+
+pytestmark = pytest.mark.slow
+
+HEADER_COLOUR = (0x4B, 0x2A, 0x7B)  # --color-header in stable.css
+
+
+class PositronProcess:
+    def __init__(self, stage: Path, app_data: Path, display: str):
+        self.app_data = app_data
+        env = {
+            "DISPLAY": display,
+            "DESKTOP_DJANGO_APP_DATA_DIR": str(app_data),
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(app_data.parent),
+            "NO_AT_BRIDGE": "1",  # no accessibility bus on a bare Xvfb
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "flying_stable_positron", "--stage", str(stage)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        self.events: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            if line.startswith("{"):
+                self.events.put(json.loads(line))
+        self.events.put({"event": "<exit>"})
+
+    def wait_for(self, name: str, timeout: float = 60) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                event = self.events.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if event["event"] == name:
+                return event
+            if event["event"] in ("<exit>", "error"):
+                break
+        self.process.kill()
+        raise AssertionError(f"no {name!r} event; stderr:\n{self.process.stderr.read()[-3000:]}")
+
+
+def header_pixels(image) -> int:
+    rgb = image.convert("RGB")
+    return sum(count for count, colour in rgb.getcolors(1 << 24) if colour == HEADER_COLOUR)
+
+
+def test_window_shows_ponies_page_and_quits_cleanly(staged, xvfb_display, tmp_path, artifacts_dir):
+    from PIL import ImageGrab
+
+    app = PositronProcess(staged, tmp_path / "app-data", xvfb_display)
+    loaded = app.wait_for("page-loaded")
+    assert loaded["url"].endswith("/")
+    assert loaded["token_in_url"] is False
+    time.sleep(1.0)  # let WebKit paint the loaded page
+    shot = ImageGrab.grab(xdisplay=xvfb_display)
+    shot.save(artifacts_dir / "positron-window.png")
+    assert header_pixels(shot) > 5_000, "the app header colour is missing: blank window?"
+
+    started = time.monotonic()
+    assert send_command(InstanceLock(app.app_data / "app.lock"), "quit")
+    stopped = app.wait_for("stopped", timeout=10)
+    assert app.process.wait(timeout=5) == 0
+    assert stopped["seconds"] < 3
+    assert time.monotonic() - started < 5
+    InstanceLock(app.app_data / "app.lock").acquire().release()  # the lock was released
+
+
+def test_second_launch_focuses_the_first_and_starts_no_server(staged, xvfb_display, tmp_path):
+    first = PositronProcess(staged, tmp_path / "shared", xvfb_display)
+    first.wait_for("page-loaded")
+    owner_before = InstanceLock(tmp_path / "shared" / "app.lock").owner()
+    second = PositronProcess(staged, tmp_path / "shared", xvfb_display)
+    handed = second.wait_for("already-running", timeout=30)
+    assert handed["handed_off"] is True
+    assert second.process.wait(timeout=10) == 0
+    first.wait_for("focused", timeout=10)
+    assert InstanceLock(tmp_path / "shared" / "app.lock").owner()["url"] == owner_before["url"]
+    assert send_command(InstanceLock(tmp_path / "shared" / "app.lock"), "quit")
+    assert first.process.wait(timeout=10) == 0

@@ -1,0 +1,27 @@
+"""One stage per test session: `.stage/backend` (or $DESKTOP_DJANGO_STAGE_DIR) when it was
+built from the current sources, else a fresh build that copies this run's own interpreter."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def current_or_fresh_stage(tmp_path_factory) -> Path:
+    from stage.build import StageOptions, build
+    from stage.config import DEFAULT_OUTPUT, DEMO
+    from stage.manifest_writer import source_hash
+
+    configured = os.environ.get("DESKTOP_DJANGO_STAGE_DIR")
+    candidate = Path(configured) if configured else DEFAULT_OUTPUT
+    try:
+        manifest = json.loads((candidate / "runtime-manifest.json").read_text())
+        if manifest["app"]["sourceHash"] == source_hash(DEMO):
+            return candidate
+    except (OSError, ValueError, KeyError):
+        pass
+    output = tmp_path_factory.mktemp("stage") / "backend"
+    build(StageOptions(output=output, python_home=Path(sys.base_prefix)))
+    return output
