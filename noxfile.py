@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 from tooling import doctor as doctor_checks  # noqa: E402
-from tooling import gtk, pythons  # noqa: E402
+from tooling import briefcase, gtk, pythons  # noqa: E402
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -166,6 +166,41 @@ def tests_positron(session: nox.Session) -> None:
         str(POSITRON / "tests"), *session.posargs,
         env={"TEST_ARTIFACTS_DIR": str(artifacts)},
     )  # fmt: skip
+
+
+def package_positron(session: nox.Session) -> None:
+    """Build and package the Briefcase app for this OS into dist/positron/<version>/."""
+    blocker = briefcase.offline_blocker()
+    if blocker:
+        session.error(blocker)
+    session.install("briefcase>=0.3.20")
+    platform, output_format = briefcase.host_target()
+    overrides = briefcase.override_args()
+    with session.chdir(POSITRON):
+        session.run("briefcase", "create", platform, output_format, "--no-input", *overrides)
+        session.run("briefcase", "build", platform, output_format, "--no-input")
+        session.run("briefcase", "package", platform, output_format, "--no-input", "--adhoc-sign")
+    version = PYPROJECT["project"]["version"]
+    target = ROOT / "dist" / "positron" / version
+    target.mkdir(parents=True, exist_ok=True)
+    for artifact in (POSITRON / "dist").iterdir():
+        artifact.replace(target / artifact.name)
+        session.log(f"artifact: {target / artifact.name}")
+
+
+PACKAGERS = {"positron": "package_positron", "electron": "package_electron", "tauri": "package_tauri"}
+
+
+@nox.session(python=PYTHON, default=False)
+def package(session: nox.Session) -> None:
+    """Package one shell for this OS: `nox -s package -- electron|tauri|positron`."""
+    if not session.posargs or session.posargs[0] not in PACKAGERS:
+        session.error(f"usage: nox -s package -- {{{'|'.join(PACKAGERS)}}} [options]")
+    packager = globals().get(PACKAGERS[session.posargs[0]])
+    if packager is None:
+        session.error(f"the {session.posargs[0]} packager is not available in this checkout")
+    install_groups(session, "stage")
+    packager(session)
 
 
 @nox.session(python=False)
