@@ -16,8 +16,8 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from tooling import doctor as doctor_checks  # noqa: E402
 from tooling import briefcase, gtk, pythons  # noqa: E402
+from tooling import doctor as doctor_checks  # noqa: E402
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -31,7 +31,7 @@ INTERPRETER = pythons.find()
 PYTHON = INTERPRETER.path if INTERPRETER else "3.13"
 DEV_DATA = ROOT / ".devdata"
 # Run after `tests` (without pytest arguments), so the README's one test command runs them all.
-SHELL_TEST_SESSIONS = ["tests-positron"]
+SHELL_TEST_SESSIONS = ["tests-positron", "tests-tauri"]
 
 
 def announce_python(session: nox.Session) -> None:
@@ -188,7 +188,11 @@ def package_positron(session: nox.Session) -> None:
         session.log(f"artifact: {target / artifact.name}")
 
 
-PACKAGERS = {"positron": "package_positron", "electron": "package_electron", "tauri": "package_tauri"}
+PACKAGERS = {
+    "positron": "package_positron",
+    "electron": "package_electron",
+    "tauri": "package_tauri",
+}
 
 
 @nox.session(python=PYTHON, default=False)
@@ -196,9 +200,10 @@ def package(session: nox.Session) -> None:
     """Package one shell for this OS: `nox -s package -- electron|tauri|positron`."""
     if not session.posargs or session.posargs[0] not in PACKAGERS:
         session.error(f"usage: nox -s package -- {{{'|'.join(PACKAGERS)}}} [options]")
-    packager = globals().get(PACKAGERS[session.posargs[0]])
+    shell = session.posargs.pop(0)  # the packagers read only their own options
+    packager = globals().get(PACKAGERS[shell])
     if packager is None:
-        session.error(f"the {session.posargs[0]} packager is not available in this checkout")
+        session.error(f"the {shell} packager is not available in this checkout")
     install_groups(session, "stage")
     packager(session)
 
@@ -209,3 +214,90 @@ def doctor(session: nox.Session) -> None:
     lines, _missing = doctor_checks.report()
     for line in lines:
         print(line)
+
+
+# --- Tauri shell ---
+# The supervisor crate (manifest reader, process supervision) builds and tests anywhere, from
+# Debian's packaged crates when crates.io is out of reach; the Tauri app crate needs crates.io
+# and says so instead of pretending. Tool quirks live in tooling/cargo.py and
+# tooling/tauri_cli.py.
+
+from tooling import cargo, tauri_cli  # noqa: E402
+
+TAURI_SHELL = ROOT / "shells" / "tauri"
+TAURI_SUPERVISOR = TAURI_SHELL / "supervisor" / "Cargo.toml"
+TAURI_APP = TAURI_SHELL / "src-tauri" / "Cargo.toml"
+TAURI_STAGE = ROOT / ".stage" / "backend"
+TAURI_NEEDS_CRATES = (
+    "The Tauri app cannot be built on this machine because cargo could not fetch its crates "
+    "(tauri and its plugins) from crates.io ({detail}): run this session on a connected "
+    "machine, or let .github/workflows/tauri.yml build it"
+)
+
+
+def _tauri_cli(session: nox.Session) -> None:
+    """Install the Tauri CLI exactly as package-lock.json pins it (npm registry only)."""
+    try:
+        command = tauri_cli.install_command()
+    except tauri_cli.TauriCliError as err:
+        session.error(str(err))
+    with session.chdir(TAURI_SHELL):
+        session.run(*command, external=True, silent=True)
+
+
+def _tauri_app_ready(session: nox.Session) -> None:
+    """Stop early, in one sentence, when the Tauri app cannot be built here."""
+    try:
+        cargo.executable()
+    except cargo.CargoError as err:
+        session.error(str(err))
+    if not (TAURI_STAGE / "runtime-manifest.json").is_file():
+        session.error("There is no staged backend in .stage/backend: run `nox -s stage` first")
+    fetched, detail = cargo.fetch(TAURI_APP)
+    if not fetched:
+        session.error(TAURI_NEEDS_CRATES.format(detail=detail or "no reason given"))
+    _tauri_cli(session)
+
+
+@nox.session(name="tests-tauri", python=PYTHON, default=False)
+def tests_tauri(session: nox.Session) -> None:
+    """Tauri shell: supervisor crate tests (offline-capable) and the config schema tests."""
+    try:
+        source = cargo.source_for(TAURI_SUPERVISOR)
+    except cargo.CargoError as err:
+        session.error(str(err))
+    session.log(f"Supervisor crate dependencies from {source.name}")
+    session.run(*source.command("test", TAURI_SUPERVISOR, *session.posargs), external=True)
+    _tauri_cli(session)
+    install_groups(session, "test")
+    session.run("pytest", str(TAURI_SHELL / "tests"))
+
+
+@nox.session(name="dev-tauri", python=False, default=False)
+def dev_tauri(session: nox.Session) -> None:
+    """Run the Tauri shell on .stage/backend with `tauri dev` (needs crates.io)."""
+    _tauri_app_ready(session)
+    env = {
+        "DESKTOP_DJANGO_STAGE_DIR": str(TAURI_STAGE),
+        "DESKTOP_DJANGO_APP_DATA_DIR": str(DEV_DATA / "tauri"),
+    }
+    with session.chdir(TAURI_SHELL):
+        session.run(*tauri_cli.dev_command(TAURI_SHELL, *session.posargs), env=env, external=True)
+
+
+def package_tauri(session: nox.Session) -> None:
+    """Build the Tauri app and this OS's bundles (deb + AppImage, app + dmg, or NSIS)."""
+    _tauri_app_ready(session)
+    try:
+        command = tauri_cli.build_command(TAURI_SHELL, *session.posargs)
+    except tauri_cli.TauriCliError as err:
+        session.error(str(err))
+    with session.chdir(TAURI_SHELL):
+        session.run(*command, external=True)
+    session.log(f"Bundles are in {tauri_cli.bundle_dir(TAURI_SHELL).relative_to(ROOT)}")
+
+
+@nox.session(name="package-tauri", python=False, default=False)
+def package_tauri_session(session: nox.Session) -> None:
+    """Package the Tauri shell for this OS (needs crates.io); `tauri build` options after --."""
+    package_tauri(session)

@@ -37,7 +37,8 @@ def offline_blocker() -> str | None:
         return None
     if network.reachable("github.com"):
         return None
-    missing = [name for name, ok in ((TEMPLATE_ENV, has_template), (SUPPORT_ENV, has_support)) if not ok]
+    wanted = ((TEMPLATE_ENV, has_template), (SUPPORT_ENV, has_support))
+    missing = [name for name, present in wanted if not present]
     return (
         "Briefcase needs its app template and Python support package, which come from "
         f"GitHub and this machine cannot reach it: set {' and '.join(missing)} to local "

@@ -16,9 +16,11 @@ from pathlib import Path, PurePosixPath
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "runtime-manifest.json"
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_VERSION = re.compile(r"^\d+\.\d+\.\d+")
-_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+# ASCII only and anchored at both ends: `$` alone would accept a trailing newline and `\d`
+# any Unicode digit, which other readers of the same manifest reject.
+_SHA256 = re.compile(r"[0-9a-f]{64}", re.ASCII)
+_VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\S*", re.ASCII)
+_ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*", re.ASCII)
 
 
 class ManifestError(ValueError):
@@ -144,7 +146,7 @@ def validate(data: object) -> None:
                 raise ManifestError("must be a non-empty string", f"launcher.{role}[{index}]")
     names = _get(launcher, "env", list, "launcher")
     for index, name in enumerate(names):
-        if not isinstance(name, str) or not _ENV_NAME.match(name):
+        if not isinstance(name, str) or not _ENV_NAME.fullmatch(name):
             raise ManifestError("must be an environment variable name", f"launcher.env[{index}]")
     for required in ("DESKTOP_DJANGO_APP_DATA_DIR", "DESKTOP_DJANGO_AUTH_TOKEN"):
         if required not in names:
@@ -187,7 +189,7 @@ def _text(obj: dict, key: str, parent: str) -> str:
 
 def _matching(obj: dict, key: str, pattern: re.Pattern, parent: str, wanted: str) -> str:
     value = _get(obj, key, str, parent)
-    if not pattern.match(value):
+    if not pattern.fullmatch(value):
         raise ManifestError(f"must be {wanted}, not {value!r}", f"{parent}.{key}")
     return value
 

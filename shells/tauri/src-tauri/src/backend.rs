@@ -1,0 +1,162 @@
+//! The bridge between the app and the supervisor crate: where the stage and the app data
+//! live, the startup status the splash shows, and the backend's lifetime.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::thread;
+
+use desktop_django_supervisor::{Config, Event, Supervisor};
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Manager};
+use tauri_plugin_dialog::{DialogExt, MessageDialogButtons, MessageDialogKind};
+
+use crate::windows;
+
+/// The event the splash listens to; the payload is a [`StartupStatus`].
+pub const STATUS_EVENT: &str = "startup-status";
+
+/// What the splash shows. Serialized as `{"state": "starting"}` and so on.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum StartupStatus {
+    Starting,
+    Ready,
+    Failed { message: String, logs: String },
+}
+
+/// Managed state: the folders, the status, and the running supervisor.
+pub struct Backend {
+    pub bundle_dir: PathBuf,
+    pub app_data_dir: PathBuf,
+    status: Mutex<StartupStatus>,
+    lifetime: Mutex<Lifetime>,
+}
+
+/// One lock for both, so a quit during start-up cannot slip between the check and the store.
+#[derive(Default)]
+struct Lifetime {
+    quitting: bool,
+    supervisor: Option<Supervisor>,
+}
+
+impl Backend {
+    pub fn logs_dir(&self) -> PathBuf {
+        desktop_django_supervisor::logs_dir(&self.app_data_dir)
+    }
+
+    pub fn status(&self) -> StartupStatus {
+        self.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// Resolve the folders and register the state. `DESKTOP_DJANGO_STAGE_DIR` and
+/// `DESKTOP_DJANGO_APP_DATA_DIR` override them for development (`nox -s dev-tauri`).
+pub fn install(app: &AppHandle) -> tauri::Result<()> {
+    let bundle_dir = match std::env::var_os("DESKTOP_DJANGO_STAGE_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        // tauri.conf.json bundles .stage/backend as the `backend` resource folder.
+        None => app.path().resource_dir()?.join("backend"),
+    };
+    let app_data_dir = match std::env::var_os("DESKTOP_DJANGO_APP_DATA_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => app.path().app_data_dir()?,
+    };
+    app.manage(Backend {
+        bundle_dir,
+        app_data_dir,
+        status: Mutex::new(StartupStatus::Starting),
+        lifetime: Mutex::new(Lifetime::default()),
+    });
+    Ok(())
+}
+
+/// Start serve and worker off the main thread (a first start migrates the database), then
+/// swap the splash for the app window.
+pub fn start_in_background(app: AppHandle) {
+    thread::spawn(move || {
+        let state = app.state::<Backend>();
+        let mut config = Config::new(&state.bundle_dir, &state.app_data_dir);
+        config.echo_stderr = cfg!(debug_assertions);
+        let events_app = app.clone();
+        match Supervisor::start(config, move |event| on_event(&events_app, event)) {
+            Ok(supervisor) => {
+                let origin = supervisor.origin().clone();
+                let bootstrap = supervisor.bootstrap_url("/");
+                {
+                    let mut lifetime = state.lifetime.lock().unwrap_or_else(|p| p.into_inner());
+                    if lifetime.quitting {
+                        // The user quit while we were starting: leave nothing behind.
+                        drop(lifetime);
+                        supervisor.shutdown();
+                        return;
+                    }
+                    lifetime.supervisor = Some(supervisor);
+                }
+                set_status(&app, StartupStatus::Ready);
+                if let Err(err) = windows::open_main(&app, origin, &bootstrap) {
+                    fail(&app, format!("The app window could not be opened: {err}"));
+                }
+            }
+            Err(err) => fail(&app, err.to_string()),
+        }
+    });
+}
+
+/// Stop serve and worker (stdin EOF, grace period, then kill). Runs on exit and before an
+/// update restarts the app.
+pub fn stop(app: &AppHandle) {
+    let Some(state) = app.try_state::<Backend>() else { return };
+    let supervisor = {
+        let mut lifetime = state.lifetime.lock().unwrap_or_else(|p| p.into_inner());
+        lifetime.quitting = true;
+        lifetime.supervisor.take()
+    };
+    if let Some(supervisor) = supervisor {
+        supervisor.shutdown();
+    }
+}
+
+fn set_status(app: &AppHandle, status: StartupStatus) {
+    let state = app.state::<Backend>();
+    *state.status.lock().unwrap_or_else(|p| p.into_inner()) = status.clone();
+    let _ = app.emit_to(windows::SPLASH, STATUS_EVENT, status);
+}
+
+fn fail(app: &AppHandle, message: String) {
+    eprintln!("backend start failed: {message}");
+    let logs = app.state::<Backend>().logs_dir().display().to_string();
+    set_status(app, StartupStatus::Failed { message, logs });
+}
+
+/// Called on the supervisor's thread: hand anything slow (a dialog) to a thread of its own.
+fn on_event(app: &AppHandle, event: Event) {
+    match event {
+        Event::ServerExited { status, .. } => {
+            let app = app.clone();
+            thread::spawn(move || server_died(&app, &status));
+        }
+        Event::WorkerExited { status, restart_in, .. } => {
+            eprintln!("worker exited ({status}); restarting in {} ms", restart_in.as_millis());
+        }
+        Event::WorkerRestarted { pid } => eprintln!("worker restarted (pid {pid})"),
+        Event::WorkerRestartFailed { error, .. } => eprintln!("worker restart failed: {error}"),
+    }
+}
+
+/// The web server is gone: the window cannot work any more. Say so, offer the logs, quit.
+fn server_died(app: &AppHandle, status: &str) {
+    let open_logs = app
+        .dialog()
+        .message(format!(
+            "The Flying Stable server stopped unexpectedly ({status}). The app will close; \
+             its logs explain what happened."
+        ))
+        .title("Flying Stable stopped")
+        .kind(MessageDialogKind::Error)
+        .buttons(MessageDialogButtons::OkCancelCustom("Open Logs Folder".into(), "Quit".into()))
+        .blocking_show();
+    if open_logs {
+        let _ = crate::commands::open_folder(app, &app.state::<Backend>().logs_dir());
+    }
+    app.exit(1);
+}

@@ -1,0 +1,44 @@
+//! Flying Stable in a Tauri v2 shell: a splash window from bundled HTML while the supervisor
+//! starts the staged backend on a background thread, then the app window on the backend origin.
+
+// No console window next to the app on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod backend;
+mod commands;
+mod menu;
+mod updates;
+mod windows;
+
+use tauri::RunEvent;
+
+fn main() {
+    let app = tauri::Builder::default()
+        // First, so a second launch hands over to the running app before anything else starts.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| windows::focus_existing(app)))
+        .plugin(tauri_plugin_dialog::init())
+        // Its injected click handler calls IPC from page scripts; the app window has no IPC, so
+        // external links are handled natively instead (see windows.rs).
+        .plugin(tauri_plugin_opener::Builder::new().open_js_links_on_click(false).build())
+        .invoke_handler(tauri::generate_handler![
+            commands::startup_status,
+            commands::open_app_data_folder,
+            commands::open_logs_folder
+        ])
+        .setup(|app| {
+            let handle = app.handle();
+            backend::install(handle)?;
+            menu::install(handle)?;
+            updates::enable_if_configured(handle)?;
+            backend::start_in_background(handle.clone());
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .expect("the Tauri app could not be built");
+
+    app.run(|app, event| {
+        if let RunEvent::Exit = event {
+            backend::stop(app);
+        }
+    });
+}

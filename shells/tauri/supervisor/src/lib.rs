@@ -1,0 +1,22 @@
+//! Process supervision for a desktop shell around a staged Django backend.
+//!
+//! The Tauri app is a thin layer over this crate, which depends on nothing but serde,
+//! serde_json and getrandom so it builds and tests where crates.io is out of reach. It
+//! implements the shell side of the two contracts in `docs/architecture.md`:
+//!
+//! - the stage contract: [`manifest`] reads and validates `runtime-manifest.json` exactly like
+//!   the reference Python reader;
+//! - the launcher contract: [`Supervisor`] spawns `serve` with a fresh [`SessionToken`], reads
+//!   its ready line with a timeout, spawns `worker`, restarts the worker with backoff, reports a
+//!   dead web server, and on shutdown closes both stdins, waits, then kills the process trees.
+
+pub mod manifest;
+pub mod process;
+pub mod protocol;
+pub mod supervisor;
+pub mod token;
+
+pub use manifest::{ManifestError, Role, RuntimeManifest};
+pub use protocol::{LauncherEvent, Navigation, Origin};
+pub use supervisor::{logs_dir, Backoff, Config, Event, StartError, Supervisor};
+pub use token::SessionToken;
