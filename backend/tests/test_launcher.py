@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -16,14 +14,15 @@ from pathlib import Path
 import pytest
 
 from tests.support.backend import (
+    read_only_command,
     read_protocol_line,
     request,
     spawn,
+    spawn_parent,
     start_routine,
     wait_for_latest_routine,
     wait_until_gone,
 )
-from tests.support.ci import require_in_ci
 
 pytestmark = pytest.mark.slow
 
@@ -69,32 +68,12 @@ def test_sigterm_stops_serve_gracefully(backend):
     assert running.serve.wait(timeout=2) == 0
 
 
-ORPHAN_PARENT = """
-import subprocess, sys, time
-children = [
-    subprocess.Popen([sys.executable, "-m", "flying_stable.desktop", role],
-                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    for role in ("serve", "worker")
-]
-print(children[0].stdout.readline().decode().strip(), flush=True)
-print(" ".join(str(c.pid) for c in children), flush=True)
-time.sleep(60)
-"""
-
-
 def test_backend_and_worker_exit_when_their_parent_is_killed(backend):
     """SIGKILL gives the parent no chance to clean up: the stdin guard must do it."""
     running = backend()
-    parent = subprocess.Popen(
-        [sys.executable, "-c", ORPHAN_PARENT],
-        stdout=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        env=running.env,
-        text=True,
-    )
+    parent, pids = spawn_parent(running.env)
     try:
         assert '"event": "ready"' in parent.stdout.readline()
-        pids = [int(pid) for pid in parent.stdout.readline().split()]
         time.sleep(0.3)  # let the worker get into its polling loop
         parent.kill()
         parent.wait()
@@ -190,24 +169,12 @@ def test_missing_token_is_refused_in_packaged_mode(backend):
     process.stdout.close()
 
 
-def _read_only_serve_command(app_data: Path) -> list[str]:
-    launch = [sys.executable, "-m", "flying_stable.desktop", "serve"]
-    if os.geteuid() != 0:
-        app_data.chmod(0o500)
-        return launch
-    # root ignores permission bits: make the folder a read-only mount in a private namespace.
-    if not shutil.which("unshare"):
-        require_in_ci("unshare is needed to make a read-only folder as root")
-    script = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"'
-    return ["unshare", "--mount", "sh", "-c", script, str(app_data), *launch]
-
-
 def test_read_only_app_data_gives_an_error_line_naming_the_path(backend, tmp_path):
     app_data = tmp_path / "read only"
     app_data.mkdir()
     running = backend(app_data)
     process = subprocess.Popen(
-        _read_only_serve_command(app_data),
+        read_only_command(app_data, [sys.executable, "-m", "flying_stable.desktop", "serve"]),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

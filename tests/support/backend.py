@@ -196,3 +196,44 @@ def wait_for_latest_routine(url: str, token: str, status: str, timeout: float) -
             break
         time.sleep(0.05)
     return routine, seen
+
+
+# A stand-in shell for orphan tests: starts serve and worker on pipes, reports their pids,
+# then idles until it is killed (SIGKILL gives it no chance to clean up).
+PARENT_SCRIPT = """
+import subprocess, sys, time
+children = [
+    subprocess.Popen([sys.executable, "-m", "flying_stable.desktop", role],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    for role in ("serve", "worker")
+]
+print(" ".join(str(c.pid) for c in children), flush=True)
+print(children[0].stdout.readline().decode().strip(), flush=True)
+time.sleep(600)
+"""
+
+
+def spawn_parent(env: dict) -> tuple[subprocess.Popen, list[int]]:
+    """Start the stand-in shell; returns it and the pids of its serve and worker."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT_SCRIPT],
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        text=True,
+    )
+    pids = [int(pid) for pid in parent.stdout.readline().split()]
+    return parent, pids
+
+
+def read_only_command(app_data: Path, command: list[str]) -> list[str]:
+    """`command`, run so that `app_data` is read-only for it, even as root (bind mount)."""
+    import shutil
+
+    if os.geteuid() != 0:
+        app_data.chmod(0o500)
+        return command
+    if not shutil.which("unshare"):
+        raise RuntimeError("unshare is needed to make a read-only folder as root")
+    script = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"'
+    return ["unshare", "--mount", "sh", "-c", script, str(app_data), *command]

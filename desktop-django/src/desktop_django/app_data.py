@@ -86,19 +86,31 @@ class AppData:
         except FileNotFoundError:
             pass
         self.prepare()
-        key = secrets.token_urlsafe(50)
         try:
-            # O_EXCL: when two processes race on first start, exactly one key wins.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            _create_secret(path, secrets.token_urlsafe(50))
         except FileExistsError:
-            return _read_secret(path)
+            pass  # another process won the race on first start; use its key
         except OSError as exc:
             raise AppDataError(
                 f"cannot create secret key file {path}: {exc.strerror or exc}", path
             ) from exc
+        return _read_secret(path)
+
+
+def _create_secret(path: Path, key: str) -> None:
+    """Write the key completely to a private temporary file, then link it into place: a full
+    disk or a crash can never leave a truncated key behind, and of two racing first starts
+    exactly one key wins (the link fails if the file exists)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
         with os.fdopen(fd, "w", encoding="ascii") as handle:
             handle.write(key)
-        return key
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _read_secret(path: Path) -> str:

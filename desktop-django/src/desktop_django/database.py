@@ -56,6 +56,15 @@ def prepare_database(app_data: AppData, app_version: str) -> DatabaseReport:
             report.applied = [f"{m.app_label}.{m.name}" for m, _backwards in plan]
             logger.info("applied %d migrations: %s", len(plan), ", ".join(report.applied))
     except DjangoDatabaseError as exc:
+        if _is_corruption(exc):
+            connection.close()
+            kept = move_aside(path)
+            raise DatabaseError(
+                f"database {path} is damaged ({exc}); it was moved aside to {kept} and kept. "
+                "Start the app again to begin with a fresh database, or restore a backup "
+                f"from {app_data.backups}.",
+                path,
+            ) from exc
         raise DatabaseError(f"cannot open database {path}: {exc}", path) from exc
     if report.brand_new:
         from desktop_django.hooks import run_hooks
@@ -63,6 +72,25 @@ def prepare_database(app_data: AppData, app_version: str) -> DatabaseReport:
         run_hooks("DESKTOP_DJANGO_FIRST_RUN")
     _record_version(app_data, app_version)
     return report
+
+
+CORRUPTION_MESSAGES = ("file is not a database", "database disk image is malformed")
+
+
+def _is_corruption(exc: BaseException) -> bool:
+    return any(text in str(exc) for text in CORRUPTION_MESSAGES)
+
+
+def move_aside(path: Path) -> Path:
+    """Rename a damaged database (with its WAL and shared-memory files): never delete it."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    kept = path.with_name(f"{path.name}.damaged-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            companion.rename(kept.with_name(kept.name + suffix))
+    logger.error("moved damaged database %s to %s", path, kept)
+    return kept
 
 
 def _refuse_newer_schema(loader, path: Path) -> None:
@@ -85,16 +113,19 @@ def backup_database(app_data: AppData, old_version: str) -> Path:
     """Online backup (safe while another connection is open), keeping the newest few."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = app_data.backups / f"app-{old_version}-{stamp}.sqlite3"
+    partial = target.with_name(target.name + ".partial")
     app_data.backups.mkdir(parents=True, exist_ok=True)
     source = sqlite3.connect(app_data.database)
     try:
-        destination = sqlite3.connect(target)
+        destination = sqlite3.connect(partial)
         try:
             source.backup(destination)
         finally:
             destination.close()
     finally:
         source.close()
+    # Only a complete backup gets a backup's name (and counts towards the newest kept).
+    partial.replace(target)
     logger.info("backed up %s to %s before migrating", app_data.database, target)
     backups = sorted(app_data.backups.glob("app-*.sqlite3"), key=lambda p: p.stat().st_mtime)
     for stale in backups[:-BACKUPS_KEPT]:

@@ -59,7 +59,7 @@ def serve(args: argparse.Namespace) -> int:
     protocol.claim_stdout()
     log_path: Path | None = None
     backend = None
-    stop = StopRequest()
+    stop = _guard_from_the_start(args.stdin_guard)
     try:
         app_data = AppData.from_environment().prepare()
         log_path = log_to_file(app_data.logs, "serve")
@@ -74,17 +74,37 @@ def serve(args: argparse.Namespace) -> int:
             backend.stop()
         protocol.error(_describe(exc), str(log_path) if log_path else None)
         return 1
-    if args.stdin_guard:
-        stop.watch_stdin()
-    stop.handle_signals()
     protocol.ready(url)
+    stop.mark_ready()
     stop.wait_forever()
     backend.stop()
     logger.info("serve exited cleanly (%s)", stop.reason)
     return 0
 
 
+def _guard_from_the_start(stdin_guard: bool) -> StopRequest:
+    """Watch for the shell going away from the first instruction: a shell killed while we
+    migrate must not leave us running until start-up completes. Before `ready` there is
+    nothing to hand over, so a stop then exits at once (SQLite rolls back any migration in
+    progress; backups are written under a temporary name and renamed when complete)."""
+    stop = StopRequest()
+    if stdin_guard:
+        stop.watch_stdin()
+    stop.handle_signals()
+    threading.Thread(target=_exit_if_stopped_before_ready, args=(stop,), daemon=True).start()
+    return stop
+
+
+def _exit_if_stopped_before_ready(stop: StopRequest) -> None:
+    stop.wait_forever()
+    if not stop.ready:
+        logger.warning("stopped during start-up (%s); exiting", stop.reason)
+        logging.shutdown()
+        os._exit(0)  # asked to stop: not a failure, just early
+
+
 def worker(args: argparse.Namespace) -> int:
+    stop = _guard_from_the_start(args.stdin_guard)
     try:
         app_data = AppData.from_environment().prepare()
         log_to_file(app_data.logs, "worker")
@@ -97,10 +117,7 @@ def worker(args: argparse.Namespace) -> int:
         logger.exception("worker failed to start")
         print(f"worker: {_describe(exc)}", file=sys.stderr)
         return 1
-    stop = StopRequest()
-    if args.stdin_guard:
-        stop.watch_stdin()
-    stop.handle_signals()
+    stop.mark_ready()
     finished = threading.Event()
     threading.Thread(
         target=_stop_worker_when_asked,

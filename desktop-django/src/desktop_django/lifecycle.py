@@ -20,6 +20,11 @@ class StopRequest:
     def __init__(self) -> None:
         self._event = threading.Event()
         self.reason = ""
+        self.ready = False
+
+    def mark_ready(self) -> None:
+        """From here on a stop is graceful (the caller handles it) rather than immediate."""
+        self.ready = True
 
     def request(self, reason: str) -> None:
         if not self._event.is_set():

@@ -203,3 +203,29 @@ def _relative_path(obj: dict, key: str, parent: str) -> str:
             f"{parent}.{key}",
         )
     return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m desktop_django.manifest STAGE_DIR`: validate a stage the way a shell does,
+    printing one JSON line (`ok` with the serve argv, or `error` naming field and file)."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m desktop_django.manifest STAGE_DIR", file=sys.stderr)
+        return 2
+    try:
+        manifest = load(args[0])
+    except ManifestError as exc:
+        print(
+            json.dumps(
+                {"event": "error", "message": str(exc), "field": exc.field, "path": exc.path}
+            )
+        )
+        return 1
+    print(json.dumps({"event": "ok", "serve": manifest.launch("serve").argv}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 
 logger = logging.getLogger("desktop_django.worker")
 
 # Poll often: an idle SQLite SELECT costs microseconds, and a desktop user waits on the result.
 POLL_INTERVAL_SECONDS = 0.1
+SCHEMA_WAIT_SECONDS = 0.25
 
 
 class TaskWorker:
@@ -32,8 +34,20 @@ class TaskWorker:
         )
 
     def run(self) -> None:
+        """Run until stopped. A worker started before the web server finished migrating
+        finds no task table yet: it waits for the schema instead of crashing."""
+        from django.db import OperationalError, close_old_connections
+
         logger.info("worker started")
-        self._worker.run()
+        while self._worker.running:
+            try:
+                self._worker.run()
+            except OperationalError as exc:
+                if "no such table" not in str(exc):
+                    raise
+                logger.info("waiting for the database schema (%s)", exc)
+                close_old_connections()
+                time.sleep(SCHEMA_WAIT_SECONDS)
         logger.info("worker stopped")
 
     def stop(self) -> None:

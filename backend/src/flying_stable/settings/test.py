@@ -16,7 +16,10 @@ from .packaged import *  # noqa: F403
 from .packaged import STORAGES
 
 DESKTOP_DJANGO_AUTH_TOKEN = os.environ.get(env.AUTH_TOKEN) or "a" * 64
-ROUTINE_DURATION_SECONDS = (0.2, 0.4)
+# Reliability tests stretch routines ("low,high" seconds) to kill a worker mid-task.
+ROUTINE_DURATION_SECONDS = tuple(
+    float(bound) for bound in os.environ.get("FLYING_STABLE_ROUTINE_SECONDS", "0.2,0.4").split(",")
+)
 ROUTINE_FAILURE_RATE = 0.0
 
 if not os.environ.get(env.BUNDLE_DIR):
