@@ -94,6 +94,18 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
+def reliability(session: nox.Session) -> None:
+    """Reliability suite, full profile (faults, crashes, load, bad input, scans); `-- --quick`."""
+    install_groups(session, "test")
+    args = [arg for arg in session.posargs if arg != "--quick"]
+    profile = "quick" if "--quick" in session.posargs else "full"
+    session.run(
+        "pytest", "tests/reliability", *args,
+        env={"RELIABILITY_PROFILE": profile},
+    )  # fmt: skip
+
+
+@nox.session(python=PYTHON, default=False)
 def stage(session: nox.Session) -> None:
     """Build .stage/backend: relocatable CPython + backend + static files + manifest."""
     install_groups(session, "stage")

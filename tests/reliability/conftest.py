@@ -58,3 +58,11 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"{row.scenario:<{width}}  {row.trials:>6}  {row.failures:>8}  {row.note}"
         )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can see whether it failed."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

@@ -46,10 +46,16 @@ class RunningServer:
     _thread: threading.Thread
 
     def stop(self, timeout: float = 2.0) -> None:
+        from waitress import wasyncore
+
         server = self._server
-        server.close()
+        server.close()  # stop accepting
         # Let requests in flight finish; a stuck one must not hold the app open.
         server.task_dispatcher.shutdown(cancel_pending=True, timeout=timeout)
+        # Idle keep-alive connections would keep waitress's loop (and its thread) alive for
+        # channel_timeout seconds: close them so an in-process shell really stops now.
+        wasyncore.close_all(server._map)
+        self._thread.join(timeout)
         logger.info("server stopped")
 
 

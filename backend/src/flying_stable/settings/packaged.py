@@ -20,3 +20,11 @@ STORAGES = desktop.storages()
 # Hashed names never change content, so the web view may cache them for good.
 WHITENOISE_MAX_AGE = 31536000
 LOGGING = desktop.logging_config()
+
+# `check --deploy` assumes a public HTTPS site. This server speaks plain HTTP to one web view
+# on 127.0.0.1 and is never reachable from the network, so the HTTPS-only advice does not apply:
+SILENCED_SYSTEM_CHECKS = [
+    "security.W004",  # HSTS: no TLS on loopback; a browser would pin HSTS for 127.0.0.1
+    "security.W008",  # SSL redirect: there is no HTTPS listener to redirect to
+    "security.W016",  # Secure CSRF cookie: a Secure cookie is never sent back over plain HTTP
+]

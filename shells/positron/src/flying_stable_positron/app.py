@@ -98,7 +98,7 @@ class PositronApp(toga.App):
             self.request_exit()
             return
         self.main_window.error_dialog(
-            "Flying Stable could not start",
+            f"{self.formal_name} could not start",
             f"{message}\n\nDetails are in {self.host.app_data.logs / 'positron.log'}",
         )
 
@@ -117,7 +117,7 @@ class PositronApp(toga.App):
             f"{self.host.url}/health/", headers={"X-Desktop-Django-Token": self.host.token}
         )
         try:
-            with urllib.request.urlopen(request, timeout=5) as reply:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=5) as reply:  # noqa: S310  # nosec B310
                 healthy = reply.status == 200
         except OSError:
             healthy = False
@@ -152,11 +152,13 @@ class PositronApp(toga.App):
         return True
 
 
-def create_app() -> PositronApp:
+def create_app(name: str = "Flying Stable", app_id: str = "flying-stable") -> PositronApp:
+    """The app; a staged wrapped project passes its manifest's name and id, which also keeps
+    its Toga data folder apart from Flying Stable's."""
     return PositronApp(
-        formal_name="Flying Stable",
-        app_id="org.desktopdjangostarter.flying-stable-positron",
-        app_name="flying-stable-positron",
+        formal_name=name,
+        app_id=f"org.desktopdjangostarter.{app_id}-positron",
+        app_name=f"{app_id}-positron",
     )
 
 

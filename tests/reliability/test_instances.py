@@ -1,0 +1,100 @@
+"""Scenario 6: two launches on one app data folder, and many start/stop cycles in a row."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import threading
+
+import psutil
+import pytest
+
+from tests.reliability.conftest import size
+from tests.support.backend import read_protocol_line, spawn
+
+pytestmark = pytest.mark.slow
+
+
+def test_two_simultaneous_launches_have_exactly_one_owner(backend, tmp_path, scoreboard):
+    env = backend(tmp_path / "contested").env
+    barrier = threading.Barrier(2)
+    processes: list[subprocess.Popen] = []
+
+    def launch():
+        barrier.wait()
+        processes.append(spawn("serve", env))
+
+    threads = [threading.Thread(target=launch) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    events = sorted(read_protocol_line(p)["event"] for p in processes)
+    for process in processes:
+        process.stdin.close()
+        process.wait(timeout=10)
+        process.stdout.close()
+    scoreboard("6 two launches, one owner", 1, int(events != ["error", "ready"]), str(events))
+    assert events == ["error", "ready"]
+
+
+def test_start_stop_cycles_leak_nothing(backend, tmp_path, scoreboard):
+    cycles = size("restart_cycles")
+    app_data = tmp_path / "cycles"
+    backend(app_data).start().stop()
+    files_after_first = sorted(p.name for p in app_data.iterdir())
+    me = psutil.Process()
+    failures = []
+    for cycle in range(cycles):
+        running = backend(app_data).start()
+        if running.get("/health/").status != 200:
+            failures.append(f"cycle {cycle}: unhealthy")
+        running.stop()
+    files = sorted(p.name for p in app_data.iterdir())
+    leftovers = [c.pid for c in me.children(recursive=True) if c.status() != psutil.STATUS_ZOMBIE]
+    if files != files_after_first:
+        failures.append(f"files changed: {sorted(set(files) ^ set(files_after_first))}")
+    if leftovers:
+        failures.append(f"processes left: {leftovers}")
+    scoreboard("6 start/stop cycles (processes)", cycles, len(failures), "; ".join(failures)[:80])
+    assert not failures
+
+
+IN_PROCESS_CYCLES = textwrap.dedent(
+    """
+    import json, os, sys, threading
+    from desktop_django.app_data import AppData
+    from desktop_django.service import WebBackend, setup_django
+
+    setup_django("flying_stable.settings.packaged")
+    app_data = AppData.from_environment()
+    counts = []
+    for cycle in range(int(sys.argv[1])):
+        backend = WebBackend(app_data)
+        backend.start()
+        backend.stop()
+        counts.append((len(os.listdir("/proc/self/fd")), threading.active_count()))
+    print(json.dumps(counts))
+    """
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts /proc/self/fd")
+def test_in_process_restarts_leak_no_file_handles(backend, tmp_path, scoreboard):
+    """Positron starts and stops the backend inside one long-lived process: a handle leaked
+    per cycle would add up over a day of use."""
+    cycles = size("restart_cycles")
+    env = backend(tmp_path / "in-process").env
+    done = subprocess.run(
+        [sys.executable, "-c", IN_PROCESS_CYCLES, str(cycles)],
+        env=env, capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    counts = json.loads(done.stdout.splitlines()[-1])
+    # The first cycle opens what stays open for good; after that nothing may grow.
+    (fds_first, threads_first), (fds_last, threads_last) = counts[0], counts[-1]
+    leaked = (fds_last > fds_first) + (threads_last > threads_first)
+    note = f"fds {fds_first}->{fds_last}, threads {threads_first}->{threads_last}"
+    scoreboard("6 start/stop cycles (in-process)", cycles, leaked, note)
+    assert not leaked, counts
