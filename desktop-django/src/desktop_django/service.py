@@ -79,8 +79,15 @@ class WebBackend:
         if self.server is not None:
             self.server.stop()
             self.server = None
-        from django.db import connections
+        from django.db import connection, connections
 
+        try:
+            # Fold the WAL back into the database file, so a stopped app leaves one tidy file
+            # (server threads' connections may still be open until the process exits).
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except Exception:  # stopping must go on; the WAL stays durable anyway
+            logger.warning("WAL checkpoint at stop failed", exc_info=True)
         connections.close_all()
         if self.lock is not None:
             self.lock.release()
