@@ -31,7 +31,7 @@ INTERPRETER = pythons.find()
 PYTHON = INTERPRETER.path if INTERPRETER else "3.13"
 DEV_DATA = ROOT / ".devdata"
 # Run after `tests` (without pytest arguments), so the README's one test command runs them all.
-SHELL_TEST_SESSIONS = ["tests-positron", "tests-tauri"]
+SHELL_TEST_SESSIONS = ["tests-positron", "tests-tauri", "tests-electron"]
 
 
 def announce_python(session: nox.Session) -> None:
@@ -313,3 +313,132 @@ def package_tauri(session: nox.Session) -> None:
 def package_tauri_session(session: nox.Session) -> None:
     """Package the Tauri shell for this OS (needs crates.io); `tauri build` options after --."""
     package_tauri(session)
+
+
+# --- Electron shell ---
+# The release lane. The shell reads only the stage manifest (shells/electron/src/main/
+# launch-plan.js); npm and electron-builder quirks live in tooling/npm.py and
+# tooling/electron_builder.py.
+
+import json  # noqa: E402
+
+from tooling import electron_builder, npm  # noqa: E402
+
+ELECTRON_SHELL = ROOT / "shells" / "electron"
+ELECTRON_TEST_DIRS = ("unit", "integration", "packaging", "e2e")
+ELECTRON_UNAVAILABLE = (
+    "{reason}: set ELECTRON_MIRROR to a reachable mirror (or ELECTRON_OVERRIDE_DIST_PATH to an "
+    "unpacked Electron), or use `nox -s dev-positron`"
+)
+
+
+def _electron_stage(session: nox.Session) -> Path:
+    stage = Path(os.environ.get("DESKTOP_DJANGO_STAGE_DIR") or ROOT / ".stage" / "backend")
+    if not (stage / "runtime-manifest.json").is_file():
+        session.error(f"There is no staged backend in {stage}: run `nox -s stage` first")
+    return stage.resolve()
+
+
+def _electron_npm(session: nox.Session) -> str:
+    """npm ci as package-lock.json pins it (no Electron binary), then the generated assets."""
+    try:
+        command = npm.ci_command()
+        node = npm.node()
+    except npm.NpmError as err:
+        session.error(str(err))
+    with session.chdir(ELECTRON_SHELL):
+        session.run(*command, env=npm.CI_ENV, external=True, silent=True)
+        session.run(node, "scripts/prepare-assets.js", external=True)
+    return node
+
+
+@nox.session(name="dev-electron", python=PYTHON, default=False)
+def dev_electron(session: nox.Session) -> None:
+    """Run the Electron shell on the backend source, or on .stage/backend with `-- --staged`."""
+    staged = "--staged" in session.posargs
+    electron_args = [arg for arg in session.posargs if arg != "--staged"]
+    mode = "staged" if staged else "dev"
+    env = {
+        "DESKTOP_DJANGO_ELECTRON_MODE": mode,
+        # Never the installed app's data: a dev database may be migrated ahead of the release.
+        "DESKTOP_DJANGO_USER_DATA_DIR": str(DEV_DATA / f"electron-{mode}"),
+    }
+    if staged:
+        env["DESKTOP_DJANGO_STAGE_DIR"] = str(_electron_stage(session))
+    else:
+        install_groups(session, "dev")
+        python = Path(session.bin) / ("python.exe" if os.name == "nt" else "python")
+        env["DESKTOP_DJANGO_DEV_PYTHON"] = str(python)
+    _electron_npm(session)
+    binary, reason = npm.electron_binary(ELECTRON_SHELL)
+    if binary is None:
+        session.error(ELECTRON_UNAVAILABLE.format(reason=reason))
+    with session.chdir(ELECTRON_SHELL):
+        session.run(str(binary), ".", *electron_args, env=env, external=True)
+
+
+@nox.session(name="tests-electron", python=False, default=False)
+def tests_electron(session: nox.Session) -> None:
+    """Electron shell: node unit, integration, packaging and e2e tests, then electronegativity."""
+    node = _electron_npm(session)
+    tests = session.posargs or [
+        str(path.relative_to(ELECTRON_SHELL))
+        for folder in ELECTRON_TEST_DIRS
+        for path in sorted((ELECTRON_SHELL / "test" / folder).glob("*.test.js"))
+    ]
+    # The packaging test runs electron-builder itself; give it the same quirk settings.
+    env = electron_builder.build_env(os.environ, stage_dir=ROOT / ".stage" / "backend")
+    env.pop("DESKTOP_DJANGO_STAGE_DIR")  # the tests read it (or the default) themselves
+    with session.chdir(ELECTRON_SHELL):
+        session.run(node, "--test", *tests, env=env, external=True)
+        if not session.posargs:
+            session.run(node, "scripts/electronegativity.js", external=True)
+
+
+def package_electron(session: nox.Session, args: list[str] | None = None) -> None:
+    """Build the Electron app for this OS into dist/electron/<version>/ (targets in `args`)."""
+    if args is None:
+        args = list(session.posargs)
+        if args[:1] == ["electron"]:  # dispatched by `nox -s package -- electron [targets]`
+            args = args[1:]
+    layout_only = "--layout-only" in args
+    targets = [arg for arg in args if arg != "--layout-only"]
+    stage = _electron_stage(session)
+    node = _electron_npm(session)
+    env = electron_builder.build_env(os.environ, stage_dir=stage)
+    if layout_only:
+        # No Electron can be had: check the packaging pipeline with the stand-in, into a folder
+        # whose name says it is not an app.
+        if not sys.platform.startswith("linux"):
+            session.error("--layout-only builds the Linux layout only")
+        version = json.loads((stage / "runtime-manifest.json").read_text())["app"]["version"]
+        scratch = ROOT / "dist" / "electron-layout-only"
+        standin = subprocess.run(
+            [node, "packaging/electron-dist-standin.js", str(scratch)],
+            cwd=ELECTRON_SHELL, capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        env["DESKTOP_DJANGO_ELECTRON_DIST"] = standin
+        env["DESKTOP_DJANGO_ELECTRON_OUT"] = str(scratch / version)
+        targets = targets or list(electron_builder.OFFLINE_TARGETS)
+        session.warn("Layout-only build: the executable is a stand-in, nothing built can run")
+    elif not os.environ.get("DESKTOP_DJANGO_ELECTRON_DIST"):
+        binary, reason = npm.electron_binary(ELECTRON_SHELL)
+        if binary is None:
+            session.error(
+                f"{reason}: electron-builder needs an Electron distribution to package. Set "
+                "ELECTRON_MIRROR, or DESKTOP_DJANGO_ELECTRON_DIST to an unpacked Electron for "
+                "this OS; `nox -s package-electron -- --layout-only` checks the packaging "
+                "layout with a non-runnable stand-in instead"
+            )
+    try:
+        command = electron_builder.build_command(node, targets)
+    except electron_builder.ElectronBuilderError as err:
+        session.error(str(err))
+    with session.chdir(ELECTRON_SHELL):
+        session.run(*command, env=env, external=True)
+
+
+@nox.session(name="package-electron", python=False, default=False)
+def package_electron_session(session: nox.Session) -> None:
+    """Package the Electron shell for this OS; targets (e.g. `dir tar.gz`) after --."""
+    package_electron(session)

@@ -1,0 +1,240 @@
+'use strict';
+// The composition root: the only main-process module that talks to `electron` directly
+// besides the lazy updater. Each concern lives in its own module; this file wires them in the
+// order the app needs: lock, splash, backend, token header, worker, window.
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { app, BrowserWindow, Menu, dialog, ipcMain, session, shell } = require('electron');
+
+const { installAuthHeader } = require('./auth-header');
+const { BackendSupervisor, newSessionToken } = require('./backend');
+const { installNavigationGuards, installPermissionGuards } = require('./guards');
+const { isTrustedSender, registerIpcHandlers } = require('./ipc');
+const { resolveLaunchPlan } = require('./launch-plan');
+const { installMenu } = require('./menu');
+const { createShellLog } = require('./shell-log');
+const { createUpdateController } = require('./updates');
+const { createMainWindow, createSplashWindow } = require('./windows');
+
+const APP_ROOT = path.join(__dirname, '..', '..');
+const SPLASH_PAGE = path.join(APP_ROOT, 'generated', 'splash.html');
+const ICON = path.join(APP_ROOT, 'assets', 'icons', 'png', '512x512.png'); // release/icons.py
+const PRELOAD = path.join(__dirname, '..', 'preload', 'preload.js');
+const isDev = !app.isPackaged;
+
+// A development run must never touch the installed app's data: its database may be migrated
+// ahead of the release, which the release would then refuse to open. nox points dev runs at
+// the repo's .devdata/; a bare `electron .` gets its own "(dev)" folder. The single-instance
+// lock is keyed on this path, so it is set first.
+if (isDev) {
+  const override = process.env.DESKTOP_DJANGO_USER_DATA_DIR;
+  app.setPath(
+    'userData',
+    override ? path.resolve(override) : path.join(app.getPath('appData'), `${app.getName()} (dev)`),
+  );
+}
+
+// Every renderer sandboxed, whatever a future BrowserWindow forgets to say.
+app.enableSandbox();
+
+if (!app.requestSingleInstanceLock()) {
+  // Another instance owns the backend; it receives 'second-instance' and comes forward.
+  app.quit();
+} else {
+  run();
+}
+
+function run() {
+  const appName = app.getName();
+  const appDataDir = app.getPath('userData');
+  const logDir = path.join(appDataDir, 'logs');
+  const log = createShellLog(logDir, { echo: isDev || Boolean(process.env.DESKTOP_DJANGO_SHELL_ECHO) });
+  const icon = fs.existsSync(ICON) ? ICON : undefined;
+  const trustedWebContentsIds = new Set();
+  const state = {
+    plan: null,
+    backend: null,
+    supervisor: null,
+    splash: null,
+    window: null,
+    quitting: false,
+    backendStopped: false,
+  };
+  const getBackend = () => state.backend;
+
+  log.info(`starting ${appName} ${app.getVersion()} (${isDev ? 'development' : 'packaged'})`);
+
+  async function stopBackend() {
+    try {
+      if (state.supervisor) await state.supervisor.stop();
+    } finally {
+      // Even a failed stop must not hold the quit forever: the stdin guard still applies.
+      state.backendStopped = true;
+    }
+  }
+
+  function fatal(title, detail) {
+    log.error(`${title}: ${detail}`);
+    if (!state.quitting) dialog.showErrorBox(title, detail);
+    app.quit();
+  }
+
+  function messageBox(options) {
+    const window = state.window && !state.window.isDestroyed() ? state.window : null;
+    return window ? dialog.showMessageBox(window, options) : dialog.showMessageBox(options);
+  }
+
+  function bringToFront() {
+    const target = state.window || state.splash;
+    if (!target || target.isDestroyed()) return;
+    if (target.isMinimized()) target.restore();
+    target.show();
+    target.focus();
+  }
+
+  const updates = createUpdateController({
+    isDev,
+    appName,
+    dialog,
+    getWindow: () => state.window,
+    stopBackend,
+    log,
+  });
+
+  const openFolder = async (folder) => {
+    const problem = await shell.openPath(folder);
+    if (problem) log.warn(`could not open ${folder}: ${problem}`);
+  };
+  const actions = {
+    checkForUpdates: () => updates.checkForUpdates().catch((error) => log.error(`updates: ${error.stack}`)),
+    openAppDataFolder: () => openFolder(appDataDir),
+    openLogsFolder: () => openFolder(logDir),
+    about: () =>
+      messageBox({
+        type: 'info',
+        buttons: ['OK'],
+        message: `${appName} ${app.getVersion()}`,
+        detail: [
+          `Backend: ${state.plan ? state.plan.appVersion || 'from source' : 'not started'} (${state.plan ? state.plan.mode : '-'})`,
+          `Electron ${process.versions.electron}, Chromium ${process.versions.chrome}`,
+          `App data: ${appDataDir}`,
+        ].join('\n'),
+      }),
+  };
+
+  app.on('second-instance', bringToFront);
+  app.on('window-all-closed', () => app.quit());
+  app.on('before-quit', (event) => {
+    if (state.backendStopped || !state.supervisor) return;
+    // Quit waits for the children: closing stdin, the grace period, then the tree kill.
+    event.preventDefault();
+    if (state.quitting) return;
+    state.quitting = true;
+    stopBackend()
+      .catch((error) => log.error(`stopping the backend: ${error.stack}`))
+      .finally(() => app.quit());
+  });
+  // A crash of the main process: the children also exit on their own (stdin EOF), this only
+  // makes it immediate.
+  process.on('exit', () => state.supervisor && state.supervisor.killNow());
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => app.quit());
+
+  app.on('web-contents-created', (_event, contents) => {
+    installNavigationGuards(contents, {
+      getBackend,
+      openExternal: (url) => shell.openExternal(url).catch((error) => log.warn(`openExternal: ${error.message}`)),
+      log,
+    });
+  });
+
+  function showSplash() {
+    const splash = createSplashWindow(BrowserWindow, { title: appName, icon });
+    splash.loadFile(SPLASH_PAGE).catch((error) => log.warn(`splash page: ${error.message}`));
+    splash.on('closed', () => {
+      state.splash = null;
+    });
+    return splash;
+  }
+
+  function closeSplash() {
+    if (state.splash && !state.splash.isDestroyed()) state.splash.close();
+  }
+
+  function showMainWindow(backend) {
+    const win = createMainWindow(BrowserWindow, { title: appName, icon, preload: PRELOAD, isDev });
+    const contentsId = win.webContents.id;
+    trustedWebContentsIds.add(contentsId);
+    win.once('ready-to-show', () => {
+      win.show();
+      closeSplash();
+    });
+    // One line per page with its HTTP status: a 403 here means the token header did not arrive.
+    win.webContents.on('did-navigate', (_event, url, status) => log.info(`main window loaded ${url} (HTTP ${status})`));
+    win.webContents.on('did-fail-load', (_event, code, description, url, isMainFrame) => {
+      // -3 (ABORTED) is a navigation replaced by another one: not a failure.
+      if (!isMainFrame || code === -3) return;
+      log.error(`main window failed to load ${url}: ${description} (${code})`);
+      win.show();
+      closeSplash();
+    });
+    win.on('closed', () => {
+      trustedWebContentsIds.delete(contentsId);
+      state.window = null;
+    });
+    win.loadURL(backend.home);
+    return win;
+  }
+
+  async function start() {
+    installPermissionGuards(session.defaultSession, { getBackend });
+    installMenu(Menu, { appName, isDev, isMac: process.platform === 'darwin', actions });
+    registerIpcHandlers(ipcMain, {
+      isTrusted: (event) => isTrustedSender(event, { backend: state.backend, trustedWebContentsIds }),
+      actions,
+      log,
+    });
+    state.splash = showSplash();
+
+    try {
+      state.plan = resolveLaunchPlan({ isPackaged: app.isPackaged, resourcesPath: process.resourcesPath });
+    } catch (error) {
+      fatal(`${appName} cannot start`, `The bundled backend is not usable:\n\n${error.message}\n\nReinstall the app.`);
+      return;
+    }
+    log.info(`backend mode: ${state.plan.mode}; interpreter: ${state.plan.executable}`);
+
+    const token = newSessionToken();
+    const supervisor = new BackendSupervisor({ plan: state.plan, appDataDir, token, log });
+    state.supervisor = supervisor;
+    supervisor.on('serve-died', ({ logPath }) => {
+      fatal(`${appName} stopped working`, `The web server exited unexpectedly.\n\nDetails are in the log:\n${logPath}`);
+    });
+    supervisor.on('worker-gave-up', ({ logPath }) => {
+      messageBox({
+        type: 'warning',
+        buttons: ['OK'],
+        message: 'Background routines have stopped.',
+        detail: `The task worker exited several times and was not restarted again. The app still works; restart it to try again.\n\nDetails are in the log:\n${logPath}`,
+      });
+    });
+
+    let ready;
+    try {
+      ready = await supervisor.startServe();
+    } catch (error) {
+      if (state.quitting) return;
+      fatal(`${appName} could not start`, `${error.message}\n\nDetails are in the log:\n${error.logPath || logDir}`);
+      return;
+    }
+    if (state.quitting) return;
+    state.backend = ready.backend;
+    installAuthHeader(session.defaultSession, { backend: ready.backend, token });
+    supervisor.startWorker();
+    state.window = showMainWindow(ready.backend);
+  }
+
+  app.whenReady()
+    .then(start)
+    .catch((error) => fatal(`${appName} could not start`, error.stack || String(error)));
+}

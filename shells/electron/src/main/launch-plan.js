@@ -1,0 +1,83 @@
+'use strict';
+// Which interpreter and argv start the backend, in each of the shell's three modes.
+//
+// - packaged: only `<resources>/backend/runtime-manifest.json`, validated. Nothing from the
+//   environment can redirect a shipped app to another interpreter.
+// - staged (`nox -s dev-electron -- --staged`): the same manifest code path against
+//   `.stage/backend`, so a developer runs exactly what will ship.
+// - dev (`nox -s dev-electron`): the nox venv's Python with the dev settings module, so edits
+//   to the backend source show up on the next start without re-staging.
+
+const path = require('node:path');
+
+const manifest = require('./manifest');
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+const DEFAULT_DEV_MODULE = 'flying_stable.desktop';
+const DEFAULT_DEV_SETTINGS = 'flying_stable.settings.dev';
+
+class LaunchPlanError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'LaunchPlanError';
+  }
+}
+
+function planFromStage(bundleDir, mode, options = {}) {
+  const stage = manifest.load(bundleDir, options);
+  const serve = stage.launch('serve');
+  const worker = stage.launch('worker');
+  return {
+    mode,
+    executable: serve.executable,
+    serveArgs: serve.args,
+    workerArgs: worker.args,
+    cwd: bundleDir,
+    env: {},
+    bundleDir,
+    appVersion: stage.appVersion,
+  };
+}
+
+function devPlan(env, repoRoot) {
+  const python = (env.DESKTOP_DJANGO_DEV_PYTHON || '').trim();
+  if (!python) {
+    throw new LaunchPlanError(
+      'dev mode needs DESKTOP_DJANGO_DEV_PYTHON (the interpreter with the backend installed): ' +
+        'start the shell with `nox -s dev-electron`',
+    );
+  }
+  const module = (env.DESKTOP_DJANGO_DEV_MODULE || DEFAULT_DEV_MODULE).trim();
+  return {
+    mode: 'dev',
+    executable: python,
+    serveArgs: ['-m', module, 'serve'],
+    workerArgs: ['-m', module, 'worker'],
+    cwd: repoRoot,
+    // The dev settings serve static files from the app folders (WhiteNoise finders), so no
+    // collected bundle is needed; they still enforce the token because the shell sets one.
+    env: { DJANGO_SETTINGS_MODULE: env.DESKTOP_DJANGO_DEV_SETTINGS || DEFAULT_DEV_SETTINGS },
+    bundleDir: null,
+    appVersion: null,
+  };
+}
+
+/**
+ * @param {{isPackaged: boolean, resourcesPath?: string, env?: object, repoRoot?: string}} context
+ */
+function resolveLaunchPlan({ isPackaged, resourcesPath, env = process.env, repoRoot = REPO_ROOT }) {
+  if (isPackaged) {
+    return planFromStage(path.join(resourcesPath, 'backend'), 'packaged');
+  }
+  const mode = (env.DESKTOP_DJANGO_ELECTRON_MODE || 'dev').trim();
+  if (mode === 'staged') {
+    const stageDir = env.DESKTOP_DJANGO_STAGE_DIR || path.join(repoRoot, '.stage', 'backend');
+    return planFromStage(path.resolve(stageDir), 'staged');
+  }
+  if (mode === 'dev') return devPlan(env, repoRoot);
+  throw new LaunchPlanError(
+    `DESKTOP_DJANGO_ELECTRON_MODE must be "dev" or "staged", not ${JSON.stringify(mode)}`,
+  );
+}
+
+module.exports = { LaunchPlanError, REPO_ROOT, planFromStage, resolveLaunchPlan };

@@ -1,0 +1,51 @@
+'use strict';
+// The application menu as a plain template, so its shape is unit-tested without Electron.
+// DevTools exist only in dev mode: a shipped app gives no console in which to paste code.
+
+function viewMenu(isDev) {
+  const items = [{ role: 'reload' }];
+  if (isDev) items.push({ role: 'forceReload' }, { role: 'toggleDevTools' });
+  items.push(
+    { type: 'separator' },
+    { role: 'resetZoom' },
+    { role: 'zoomIn' },
+    { role: 'zoomOut' },
+    { type: 'separator' },
+    { role: 'togglefullscreen' },
+  );
+  return { label: 'View', submenu: items };
+}
+
+/**
+ * @param {{appName: string, isDev: boolean, isMac: boolean,
+ *          actions: {checkForUpdates, openAppDataFolder, openLogsFolder, about}}} options
+ */
+function buildMenuTemplate({ appName, isDev, isMac, actions }) {
+  const template = [];
+  if (isMac) template.push({ label: appName, role: 'appMenu' });
+  template.push(
+    { label: 'File', submenu: [isMac ? { role: 'close' } : { role: 'quit' }] },
+    { role: 'editMenu' },
+    viewMenu(isDev),
+    { role: 'windowMenu' },
+    {
+      label: 'Help',
+      role: 'help',
+      submenu: [
+        { label: 'Check for Updates…', click: () => actions.checkForUpdates() },
+        { type: 'separator' },
+        { label: 'Open App Data Folder', click: () => actions.openAppDataFolder() },
+        { label: 'Open Logs Folder', click: () => actions.openLogsFolder() },
+        { type: 'separator' },
+        { label: `About ${appName}`, click: () => actions.about() },
+      ],
+    },
+  );
+  return template;
+}
+
+function installMenu(Menu, options) {
+  Menu.setApplicationMenu(Menu.buildFromTemplate(buildMenuTemplate(options)));
+}
+
+module.exports = { buildMenuTemplate, installMenu };

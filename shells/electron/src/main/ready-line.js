@@ -1,0 +1,67 @@
+'use strict';
+// The launcher's stdout protocol (docs/architecture.md): exactly one JSON line, either
+// {"event": "ready", "url": ..., "pid": N} or {"event": "error", "message": ..., "log": ...}.
+
+const { parseBackendOrigin } = require('./origin');
+
+class ProtocolError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+/** Interpret the first stdout line. Returns {event:'ready', backend, pid} or {event:'error', ...}. */
+function parseLauncherLine(line) {
+  let payload;
+  try {
+    payload = JSON.parse(line);
+  } catch {
+    throw new ProtocolError(`the backend printed something other than its protocol line: ${clip(line)}`);
+  }
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw new ProtocolError(`the backend protocol line is not an object: ${clip(line)}`);
+  }
+  if (payload.event === 'ready') {
+    if (!Number.isInteger(payload.pid) || payload.pid <= 0) {
+      throw new ProtocolError('the ready line has no valid pid');
+    }
+    let backend;
+    try {
+      backend = parseBackendOrigin(payload.url);
+    } catch (error) {
+      throw new ProtocolError(error.message);
+    }
+    return { event: 'ready', backend, pid: payload.pid };
+  }
+  if (payload.event === 'error') {
+    const message = typeof payload.message === 'string' && payload.message ? payload.message : 'unknown error';
+    const log = typeof payload.log === 'string' && payload.log ? payload.log : null;
+    return { event: 'error', message, log };
+  }
+  throw new ProtocolError(`unknown protocol event ${JSON.stringify(payload.event)}`);
+}
+
+function clip(text) {
+  const oneLine = String(text).replace(/\s+/g, ' ').trim();
+  return oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine;
+}
+
+/**
+ * Collect stdout chunks and hand back complete lines. The protocol line may arrive split
+ * across chunks (pipes do not preserve writes), so never parse a chunk directly.
+ */
+class LineSplitter {
+  constructor() {
+    this.pending = '';
+  }
+
+  push(chunk) {
+    this.pending += chunk.toString('utf8');
+    const lines = this.pending.split(/\r?\n/);
+    this.pending = lines.pop();
+    return lines.filter((line) => line.trim() !== '');
+  }
+}
+
+module.exports = { LineSplitter, ProtocolError, parseLauncherLine };

@@ -1,0 +1,67 @@
+"""Thin wrapper over electron-builder: every electron-builder quirk lives here.
+
+- It downloads 7-Zip from GitHub on first use (v26). A system 7za (Debian: p7zip-full) is
+  used instead when present, through ELECTRON_BUILDER_7ZIP_PATH.
+- It downloads the Electron distribution for each target unless given one:
+  DESKTOP_DJANGO_ELECTRON_DIST (read by shells/electron/packaging/builder-config.js), and the
+  config also picks up the binary npm installed in node_modules/electron/dist.
+- AppImage and deb need more tools it downloads from GitHub; `dir` and `tar.gz` build
+  offline. Machines without GitHub access pass those two as targets.
+- On macOS, without CSC_LINK/CSC_NAME it would still sign with the first identity in the
+  keychain; identity discovery is turned off so "no credentials" really means unsigned.
+- Always `--publish never`: uploading a release is a separate, deliberate step.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+PLATFORM_FLAGS = {"linux": "--linux", "darwin": "--mac", "win32": "--win"}
+OFFLINE_TARGETS = ("dir", "tar.gz")
+CONFIG_FILE = "electron-builder.config.js"
+
+
+class ElectronBuilderError(RuntimeError):
+    pass
+
+
+def platform_flag(platform: str = sys.platform) -> str:
+    key = "linux" if platform.startswith("linux") else platform
+    try:
+        return PLATFORM_FLAGS[key]
+    except KeyError:
+        raise ElectronBuilderError(f"electron-builder cannot package on {platform}") from None
+
+
+def build_command(
+    node: str, targets: Sequence[str] = (), platform: str = sys.platform
+) -> list[str]:
+    """Run in shells/electron. No targets: the ones the config lists for this OS."""
+    return [
+        node, "node_modules/electron-builder/cli.js",
+        platform_flag(platform), *targets,
+        "--config", CONFIG_FILE, "--publish", "never",
+    ]  # fmt: skip
+
+
+def build_env(
+    environ: Mapping[str, str],
+    *,
+    stage_dir: Path,
+    output_dir: Path | None = None,
+    electron_dist: Path | None = None,
+) -> dict[str, str]:
+    env = {"DESKTOP_DJANGO_STAGE_DIR": str(stage_dir)}
+    if output_dir is not None:
+        env["DESKTOP_DJANGO_ELECTRON_OUT"] = str(output_dir)
+    if electron_dist is not None:
+        env["DESKTOP_DJANGO_ELECTRON_DIST"] = str(electron_dist)
+    system_7za = shutil.which("7za")
+    if system_7za and not environ.get("ELECTRON_BUILDER_7ZIP_PATH"):
+        env["ELECTRON_BUILDER_7ZIP_PATH"] = system_7za
+    if not (environ.get("CSC_LINK") or environ.get("CSC_NAME")):
+        env["CSC_IDENTITY_AUTO_DISCOVERY"] = "false"
+    return env
