@@ -62,6 +62,7 @@ def test_closing_stdin_stops_serve_within_two_seconds(backend):
     assert "serve exited cleanly" in log
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is POSIX; Windows uses CTRL_BREAK")
 def test_sigterm_stops_serve_gracefully(backend):
     running = backend().start()
     running.serve.send_signal(signal.SIGTERM)
@@ -173,17 +174,20 @@ def test_read_only_app_data_gives_an_error_line_naming_the_path(backend, tmp_pat
     app_data = tmp_path / "read only"
     app_data.mkdir()
     running = backend(app_data)
+    try:
+        command = read_only_command(
+            app_data, [sys.executable, "-m", "flying_stable.desktop", "serve"]
+        )
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
     process = subprocess.Popen(
-        read_only_command(app_data, [sys.executable, "-m", "flying_stable.desktop", "serve"]),
+        command,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=running.env,
     )
-    try:
-        line = read_protocol_line(process)
-    finally:
-        app_data.chmod(0o700)
+    line = read_protocol_line(process)
     assert line["event"] == "error", process.stderr.read()
     assert str(app_data) in line["message"]
     assert "not writable" in line["message"] or "Read-only" in line["message"]

@@ -84,3 +84,18 @@ def test_seed_creates_the_starter_roster():
     assert sorted(Pony.objects.values_list("name", flat=True)) == sorted(
         name for name, _status, _notes in STARTER_ROSTER
     )
+
+
+def test_a_large_stable_is_shown_a_page_at_a_time(client):
+    from flying_stable.ponies.views import PONIES_PER_PAGE
+
+    Pony.objects.bulk_create(Pony(name=f"Pony {n:04d}") for n in range(PONIES_PER_PAGE + 1))
+    first = client.get("/")
+    assert first.content.count(b'class="pony-card"') == PONIES_PER_PAGE
+    assert f"Page 1 of 2 ({PONIES_PER_PAGE + 1} ponies)".encode() in first.content
+    last = client.get("/?page=2")
+    assert last.content.count(b'class="pony-card"') == 1
+    assert b"Pony 0100" in last.content
+    # Out-of-range or malformed page numbers show the nearest real page, never an error.
+    assert client.get("/?page=99").content.count(b'class="pony-card"') == 1
+    assert client.get("/?page=x").status_code == 200

@@ -23,6 +23,7 @@ from tests.support.backend import (
     wait_for_latest_routine,
 )
 from tests.support.ci import require_in_ci
+from tests.support.namespaces import in_mount_namespace
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "stage" / "runtime-manifest.schema.json").read_text())
@@ -126,16 +127,16 @@ def test_archive_with_wrong_hash_is_refused_before_extraction(tmp_path):
 
 
 def _hide_and_isolate(command: list[str], hidden: Path, env: dict, cwd: Path) -> list[str]:
-    """Run `command` with an empty environment from another cwd and, where this user may
-    mount (root here), with the interpreter the stage was copied from hidden under a tmpfs."""
+    """Run `command` with an empty environment from another cwd and, where a private mount
+    namespace can be made, with the interpreter the stage was copied from hidden under a tmpfs."""
     env_args = ["env", "-i", *[f"{k}={v}" for k, v in env.items()]]
-    if os.geteuid() == 0 and shutil.which("unshare") and hidden.is_dir():
-        script = 'mount -t tmpfs tmpfs "$0" && cd "$1" && shift && exec "$@"'
-        return ["unshare", "--mount", "sh", "-c", script, str(hidden), str(cwd), *env_args,
-                *command]  # fmt: skip
-    if os.environ.get("CI") == "true" and sys.platform.startswith("linux"):
-        pytest.fail("hiding the source interpreter needs root and unshare on Linux CI")
-    return env_args + command
+    script = 'mount -t tmpfs tmpfs "$0" && cd "$1" && shift && exec "$@"'
+    wrapped = in_mount_namespace(script, str(hidden), str(cwd), *env_args, *command)
+    if wrapped is not None and hidden.is_dir():
+        return wrapped
+    if sys.platform.startswith("linux") and os.environ.get("CI") == "true":
+        pytest.fail("hiding the source interpreter needs a mount namespace on Linux CI")
+    return env_args + command if shutil.which("env") else command
 
 
 def test_moved_stage_runs_without_the_source_interpreter(staged, tmp_path):
@@ -156,7 +157,11 @@ def test_moved_stage_runs_without_the_source_interpreter(staged, tmp_path):
 
     def start(role: str) -> subprocess.Popen:
         command = _hide_and_isolate(manifest.launch(role).argv, hidden, env, elsewhere)
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        # Where there is no `env -i` (Windows), the same empty-ish environment via Popen.
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=elsewhere,
+            env={**env, "SYSTEMROOT": os.environ.get("SYSTEMROOT", "")},
+        )  # fmt: skip
         processes.append(process)
         return process
 

@@ -227,13 +227,12 @@ def spawn_parent(env: dict) -> tuple[subprocess.Popen, list[int]]:
 
 
 def read_only_command(app_data: Path, command: list[str]) -> list[str]:
-    """`command`, run so that `app_data` is read-only for it, even as root (bind mount)."""
-    import shutil
+    """`command`, run so that `app_data` is read-only for it, even as root (a read-only bind
+    mount in a private mount namespace). Raises RuntimeError where that cannot be arranged."""
+    from tests.support.namespaces import in_mount_namespace
 
-    if os.geteuid() != 0:
-        app_data.chmod(0o500)
-        return command
-    if not shutil.which("unshare"):
-        raise RuntimeError("unshare is needed to make a read-only folder as root")
     script = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"'
-    return ["unshare", "--mount", "sh", "-c", script, str(app_data), *command]
+    wrapped = in_mount_namespace(script, str(app_data), *command)
+    if wrapped is None:
+        raise RuntimeError("a read-only folder needs a private mount namespace (Linux)")
+    return wrapped

@@ -14,7 +14,12 @@ import pytest
 from desktop_django.instance_lock import InstanceLock
 from flying_stable_positron.single_instance import send_command
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not sys.platform.startswith("linux"), reason="the real window is GTK on Xvfb (Linux)"
+    ),
+]
 
 HEADER_COLOUR = (0x4B, 0x2A, 0x7B)  # --color-header in stable.css
 

@@ -1,0 +1,310 @@
+"""`nox -s release`: manifest, SHA256SUMS and signature over a folder of real files, checked
+with the standard tools and with the verifier that ships in the folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from release import manifest as release_manifest
+from release import signing
+from release.artifacts import role_of
+from release.checksums import write_checksums
+from release.manifest import ReleaseError, make_release
+from release.verify import parse_checksums, sha256_of
+from tests.release.conftest import APPIMAGE, DEB, GIT, PRODUCT, TARBALL, add_leftovers
+from tests.support.ci import require_in_ci
+
+
+def run_verifier(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    """The shipped verify.py on a bare interpreter: isolated, no site-packages at all."""
+    return subprocess.run(
+        [sys.executable, "-I", "-S", str(folder / "verify.py"), *args],
+        capture_output=True,
+        text=True,
+    )
+
+
+def lines_with(output: str, status: str) -> list[str]:
+    return [line.split(None, 1)[1] for line in output.splitlines() if line.startswith(status)]
+
+
+def test_manifest_describes_every_artifact_with_its_role(released):
+    data = json.loads((released / "release-manifest.json").read_text(encoding="utf-8"))
+    assert data["product"] == {"id": "flying-stable", "name": "Flying Stable"}
+    assert (data["shell"], data["version"], data["git"]) == ("electron", "0.1.0", GIT)
+    assert set(data["platform"]) == {"os", "arch"}
+    assert data["buildTime"].endswith("Z")
+    by_name = {item["name"]: item for item in data["artifacts"]}
+    assert set(by_name) == {APPIMAGE, DEB, TARBALL, "latest-linux.yml"}
+    for name, item in by_name.items():
+        assert item["size"] == (released / name).stat().st_size
+        assert item["sha256"] == sha256_of(released / name)
+    assert by_name[APPIMAGE]["role"] == "installer"
+    assert by_name[APPIMAGE]["updater"] is True  # electron-updater downloads it
+    assert "updater" not in by_name[DEB]
+    assert by_name["latest-linux.yml"]["role"] == "updater-metadata"
+    assert data["signing"]["signed"] is True
+    assert data["signing"]["publicKeyFile"] == "flying-stable-release.pub"
+
+
+@pytest.mark.parametrize(
+    ("name", "role"),
+    [
+        ("Flying Stable Setup 0.1.0.exe", "installer"),
+        ("Flying Stable Setup 0.1.0.exe.blockmap", "blockmap"),
+        ("flying-stable-mac-0.1.0-arm64.dmg", "installer"),
+        ("flying-stable-mac-0.1.0-arm64.zip", "updater-payload"),
+        ("latest-mac.yml", "updater-metadata"),
+        ("latest.json", "updater-metadata"),
+        ("Flying Stable.app.tar.gz", "updater-payload"),
+        ("Flying Stable.app.tar.gz.sig", "signature"),
+        ("Flying Stable_0.1.0_x64-setup.exe.sig", "signature"),
+        ("Flying Stable_0.1.0_x64_en-US.msi", "installer"),
+        ("Flying_Stable-0.1.0-x86_64.AppImage", "installer"),
+        ("flying-stable_0.1.0_amd64.deb", "installer"),
+        ("notes.txt", None),
+    ],
+)
+def test_roles_are_read_from_every_packagers_names(name, role):
+    assert role_of(name) == role
+
+
+def test_gnu_sha256sum_accepts_it(released):
+    sha256sum = shutil.which("sha256sum")
+    if not sha256sum:
+        if sys.platform.startswith("linux"):
+            require_in_ci("GNU coreutils sha256sum is needed")
+        pytest.skip("sha256sum is not installed")
+    result = subprocess.run(
+        [sha256sum, "--strict", "-c", "SHA256SUMS"], cwd=released, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    checked = {line.rsplit(": ", 1)[0] for line in result.stdout.splitlines()}
+    assert {APPIMAGE, DEB, TARBALL, "release-manifest.json", "verify.py", "VERIFY.txt"} <= checked
+
+
+def test_perl_shasum_accepts_it(released):
+    shasum = shutil.which("shasum")
+    if not shasum:
+        pytest.skip("shasum (Perl) is not installed")
+    result = subprocess.run(
+        [shasum, "-a", "256", "-c", "SHA256SUMS"], cwd=released, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_awkward_names_are_written_the_way_sha256sum_reads_them(tmp_path):
+    names = ["with space.bin", "ünïcode.bin", "sub/dir.bin"]
+    if sys.platform != "win32":
+        names += ["back\\slash.bin"]
+    for index, name in enumerate(names):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(bytes([index]) * 100)
+    write_checksums(tmp_path, names)
+    parsed, problems = parse_checksums((tmp_path / "SHA256SUMS").read_text(encoding="utf-8"))
+    assert problems == []
+    assert parsed == {name: sha256_of(tmp_path / name) for name in names}
+    sha256sum = shutil.which("sha256sum")
+    if sha256sum:
+        result = subprocess.run(
+            [sha256sum, "--strict", "-c", "SHA256SUMS"], cwd=tmp_path, capture_output=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_shipped_verifier_accepts_the_untouched_folder(released):
+    result = run_verifier(released)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1].startswith("VERIFIED")
+    assert "SIGNATURE  OK" in result.stdout
+    assert lines_with(result.stdout, "UNEXPECTED") == []
+
+
+def test_verifier_is_the_release_package_file_verbatim(released):
+    shipped = (released / "verify.py").read_bytes()
+    assert shipped == (Path(release_manifest.__file__).with_name("verify.py")).read_bytes()
+
+
+@pytest.mark.parametrize("damage", ["one byte", "removed", "stray file"])
+def test_verifier_names_the_damaged_file_and_fails(released, damage):
+    if damage == "one byte":
+        target = released / DEB
+        data = bytearray(target.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        target.write_bytes(bytes(data))
+        status, name = "CHANGED", DEB
+    elif damage == "removed":
+        (released / TARBALL).unlink()
+        status, name = "MISSING", TARBALL
+    else:
+        (released / "lib").mkdir()
+        (released / "lib" / "extra.so").write_bytes(b"\0")
+        status, name = "UNEXPECTED", "lib/extra.so"
+    result = run_verifier(released)
+    assert result.returncode == 1, result.stdout
+    assert name in lines_with(result.stdout, status), result.stdout
+    assert result.stdout.splitlines()[-1].startswith("FAILED")
+
+
+def test_packager_leftovers_are_left_out_of_the_release(artifacts, release_key):
+    add_leftovers(artifacts)
+    data = make_release("electron", artifacts, product_info=PRODUCT, git=GIT, key=release_key)
+    released = {item["name"] for item in data["artifacts"]}
+    assert not released & {"builder-debug.yml", "builder-effective-config.yaml"}
+    # In the packager's folder they are unexpected, unless the verifier is told to ignore them.
+    strict = run_verifier(artifacts)
+    assert strict.returncode == 1
+    assert "linux-unpacked/flying-stable" in lines_with(strict.stdout, "UNEXPECTED")
+    assert run_verifier(artifacts, "--ignore-unlisted").returncode == 0
+
+
+def test_signature_from_another_key_is_rejected(released):
+    other = signing.generate()
+    result = run_verifier(released, "--public-key-string", other.public_key_line)
+    assert result.returncode == 1
+    assert "SIGNATURE  BAD" in result.stdout
+
+
+def test_signature_covers_every_listed_file(released, release_key):
+    # Editing a file and its SHA256SUMS line together is caught by the signature.
+    target = released / DEB
+    target.write_bytes(target.read_bytes() + b"!")
+    sums = released / "SHA256SUMS"
+    text = sums.read_text(encoding="utf-8")
+    old = next(line for line in text.splitlines() if line.endswith(DEB)).split()[0]
+    sums.write_bytes(text.replace(old, sha256_of(target)).encode())
+    result = run_verifier(released, "--public-key-string", release_key.public_key_line)
+    assert result.returncode == 1
+    assert "SIGNATURE  BAD" in result.stdout
+
+
+def test_removing_the_signature_of_a_signed_release_fails(released):
+    (released / "SHA256SUMS.minisig").unlink()
+    result = run_verifier(released)
+    assert result.returncode == 1
+    assert "SHA256SUMS.minisig" in lines_with(result.stdout, "MISSING")
+
+
+def test_unsigned_release_verifies_but_says_so(artifacts):
+    make_release("electron", artifacts, product_info=PRODUCT, git=GIT, key=None)
+    assert not (artifacts / "SHA256SUMS.minisig").exists()
+    assert run_verifier(artifacts).returncode == 0
+    required = run_verifier(artifacts, "--require-signature")
+    assert required.returncode == 1
+    assert "NOT SIGNED" in (artifacts / "VERIFY.txt").read_text(encoding="utf-8")
+
+
+def test_release_step_can_run_again(released, release_key):
+    make_release("electron", released, product_info=PRODUCT, git=GIT, key=release_key)
+    assert run_verifier(released).returncode == 0
+
+
+def test_updater_metadata_older_than_its_artifact_stops_the_release(artifacts, release_key):
+    (artifacts / APPIMAGE).write_bytes(b"rebuilt after latest-linux.yml was written")
+    with pytest.raises(ReleaseError, match=APPIMAGE):
+        make_release("electron", artifacts, product_info=PRODUCT, git=GIT, key=release_key)
+
+
+def test_unknown_file_stops_the_release(artifacts):
+    (artifacts / "notes.txt").write_text("todo", encoding="utf-8")
+    with pytest.raises(ReleaseError, match=r"notes\.txt"):
+        make_release("electron", artifacts, product_info=PRODUCT, git=GIT, key=None)
+
+
+def test_empty_folder_stops_the_release(tmp_path):
+    with pytest.raises(ReleaseError, match="nox -s package -- electron"):
+        make_release("electron", tmp_path, product_info=PRODUCT, git=GIT, key=None)
+
+
+def test_dirty_tree_is_refused_unless_allowed(monkeypatch):
+    monkeypatch.setattr(release_manifest, "git_state", lambda: {"sha": "abc", "dirty": True})
+    with pytest.raises(ReleaseError, match="--allow-dirty"):
+        release_manifest.refuse_dirty_tree(allow_dirty=False)
+    assert release_manifest.refuse_dirty_tree(allow_dirty=True)["dirty"] is True
+
+
+def test_signing_with_a_key_other_than_the_published_one_is_refused(tmp_path, release_key):
+    published = tmp_path / "release-signing-key.pub"
+    published.write_text(signing.generate().public_key_text(), encoding="utf-8")
+    with pytest.raises(ReleaseError, match="not the project's published key"):
+        release_manifest.trusted_key_check(release_key, published)
+    published.write_text(release_key.public_key_text(), encoding="utf-8")
+    release_manifest.trusted_key_check(release_key, published)
+
+
+def test_cli_release_with_key_from_the_environment(artifacts, release_key):
+    env = {
+        **_clean_env(),
+        signing.KEY_ENV: release_key.secret_key_text(),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "release", "release", "electron", "--dir", str(artifacts),
+         "--allow-dirty", "--require-signature"],
+        cwd=Path(release_manifest.ROOT), env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"signed SHA256SUMS with key {release_key.key_id_text}" in result.stdout
+    assert release_key.secret_key_text().splitlines()[1] not in result.stdout + result.stderr
+    verified = run_verifier(artifacts, "--public-key-string", release_key.public_key_line)
+    assert verified.returncode == 0, verified.stdout
+
+
+def test_cli_require_signature_without_a_key_fails(artifacts):
+    result = subprocess.run(
+        [sys.executable, "-m", "release", "release", "electron", "--dir", str(artifacts),
+         "--allow-dirty", "--require-signature"],
+        cwd=Path(release_manifest.ROOT), env=_clean_env(), capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert signing.KEY_ENV in result.stderr
+
+
+def _clean_env() -> dict:
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith("DESKTOP_DJANGO_RELEASE_")}
+
+
+def test_verifier_runs_on_python_3_8_with_the_standard_library_only():
+    import ast
+
+    source = Path(release_manifest.__file__).with_name("verify.py").read_text(encoding="utf-8")
+    tree = ast.parse(source, feature_version=(3, 8))
+    imported = {
+        (node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert imported <= sys.stdlib_module_names | {"__future__"}, imported
+
+
+def test_tauri_bundles_are_gathered_flat_without_build_scaffolding(tmp_path):
+    from release.artifacts import gather
+
+    bundle = tmp_path / "bundle"
+    files = {
+        "deb/Flying Stable_0.1.0_amd64.deb": b"deb",
+        "appimage/Flying Stable_0.1.0_amd64.AppImage": b"appimage",
+        "appimage/Flying Stable_0.1.0_amd64.AppImage.sig": b"sig",
+        "appimage/build_appimage.sh": b"#!/bin/sh",
+        "appimage/Flying Stable.AppDir/AppRun": b"x",
+        "macos/Flying Stable.app/Contents/Info.plist": b"x",
+        "macos/Flying Stable.app.tar.gz": b"tgz",
+    }
+    for name, data in files.items():
+        (bundle / name).parent.mkdir(parents=True, exist_ok=True)
+        (bundle / name).write_bytes(data)
+    copied = gather(bundle, tmp_path / "dist")
+    assert sorted(path.name for path in copied) == [
+        "Flying Stable.app.tar.gz",
+        "Flying Stable_0.1.0_amd64.AppImage",
+        "Flying Stable_0.1.0_amd64.AppImage.sig",
+        "Flying Stable_0.1.0_amd64.deb",
+    ]
