@@ -217,6 +217,7 @@ def package(session: nox.Session) -> None:
     if packager is None:
         session.error(f"the {shell} packager is not available in this checkout")
     install_groups(session, "stage")
+    _release_preflight(session, shell)  # defined with the release sessions, below
     packager(session)
 
 
@@ -442,3 +443,54 @@ def package_electron(session: nox.Session, args: list[str] | None = None) -> Non
 def package_electron_session(session: nox.Session) -> None:
     """Package the Electron shell for this OS; targets (e.g. `dir tar.gz`) after --."""
     package_electron(session)
+
+
+# --- Release engineering ---
+# Icons from the one SVG, release manifests with checksums and signatures, and offline
+# bundles, all through `python -m release` (release/). The steps that sign refuse a dirty git
+# tree unless given --allow-dirty. See docs/release.md.
+
+from release import credentials as release_credentials  # noqa: E402
+
+RELEASE_SHELLS = ("electron", "tauri", "positron")
+RELEASE_USAGE = (
+    "usage: nox -s {session} -- {{{shells}}} [--allow-dirty] [--require-signature] "
+    "[--dir FOLDER] [--version VERSION]"
+)
+
+
+def _release_preflight(session: nox.Session, shell: str) -> None:
+    """Before packaging: restage a missing or stale backend; say when it will be unsigned."""
+    session.run("python", "-m", "release", "ensure-stage")
+    notice = release_credentials.signing_notice(shell, sys.platform, os.environ)
+    if notice:
+        session.log(notice)
+
+
+def _release_args(session: nox.Session, name: str) -> list[str]:
+    if not session.posargs or session.posargs[0] not in RELEASE_SHELLS:
+        session.error(RELEASE_USAGE.format(session=name, shells="|".join(RELEASE_SHELLS)))
+    return list(session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def icons(session: nox.Session) -> None:
+    """Generate every shell's icons from assets/brand/ (`-- --check` only compares)."""
+    install_groups(session, "release")
+    session.run("python", "-m", "release", "icons", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def release(session: nox.Session) -> None:
+    """Manifest, SHA256SUMS and signature for dist/SHELL/VERSION: `nox -s release -- SHELL`."""
+    args = _release_args(session, "release")
+    install_groups(session, "release")
+    session.run("python", "-m", "release", "release", *args)
+
+
+@nox.session(name="offline-bundle", python=PYTHON, default=False)
+def offline_bundle(session: nox.Session) -> None:
+    """Folder + .zip + .tar.gz to carry into an air-gapped site: `-- SHELL`."""
+    args = _release_args(session, "offline-bundle")
+    install_groups(session, "release")
+    session.run("python", "-m", "release", "offline-bundle", *args)

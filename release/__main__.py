@@ -1,0 +1,173 @@
+"""`python -m release COMMAND`: what the release nox sessions run.
+
+icons [--check]                    nox -s icons
+release SHELL [options]            nox -s release -- SHELL
+offline-bundle SHELL [options]     nox -s offline-bundle -- SHELL
+verify [FOLDER] [options]          release/verify.py, as shipped in every release
+keygen FOLDER                      a new minisign key pair for signing releases
+ensure-stage                       restage the backend when missing or stale (nox -s package)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+SHELLS = ("electron", "tauri", "positron")
+
+
+def _icons(args: argparse.Namespace) -> int:
+    from release import icons
+
+    if args.check:
+        stale = icons.stale()
+        for path in stale:
+            print(f"STALE  {path}")
+        if stale:
+            print("icons: regenerate with `nox -s icons` and commit the result")
+            return 1
+        print(f"icons: all {len(icons.outputs())} icons match {icons.SOURCE.name}")
+        return 0
+    changed = icons.write()
+    for path in changed:
+        print(f"wrote  {path}")
+    print(f"icons: {len(changed)} of {len(icons.outputs())} files changed")
+    return 0
+
+
+def _release_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("shell", choices=SHELLS)
+    parser.add_argument("--dir", type=Path, help="release folder (default: dist/SHELL/VERSION)")
+    parser.add_argument("--version", help="release version (default: the backend's)")
+    parser.add_argument(
+        "--allow-dirty", action="store_true", help="allow uncommitted changes (trial runs)"
+    )
+    parser.add_argument(
+        "--require-signature", action="store_true", help="fail unless a release key is set"
+    )
+
+
+def _release(args: argparse.Namespace) -> int:
+    from release import manifest
+
+    try:
+        folder, data = manifest.run(
+            args.shell,
+            folder=args.dir,
+            version=args.version,
+            allow_dirty=args.allow_dirty,
+            require_signature=args.require_signature,
+        )
+    except manifest.ReleaseError as exc:
+        print(f"release: {exc}", file=sys.stderr)
+        return 1
+    for line in manifest.describe(folder, data):
+        print(line)
+    return 0
+
+
+def _offline_bundle(args: argparse.Namespace) -> int:
+    from release import bundle, manifest
+    from release.verify import CHECKSUMS
+
+    try:
+        version = args.version or manifest.product().version
+        folder = args.dir or manifest.release_folder(args.shell, version)
+        if not (folder / CHECKSUMS).is_file():
+            print(f"offline-bundle: {folder} has no {CHECKSUMS} yet: running the release step")
+            folder, data = manifest.run(
+                args.shell,
+                folder=folder,
+                version=args.version,
+                allow_dirty=args.allow_dirty,
+                require_signature=args.require_signature,
+            )
+            for line in manifest.describe(folder, data):
+                print(line)
+        result = bundle.make_bundle(folder, args.output or bundle.OFFLINE)
+    except manifest.ReleaseError as exc:
+        print(f"offline-bundle: {exc}", file=sys.stderr)
+        return 1
+    print(f"offline-bundle: {result.folder}")
+    for archive in result.archives:
+        print(f"offline-bundle: {archive} (+ {archive.name}.sha256)")
+    print(f"offline-bundle: carry one of these; check it with {result.folder.name}/VERIFY.txt")
+    return 0
+
+
+def _verify(rest: list[str]) -> int:
+    from release import verify
+
+    return verify.main(rest)
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    from release import signing
+
+    key = signing.generate()
+    args.folder.mkdir(parents=True, exist_ok=True)
+    secret = args.folder / "release.key"
+    public = args.folder / "release.pub"
+    if secret.exists() and not args.force:
+        print(f"keygen: {secret} exists (pass --force to replace it)", file=sys.stderr)
+        return 1
+    descriptor = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(key.secret_key_text())
+    public.write_text(key.public_key_text(), encoding="utf-8", newline="\n")
+    print(f"keygen: key ID {key.key_id_text}")
+    print(f"keygen: secret key {secret} (unencrypted: move it into your secret store, e.g.")
+    print(f"        the CI secret {signing.KEY_ENV}, then delete this file)")
+    print(f"keygen: public key {public}: publish it, and commit it as")
+    print("        release/release-signing-key.pub so no other key can sign a release")
+    return 0
+
+
+def _ensure_stage(_args: argparse.Namespace) -> int:
+    from release.stage_status import ensure_stage
+
+    return ensure_stage()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["verify"]:  # verify.py parses its own options
+        return _verify(argv[1:])
+    parser = argparse.ArgumentParser(
+        prog="python -m release",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    icons = commands.add_parser("icons", help="generate every shell's icons from the SVG")
+    icons.add_argument("--check", action="store_true", help="only report stale icons")
+    icons.set_defaults(handler=_icons)
+
+    release = commands.add_parser("release", help="manifest, checksums, signature")
+    _release_options(release)
+    release.set_defaults(handler=_release)
+
+    offline = commands.add_parser("offline-bundle", help="the folder for air-gapped sites")
+    _release_options(offline)
+    offline.add_argument("--output", type=Path, help="where to write it (default: dist/offline)")
+    offline.set_defaults(handler=_offline_bundle)
+
+    commands.add_parser("verify", help="verify a release folder (see verify.py --help)")
+
+    keygen = commands.add_parser("keygen", help="generate a release signing key pair")
+    keygen.add_argument("folder", type=Path)
+    keygen.add_argument("--force", action="store_true")
+    keygen.set_defaults(handler=_keygen)
+
+    ensure = commands.add_parser("ensure-stage", help="restage when missing or stale")
+    ensure.set_defaults(handler=_ensure_stage)
+
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

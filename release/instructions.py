@@ -1,0 +1,86 @@
+"""VERIFY.txt: the exact commands that check a release folder by hand on each OS."""
+
+from __future__ import annotations
+
+from release.artifacts import INSTALLER, Artifact
+from release.signing import SigningKey
+from release.verify import CHECKSUMS, SIGNATURE
+
+POWERSHELL_CHECK = (
+    "Get-Content -Encoding UTF8 .\\SHA256SUMS | ForEach-Object { $h, $n = $_ -split '  ', 2; "
+    'if ((Get-FileHash -Algorithm SHA256 -LiteralPath $n).Hash -eq $h) { "OK      $n" } '
+    'else { "FAILED  $n" } }'
+)
+
+
+def verify_text(
+    *,
+    title: str,
+    folder_name: str,
+    artifacts: list[Artifact],
+    hashes: dict[str, str],
+    key: SigningKey | None,
+) -> str:
+    """`hashes`: every other file listed in SHA256SUMS (VERIFY.txt cannot list itself)."""
+    out = [title, "=" * len(title), ""]
+    out += [
+        "Check this folder before installing anything from it:",
+        "",
+        f"    {folder_name}",
+        "",
+        "Run every command below inside it. If any check fails, do not install: get a new copy.",
+        "",
+    ]
+    pubkey_args = ""
+    if key is not None:
+        pubkey_args = f" --public-key-string {key.public_key_line}"
+        out += [
+            f"Release signing key: ID {key.key_id_text}",
+            f"    {key.public_key_line}",
+            "Compare this key ID with the one your organisation published for these releases,",
+            "through another channel: this file alone proves nothing, since whoever altered the",
+            "folder could have altered this file too.",
+            "",
+            f"1. The signature of {CHECKSUMS} (minisign: `apt install minisign`,",
+            "   `brew install minisign`, or the Windows build from the minisign project):",
+            "",
+            f"       minisign -Vm {CHECKSUMS} -x {SIGNATURE} -P {key.public_key_line}",
+            "",
+            '   Expected: "Signature and comment signature verified".',
+            "",
+        ]
+    else:
+        out += [
+            "THIS RELEASE IS NOT SIGNED. The checks below prove the files are intact and",
+            f"complete, not who made them: compare the SHA-256 of {CHECKSUMS} itself with the",
+            "value your release engineer sent through another channel.",
+            "",
+        ]
+    step = 2 if key is not None else 1
+    out += [
+        f"{step}. Every file against {CHECKSUMS}:",
+        "",
+        "   Linux:",
+        f"       sha256sum -c {CHECKSUMS}",
+        "   macOS:",
+        f"       shasum -a 256 -c {CHECKSUMS}",
+        "   Windows (PowerShell):",
+        f"       {POWERSHELL_CHECK}",
+        "",
+        "   Expected: every line ends in OK (sha256sum, shasum) or starts with OK (PowerShell).",
+        "",
+        f"{step + 1}. Everything at once, including files that should not be here, with any",
+        "   Python 3.8 or later (standard library only):",
+        "",
+        f"   Linux and macOS:  python3 verify.py .{pubkey_args}",
+        f"   Windows:          py -3 verify.py .{pubkey_args}",
+        "",
+        "   Expected: the last line starts with VERIFIED and the exit status is 0.",
+        "",
+    ]
+    installers = [a.name for a in artifacts if a.role == INSTALLER]
+    if installers:
+        out += ["Installers in this folder:", *[f"    {name}" for name in installers], ""]
+    out += ["SHA-256 of each file, to compare by eye:", ""]
+    out += [f"    {digest}  {name}" for name, digest in sorted(hashes.items())]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,285 @@
+"""`nox -s release -- SHELL`: describe, checksum and (optionally) sign one release folder.
+
+The folder dist/<shell>/<version>/ ends up holding, beside the artifacts the packager left:
+
+    release-manifest.json   product, shell, version, git sha, build time, OS/arch, and each
+                            artifact's name, size, sha256 and role
+    verify.py               the standalone verifier (standard library only)
+    VERIFY.txt              the commands that check the folder by hand on each OS
+    <app id>-release.pub    the minisign public key, when signed
+    SHA256SUMS              every file above and every artifact, `sha256sum -c` format
+    SHA256SUMS.minisig      the signature of SHA256SUMS, when a key is set
+
+SHA256SUMS covers the manifest, so one signature covers everything.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from release import artifacts as artifact_rules
+from release import signing
+from release.checksums import write_checksums
+from release.instructions import verify_text
+from release.verify import CHECKSUMS, MANIFEST, SIGNATURE, sha256_of, verify_folder
+
+ROOT = Path(__file__).resolve().parent.parent
+DIST = ROOT / "dist"
+SHELLS = ("electron", "tauri", "positron")
+SCHEMA_VERSION = 1
+# Commit the project's release public key here and every signed release is checked against
+# it: a release can then never be signed with a stray key by mistake.
+TRUSTED_PUBLIC_KEY = Path(__file__).resolve().parent / "release-signing-key.pub"
+TAURI_BUNDLES = ROOT / "shells" / "tauri" / "src-tauri" / "target" / "release" / "bundle"
+
+
+class ReleaseError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    name: str
+    version: str
+
+
+def product() -> Product:
+    """The app being released, from the backend package the stage ships."""
+    from stage.config import DEMO
+
+    module = importlib.import_module(DEMO.import_name)
+    return Product(module.APP_ID, module.APP_NAME, module.__version__)
+
+
+def host_platform() -> dict:
+    system = {"Linux": "linux", "Darwin": "macos", "Windows": "windows"}.get(
+        platform.system(), platform.system().lower()
+    )
+    machine = platform.machine().lower()
+    arch = {"amd64": "x86_64", "x64": "x86_64", "aarch64": "arm64"}.get(machine, machine)
+    return {"os": system, "arch": arch}
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def git_state() -> dict:
+    """The commit, and whether tracked files differ from it (untracked files are build
+    byproducts here: every output folder is ignored, and packagers write lock files)."""
+    changes = _git("status", "--porcelain", "--untracked-files=no")
+    return {"sha": _git("rev-parse", "HEAD") or "unknown", "dirty": bool(changes)}
+
+
+def refuse_dirty_tree(allow_dirty: bool) -> dict:
+    """pip's rule for release sessions: what is released must be exactly a commit."""
+    state = git_state()
+    if state["dirty"] and not allow_dirty:
+        raise ReleaseError(
+            "the git working tree has uncommitted changes: commit or stash them so the release "
+            "records exactly what it was made from, or pass --allow-dirty for a trial run"
+        )
+    return state
+
+
+def build_time() -> str:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def bundle_name(manifest: dict) -> str:
+    """The offline bundle's folder name, fixed by the manifest (VERIFY.txt quotes it)."""
+    plat = manifest["platform"]
+    return (
+        f"{manifest['product']['id']}-{manifest['shell']}-{manifest['version']}"
+        f"-{plat['os']}-{plat['arch']}"
+    )
+
+
+def release_folder(shell: str, version: str) -> Path:
+    return DIST / shell / version
+
+
+def gather_tauri(folder: Path) -> None:
+    """Tauri's bundler writes per-format subfolders of its target folder: copy the
+    artifacts into dist/tauri/<version>/ like the other shells' packagers do."""
+    if folder.exists() or not TAURI_BUNDLES.is_dir():
+        return
+    copied = artifact_rules.gather(TAURI_BUNDLES, folder)
+    print(f"release: copied {len(copied)} Tauri bundles from {TAURI_BUNDLES} into {folder}")
+
+
+def trusted_key_check(key: signing.SigningKey, trusted_file: Path = TRUSTED_PUBLIC_KEY) -> None:
+    if not trusted_file.is_file():
+        return
+    from release.verify import parse_public_key
+
+    key_id, public = parse_public_key(trusted_file.read_text(encoding="utf-8"))
+    if (key_id, public) != (key.key_id, key.public_bytes):
+        raise ReleaseError(
+            f"the release key in the environment (ID {key.key_id_text}) is not the project's "
+            f"published key ({trusted_file.name}): refusing to sign with it"
+        )
+
+
+def make_release(
+    shell: str,
+    folder: Path,
+    *,
+    product_info: Product,
+    git: dict,
+    key: signing.SigningKey | None,
+    stage_manifest: dict | None = None,
+) -> dict:
+    """Write the release files into `folder` and return the manifest."""
+    for name in list(artifact_rules.RELEASE_FILES) + [
+        p.name for p in folder.glob(f"*{artifact_rules.PUBLIC_KEY_SUFFIX}")
+    ]:
+        (folder / name).unlink(missing_ok=True)
+    try:
+        found = artifact_rules.collect(folder)
+    except artifact_rules.ArtifactError as exc:
+        raise ReleaseError(f"{exc} (run `nox -s package -- {shell}` first)") from exc
+
+    key_file = None
+    if key is not None:
+        key_file = f"{product_info.id}{artifact_rules.PUBLIC_KEY_SUFFIX}"
+        (folder / key_file).write_text(key.public_key_text(), encoding="utf-8", newline="\n")
+    verifier = folder / artifact_rules.VERIFY_SCRIPT
+    shutil.copyfile(Path(__file__).with_name("verify.py"), verifier)
+
+    manifest = {
+        "schemaVersion": SCHEMA_VERSION,
+        "product": {"id": product_info.id, "name": product_info.name},
+        "shell": shell,
+        "version": product_info.version,
+        "git": git,
+        "buildTime": build_time(),
+        "platform": host_platform(),
+        "artifacts": [artifact.as_json() for artifact in found],
+        "signing": {
+            "signed": key is not None,
+            "format": "minisign" if key else None,
+            "keyId": key.key_id_text if key else None,
+            "publicKey": key.public_key_line if key else None,
+            "publicKeyFile": key_file,
+            "checksums": CHECKSUMS,
+            "signature": SIGNATURE if key else None,
+        },
+    }
+    if stage_manifest:
+        manifest["backend"] = {
+            "sourceHash": stage_manifest.get("app", {}).get("sourceHash"),
+            "python": stage_manifest.get("python", {}).get("version"),
+            "platform": stage_manifest.get("python", {}).get("platform"),
+        }
+    (folder / MANIFEST).write_text(
+        json.dumps(manifest, indent=2) + "\n", encoding="utf-8", newline="\n"
+    )
+
+    listed = [a.name for a in found] + [MANIFEST, artifact_rules.VERIFY_SCRIPT]
+    if key_file:
+        listed.append(key_file)
+    title = (
+        f"{product_info.name} {product_info.version} ({shell}, "
+        f"{manifest['platform']['os']} {manifest['platform']['arch']}): verify before installing"
+    )
+    instructions = verify_text(
+        title=title,
+        folder_name=bundle_name(manifest),
+        artifacts=found,
+        hashes={name: sha256_of(folder / name) for name in listed},
+        key=key,
+    )
+    (folder / artifact_rules.INSTRUCTIONS).write_text(instructions, encoding="utf-8", newline="\n")
+    listed.append(artifact_rules.INSTRUCTIONS)
+    checksums = write_checksums(folder, listed)
+
+    if key is not None:
+        trusted = (
+            f"product:{product_info.id} shell:{shell} version:{product_info.version} "
+            f"file:{CHECKSUMS} timestamp:{int(time.time())}"
+        )
+        signature = signing.sign(
+            key, checksums.read_bytes(), trusted, f"signature from release key {key.key_id_text}"
+        )
+        (folder / SIGNATURE).write_text(signature, encoding="utf-8", newline="\n")
+
+    # Build leftovers (unpacked apps, logs) may sit beside the release: they are not in it.
+    report = verify_folder(folder, key.public_key_text() if key else None, ignore_unlisted=True)
+    if not report.ok:
+        raise ReleaseError("the release folder does not verify:\n" + "\n".join(report.lines()))
+    return manifest
+
+
+def read_stage_manifest() -> dict | None:
+    stage_dir = Path(os.environ.get("DESKTOP_DJANGO_STAGE_DIR") or ROOT / ".stage" / "backend")
+    try:
+        return json.loads((stage_dir / "runtime-manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def run(
+    shell: str,
+    *,
+    folder: Path | None = None,
+    version: str | None = None,
+    allow_dirty: bool = False,
+    require_signature: bool = False,
+) -> tuple[Path, dict]:
+    git = refuse_dirty_tree(allow_dirty)
+    info = product()
+    if version:
+        info = Product(info.id, info.name, version)
+    folder = folder or release_folder(shell, info.version)
+    if shell == "tauri" and folder == release_folder(shell, info.version):
+        gather_tauri(folder)
+    try:
+        key = signing.key_from_environment()
+    except signing.SigningKeyError as exc:
+        raise ReleaseError(str(exc)) from exc
+    if key is None and require_signature:
+        raise ReleaseError(
+            f"--require-signature: set {signing.KEY_ENV} (or {signing.KEY_FILE_ENV}) to the "
+            "release key"
+        )
+    if key is not None:
+        trusted_key_check(key)
+    manifest = make_release(
+        shell, folder, product_info=info, git=git, key=key, stage_manifest=read_stage_manifest()
+    )
+    return folder, manifest
+
+
+def describe(folder: Path, manifest: dict) -> list[str]:
+    lines = [f"release: {folder}"]
+    for item in manifest["artifacts"]:
+        updater = ", downloaded by the updater" if item.get("updater") else ""
+        lines.append(f"  {item['role']:<17} {item['name']} ({item['size']} bytes{updater})")
+    signed = manifest["signing"]
+    if signed["signed"]:
+        lines.append(f"  signed {CHECKSUMS} with key {signed['keyId']}")
+    else:
+        lines.append(
+            f"  {CHECKSUMS} is UNSIGNED: set {signing.KEY_ENV} to sign it (see docs/release.md)"
+        )
+    if manifest["git"]["dirty"]:
+        lines.append("  made from a DIRTY working tree (--allow-dirty): for trials only")
+    return lines

@@ -1,0 +1,476 @@
+#!/usr/bin/env python3
+"""Verify a release folder: every file against SHA256SUMS and release-manifest.json, and the
+minisign signature of SHA256SUMS when there is one.
+
+    python3 verify.py [FOLDER] [--public-key FILE | --public-key-string KEY] [--require-signature]
+
+FOLDER defaults to the folder this script is in. Each file is reported as OK, MISSING,
+CHANGED or UNEXPECTED; the exit status is 0 only when every listed file is present and
+unchanged, nothing unlisted is there, and the signature (if any, or if one is required) is
+valid. Exit status 1 means the folder failed verification, 2 that it could not be read.
+
+This file is one self-contained script on purpose: it runs on a bare Python 3.8+ with the
+standard library only, because it is carried into sites where nothing can be installed.
+That is also why it verifies Ed25519 itself (RFC 8032, in plain integers) instead of
+importing a cryptography library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+CHECKSUMS = "SHA256SUMS"
+SIGNATURE = CHECKSUMS + ".minisig"
+MANIFEST = "release-manifest.json"
+# Files that describe the release rather than belong to it: never listed in SHA256SUMS.
+DESCRIPTORS = (CHECKSUMS, SIGNATURE)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_UNREADABLE = 2
+
+
+# --- Ed25519 verification (RFC 8032, section 5.1.7) ------------------------------------------
+# Points are kept in extended homogeneous coordinates (X, Y, Z, T) with x = X/Z, y = Y/Z and
+# x*y = T/Z, which gives one addition formula that is also correct for doubling.
+
+_P = 2**255 - 19
+_L = 2**252 + 27742317777372353535851937790883648493  # the order of the base point
+_D = -121665 * pow(121666, _P - 2, _P) % _P
+_SQRT_M1 = pow(2, (_P - 1) // 4, _P)  # a square root of -1 mod p
+_IDENTITY = (0, 1, 1, 0)
+
+
+def _add(a, b):
+    x1, y1, z1, t1 = a
+    x2, y2, z2, t2 = b
+    k = (y1 - x1) * (y2 - x2) % _P
+    m = (y1 + x1) * (y2 + x2) % _P
+    c = 2 * _D * t1 * t2 % _P
+    d = 2 * z1 * z2 % _P
+    e, f, g, h = m - k, d - c, d + c, m + k
+    return (e * f % _P, g * h % _P, f * g % _P, e * h % _P)
+
+
+def _multiply(scalar: int, point):
+    result = _IDENTITY
+    addend = point
+    while scalar:
+        if scalar & 1:
+            result = _add(result, addend)
+        addend = _add(addend, addend)
+        scalar >>= 1
+    return result
+
+
+def _encode(point) -> bytes:
+    x, y, z, _t = point
+    inverse = pow(z, _P - 2, _P)
+    x, y = x * inverse % _P, y * inverse % _P
+    return (y | ((x & 1) << 255)).to_bytes(32, "little")
+
+
+def _decode(data: bytes):
+    """The point encoded in 32 bytes, or None when the bytes encode no point (or not in the
+    one canonical way)."""
+    if len(data) != 32:
+        return None
+    value = int.from_bytes(data, "little")
+    sign = value >> 255
+    y = value & ((1 << 255) - 1)
+    if y >= _P:
+        return None
+    # x^2 = (y^2 - 1) / (d y^2 + 1); square root by one exponentiation, since p = 5 mod 8.
+    u = (y * y - 1) % _P
+    v = (_D * y * y + 1) % _P
+    x = u * pow(v, 3, _P) * pow(u * pow(v, 7, _P), (_P - 5) // 8, _P) % _P
+    check = v * x * x % _P
+    if check == (-u) % _P:
+        x = x * _SQRT_M1 % _P
+    elif check != u:
+        return None
+    if x == 0 and sign:
+        return None
+    if x & 1 != sign:
+        x = _P - x
+    return (x, y, 1, x * y % _P)
+
+
+_BASE = _decode((4 * pow(5, _P - 2, _P) % _P).to_bytes(32, "little"))
+
+
+def ed25519_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    """True when `signature` is a valid Ed25519 signature of `message` by `public_key`."""
+    if len(public_key) != 32 or len(signature) != 64:
+        return False
+    a = _decode(public_key)
+    if a is None or _encode(_multiply(8, a)) == _encode(_IDENTITY):
+        return False  # not a point, or one of small order (it would accept forgeries)
+    r_bytes, s = signature[:32], int.from_bytes(signature[32:], "little")
+    if s >= _L or _decode(r_bytes) is None:
+        return False
+    h = int.from_bytes(hashlib.sha512(r_bytes + public_key + message).digest(), "little") % _L
+    # [s]B = R + [h]A  <=>  R = [s]B - [h]A; compare encodings, which are canonical.
+    minus_a = ((-a[0]) % _P, a[1], a[2], (-a[3]) % _P)
+    return _encode(_add(_multiply(s, _BASE), _multiply(h, minus_a))) == r_bytes
+
+
+# --- minisign public keys and signatures ------------------------------------------------------
+
+UNTRUSTED_PREFIX = "untrusted comment: "
+TRUSTED_PREFIX = "trusted comment: "
+
+
+class FormatError(ValueError):
+    pass
+
+
+def key_id_text(key_id: bytes) -> str:
+    """Key IDs the way minisign prints them (a little-endian 64-bit number in hex)."""
+    return f"{int.from_bytes(key_id, 'little'):016X}"
+
+
+def parse_public_key(text: str) -> tuple[bytes, bytes]:
+    """(key id, Ed25519 public key) from a minisign public key file or its base64 line."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if lines and lines[0].startswith(UNTRUSTED_PREFIX):
+        lines = lines[1:]
+    if len(lines) != 1:
+        raise FormatError("a minisign public key is one base64 line (after its comment line)")
+    try:
+        raw = base64.b64decode(lines[0], validate=True)
+    except ValueError:
+        raise FormatError("the public key is not valid base64") from None
+    if len(raw) != 42 or raw[:2] != b"Ed":
+        raise FormatError("this is not a minisign Ed25519 public key")
+    return raw[2:10], raw[10:]
+
+
+class MinisignSignature:
+    def __init__(self, algorithm: bytes, key_id: bytes, signature: bytes, trusted: str, glob):
+        self.algorithm = algorithm
+        self.key_id = key_id
+        self.signature = signature
+        self.trusted_comment = trusted
+        self.global_signature = glob
+
+
+def parse_signature(text: str) -> MinisignSignature:
+    lines = text.splitlines()
+    if len(lines) < 4:
+        raise FormatError("a minisign signature has four lines")
+    if not lines[0].startswith(UNTRUSTED_PREFIX) or not lines[2].startswith(TRUSTED_PREFIX):
+        raise FormatError("the comment lines of the signature are malformed")
+    try:
+        raw = base64.b64decode(lines[1].strip(), validate=True)
+        glob = base64.b64decode(lines[3].strip(), validate=True)
+    except ValueError:
+        raise FormatError("the signature is not valid base64") from None
+    if len(raw) != 74 or raw[:2] not in (b"Ed", b"ED") or len(glob) != 64:
+        raise FormatError("this is not a minisign Ed25519 signature")
+    trusted = lines[2][len(TRUSTED_PREFIX) :].rstrip("\r\n")
+    return MinisignSignature(raw[:2], raw[2:10], raw[10:], trusted, glob)
+
+
+def minisign_verify(public_key_text: str, signature_text: str, data: bytes) -> tuple[bool, str]:
+    """(valid, explanation) for a minisign signature of `data`, exactly as `minisign -V`
+    decides: the key IDs match, the signature covers the data (or its BLAKE2b-512 for
+    prehashed "ED" signatures) and the global signature covers signature + trusted comment."""
+    try:
+        key_id, public_key = parse_public_key(public_key_text)
+        sig = parse_signature(signature_text)
+    except FormatError as exc:
+        return False, str(exc)
+    if sig.key_id != key_id:
+        return False, (
+            f"signed with key {key_id_text(sig.key_id)}, but the public key is "
+            f"{key_id_text(key_id)}"
+        )
+    message = hashlib.blake2b(data).digest() if sig.algorithm == b"ED" else data
+    if not ed25519_verify(public_key, message, sig.signature):
+        return False, "the signature does not match the file"
+    comment = sig.signature + sig.trusted_comment.encode("utf-8")
+    if not ed25519_verify(public_key, comment, sig.global_signature):
+        return False, "the trusted comment was altered"
+    return True, f"key {key_id_text(key_id)}, trusted comment: {sig.trusted_comment}"
+
+
+# --- SHA256SUMS (GNU coreutils format) --------------------------------------------------------
+
+
+def parse_checksums(text: str) -> tuple[dict, list[str]]:
+    """({name: sha256}, problems). Lines are `HASH  NAME` or `HASH *NAME`; a line starting
+    with a backslash has `\\\\`, `\\n` and `\\r` escapes in its name, as sha256sum writes them."""
+    entries: dict = {}
+    problems: list[str] = []
+    for number, line in enumerate(text.split("\n"), 1):
+        line = line[:-1] if line.endswith("\r") else line
+        if not line:
+            continue
+        escaped = line.startswith("\\")
+        body = line[1:] if escaped else line
+        digest, name = body[:64], body[66:]
+        if (
+            len(body) < 67
+            or body[64] != " "
+            or body[65] not in " *"
+            or any(c not in "0123456789abcdefABCDEF" for c in digest)
+        ):
+            problems.append(f"{CHECKSUMS} line {number} is not `<sha256>  <name>`")
+            continue
+        if escaped:
+            try:
+                name = _unescape(name)
+            except ValueError:
+                problems.append(f"{CHECKSUMS} line {number} has a bad escape")
+                continue
+        if not _safe_name(name):
+            problems.append(f"{CHECKSUMS} line {number} names a path outside the folder: {name!r}")
+            continue
+        if name in entries:
+            problems.append(f"{CHECKSUMS} lists {name} twice")
+            continue
+        entries[name] = digest.lower()
+    return entries, problems
+
+
+def _unescape(name: str) -> str:
+    out, i = [], 0
+    while i < len(name):
+        if name[i] == "\\":
+            nxt = name[i + 1 : i + 2]
+            if nxt not in ("\\", "n", "r"):
+                raise ValueError(name)
+            out.append({"\\": "\\", "n": "\n", "r": "\r"}[nxt])
+            i += 2
+        else:
+            out.append(name[i])
+            i += 1
+    return "".join(out)
+
+
+def _safe_name(name: str) -> bool:
+    """A relative path that stays inside the folder on every OS (Windows reads `\\` and
+    drive letters as path syntax too)."""
+    parts = name.replace("\\", "/").split("/")
+    return (
+        bool(name)
+        and ":" not in name
+        and "\0" not in name
+        and all(part not in ("", ".", "..") for part in parts)
+    )
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- The folder -------------------------------------------------------------------------------
+
+
+class Report:
+    def __init__(self):
+        self.files: list[tuple[str, str]] = []  # (status, name)
+        self.problems: list[str] = []
+        self.signature = "UNSIGNED"  # or "OK", "BAD"
+        self.signature_detail = ""
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not self.problems
+            and self.signature != "BAD"
+            and all(status == "OK" for status, _name in self.files)
+        )
+
+    def lines(self) -> list[str]:
+        out = [f"{status:<10} {name}" for status, name in self.files]
+        out += [f"PROBLEM    {problem}" for problem in self.problems]
+        detail = f" ({self.signature_detail})" if self.signature_detail else ""
+        out.append(f"SIGNATURE  {self.signature}{detail}")
+        return out
+
+
+def _files_in(folder: Path) -> list[str]:
+    names = []
+    for directory, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        for filename in sorted(filenames):
+            names.append((Path(directory) / filename).relative_to(folder).as_posix())
+    return names
+
+
+def verify_folder(
+    folder: Path,
+    public_key_text: str | None = None,
+    require_signature: bool = False,
+    ignore_unlisted: bool = False,
+) -> Report:
+    """Check `folder` against its SHA256SUMS, its release manifest and its signature.
+
+    Every file SHA256SUMS does not list is UNEXPECTED, unless `ignore_unlisted` (for the
+    packager's output folder, where build leftovers sit beside the release).
+
+    Without an explicit public key, the key the release manifest names (shipped in the same
+    folder) is used: that proves the files match each other, not who made them, so the
+    report says which key it was and the caller should compare its ID with a published one.
+    """
+    report = Report()
+    checksums_path = folder / CHECKSUMS
+    try:
+        checksums_text = checksums_path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        report.problems.append(f"{CHECKSUMS} is missing: this is not a release folder")
+        return report
+    except (OSError, UnicodeDecodeError) as exc:
+        report.problems.append(f"{CHECKSUMS} cannot be read: {exc}")
+        return report
+    expected, problems = parse_checksums(checksums_text)
+    report.problems += problems
+
+    present = set(_files_in(folder))
+    for name in sorted(expected):
+        path = folder / name
+        if name not in present:
+            report.files.append(("MISSING", name))
+        elif sha256_of(path) != expected[name]:
+            report.files.append(("CHANGED", name))
+        else:
+            report.files.append(("OK", name))
+    manifest = _check_manifest(folder, expected, present, report)
+    _check_signature(folder, manifest, public_key_text, require_signature, present, report)
+    if not ignore_unlisted:
+        for name in sorted(present - set(expected) - set(DESCRIPTORS)):
+            report.files.append(("UNEXPECTED", name))
+    return report
+
+
+def _check_manifest(folder: Path, expected: dict, present: set, report: Report) -> dict:
+    if MANIFEST not in expected:
+        report.problems.append(f"{CHECKSUMS} does not list {MANIFEST}")
+        return {}
+    if MANIFEST not in present:
+        return {}
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        artifacts = manifest["artifacts"]
+        listed = {item["name"]: item for item in artifacts}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        report.problems.append(f"{MANIFEST} is unreadable or malformed: {exc!r}")
+        return {}
+    for name, item in sorted(listed.items()):
+        if name not in expected:
+            report.problems.append(f"{MANIFEST} lists {name}, which {CHECKSUMS} does not")
+        elif str(item.get("sha256", "")).lower() != expected[name]:
+            report.problems.append(f"{MANIFEST} and {CHECKSUMS} disagree about {name}")
+        elif name in present and (folder / name).stat().st_size != item.get("size"):
+            report.problems.append(f"{name} does not have the size {MANIFEST} records")
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def _check_signature(
+    folder: Path,
+    manifest: dict,
+    public_key_text: str | None,
+    require_signature: bool,
+    present: set,
+    report: Report,
+) -> None:
+    signing = manifest.get("signing") or {}
+    signed = bool(signing.get("signed"))
+    if SIGNATURE not in present:
+        if signed:
+            report.files.append(("MISSING", SIGNATURE))
+            report.signature = "BAD"
+            report.signature_detail = f"{MANIFEST} says the release is signed"
+        elif require_signature or public_key_text:
+            report.signature = "BAD"
+            report.signature_detail = "a signature was required, but the release is unsigned"
+        else:
+            report.signature_detail = (
+                "the files are intact, but who made them is not proven: compare the SHA-256 "
+                f"of {CHECKSUMS} with one obtained through another channel"
+            )
+        return
+    if public_key_text is None:
+        key_file = signing.get("publicKeyFile")
+        if not key_file or key_file not in present:
+            report.signature = "BAD"
+            report.signature_detail = "no public key given, and none named by the manifest"
+            return
+        public_key_text = (folder / key_file).read_text(encoding="utf-8")
+        source = f"the key shipped in this folder ({key_file})"
+    else:
+        source = "the key given"
+    signature_text = (folder / SIGNATURE).read_text(encoding="utf-8")
+    valid, detail = minisign_verify(
+        public_key_text, signature_text, (folder / CHECKSUMS).read_bytes()
+    )
+    report.files.append(("OK" if valid else "CHANGED", SIGNATURE))
+    report.signature = "OK" if valid else "BAD"
+    report.signature_detail = f"{detail}; checked with {source}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")
+    parser = argparse.ArgumentParser(
+        prog="verify.py", description="Verify a release folder against SHA256SUMS."
+    )
+    parser.add_argument(
+        "folder",
+        nargs="?",
+        type=Path,
+        default=Path(__file__).resolve().parent,
+        help="the release folder (default: the folder this script is in)",
+    )
+    keys = parser.add_mutually_exclusive_group()
+    keys.add_argument("--public-key", type=Path, help="minisign public key file to trust")
+    keys.add_argument("--public-key-string", help="minisign public key (its base64 line)")
+    parser.add_argument(
+        "--require-signature", action="store_true", help="fail when the release is unsigned"
+    )
+    parser.add_argument(
+        "--ignore-unlisted",
+        action="store_true",
+        help="do not report files SHA256SUMS does not list (a packager's output folder)",
+    )
+    args = parser.parse_args(argv)
+
+    public_key_text = args.public_key_string
+    if args.public_key is not None:
+        try:
+            public_key_text = args.public_key.read_text(encoding="utf-8")
+        except OSError as exc:
+            print(f"cannot read the public key: {exc}", file=sys.stderr)
+            return EXIT_UNREADABLE
+    if not args.folder.is_dir():
+        print(f"{args.folder} is not a folder", file=sys.stderr)
+        return EXIT_UNREADABLE
+
+    report = verify_folder(
+        args.folder, public_key_text, args.require_signature, args.ignore_unlisted
+    )
+    for line in report.lines():
+        print(line)
+    failures = sum(1 for status, _name in report.files if status != "OK")
+    failures += len(report.problems)
+    if report.ok:
+        print(f"VERIFIED   {len(report.files)} files in {args.folder}")
+        return EXIT_OK
+    print(f"FAILED     {failures} problems in {args.folder}: do not install from it")
+    return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
