@@ -164,6 +164,8 @@ def dev_positron(session: nox.Session) -> None:
     install_positron(session)
     args = ["--stage", str(ROOT / ".stage" / "backend")] if "--staged" in session.posargs else []
     env = {} if args else {"DJANGO_SETTINGS_MODULE": "flying_stable.settings.dev"}
+    if "--project" in session.posargs:  # a wrapped project: see "Wrap an existing project"
+        args, env = positron_project_args(session)
     session.run("python", "-m", "flying_stable_positron", *args, env=env)
 
 
@@ -494,3 +496,59 @@ def offline_bundle(session: nox.Session) -> None:
     args = _release_args(session, "offline-bundle")
     install_groups(session, "release")
     session.run("python", "-m", "release", "offline-bundle", *args)
+
+
+# --- Wrap an existing project ---
+# `desktop-django wrap` (desktop-django/src/desktop_django/wrap/) checks an existing Django
+# project and, with --apply, writes its desktop entry folder; `nox -s stage -- --project PATH`
+# stages it (stage/wrapped.py) and `nox -s dev-positron -- --project PATH` runs it.
+# Guide: docs/wrapping.md.
+
+WRAP_USAGE = (
+    'usage: nox -s wrap -- PATH/TO/DJANGO/PROJECT [--settings MODULE] [--name "App Name"] '
+    "[--python PATH] [--apply [--force]] [--json]"
+)
+
+
+def _project_path(session: nox.Session, raw: str) -> str:
+    """Paths after `--` are the user's: relative to where nox was run, not to this file."""
+    return str((Path(session.invoked_from) / raw).resolve())
+
+
+@nox.session(python=PYTHON, default=False)
+def wrap(session: nox.Session) -> None:
+    """Check an existing Django project for a desktop build; `-- PATH --apply` wraps it."""
+    if not session.posargs or session.posargs[0].startswith("-"):
+        session.error(WRAP_USAGE)
+    install_groups(session, "dev")
+    path, *options = session.posargs
+    session.run("desktop-django", "wrap", _project_path(session, path), *options)
+
+
+def positron_project_args(session: nox.Session) -> tuple[list[str], dict]:
+    """Stage the wrapped project named by `--project PATH` for dev-positron; its shell args."""
+    from stage.wrapped import WrappedProjectError, load_project
+
+    args = list(session.posargs)
+    at = args.index("--project")
+    if at + 1 >= len(args):
+        session.error("usage: nox -s dev-positron -- --project PATH [stage options]")
+    project_path = _project_path(session, args[at + 1])
+    stage_options = args[:at] + args[at + 2 :]
+    try:
+        project, app_id = load_project(Path(project_path))
+    except WrappedProjectError as err:
+        session.error(str(err))
+    output = ROOT / ".stage" / app_id / "backend"
+    # A dev run: no bytecode, and the local CPython when uv cannot download one.
+    session.run(
+        "python", "-m", "stage", "--project", project_path, "--output", str(output),
+        "--no-bytecode", "--allow-local-python", *stage_options,
+    )  # fmt: skip
+    env = {
+        "DJANGO_SETTINGS_MODULE": project.settings_module,
+        "DESKTOP_DJANGO_APP_DATA_DIR": str(DEV_DATA / f"positron-{app_id}"),
+        # Positron imports from the stage in-process: keep the stage as built (verify-stage).
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    return ["--stage", str(output)], env

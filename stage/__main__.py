@@ -8,14 +8,25 @@ from pathlib import Path
 
 from stage import report
 from stage.build import StageOptions, build
-from stage.config import DEFAULT_LOCALES, DEFAULT_OUTPUT
+from stage.config import DEFAULT_LOCALES, DEFAULT_OUTPUT, DEMO, REPO_ROOT
 from stage.runtime import RuntimeSourceError
 from stage.verify import verify
+from stage.wrapped import WrappedProjectError, load_project
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nox -s stage --", description=__doc__)
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="stage folder")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help=f"stage folder (default: {DEFAULT_OUTPUT.relative_to(REPO_ROOT)}, or "
+        ".stage/<app id>/backend with --project)",
+    )
+    parser.add_argument(
+        "--project",
+        type=Path,
+        help="stage a project wrapped by `desktop-django wrap` (its folder) instead of the demo",
+    )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--python-archive", type=Path, help="local python-build-standalone archive")
     source.add_argument("--python-home", type=Path, help="existing CPython installation to copy")
@@ -34,10 +45,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verify", action="store_true", help="verify an existing stage instead")
     args = parser.parse_args(argv)
 
+    project = DEMO
+    output = args.output or DEFAULT_OUTPUT
+    if args.project:
+        try:
+            project, app_id = load_project(args.project)
+        except WrappedProjectError as exc:
+            report.say(f"error: {exc}")
+            return 2
+        output = args.output or REPO_ROOT / ".stage" / app_id / "backend"
+        report.say(f"staging the wrapped project at {project.repo} into {output}")
     if args.verify:
-        return _verify(args.output)
+        return _verify(output)
     options = StageOptions(
-        output=args.output,
+        output=output,
+        project=project,
         python_archive=args.python_archive,
         python_archive_sha256=args.python_archive_sha256,
         python_home=args.python_home,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stage import compile as bytecode
-from stage import prune, report, runtime
+from stage import prune, report, runtime, wrapped
 from stage.config import DEFAULT_LOCALES, DEMO, PYTHON_VERSION, Project
 from stage.files import materialise_symlinks, tree_size
 from stage.manifest_writer import write_manifest
@@ -84,14 +84,18 @@ def _build_into(stage_root: Path, work: Path, options: StageOptions) -> dict:
             report.say(f"note: runtime is CPython {version} (pinned {PYTHON_VERSION})")
 
     with report.step("backend") as notes:
-        wheels = [uv.build_wheel(name, work / "wheels", options.project.repo)
-                  for name in options.project.workspace_packages]  # fmt: skip
-        requirements = uv.export_locked_requirements(
-            options.project.package, options.project.repo, work / "requirements.txt"
-        )
-        uv.pip_install(executable, "--require-hashes", "-r", str(requirements))
-        uv.pip_install(executable, "--no-deps", *map(str, wheels))
-        notes.append(f"installed {', '.join(w.name for w in wheels)} with locked dependencies")
+        if options.project.wrapped:
+            # A project wrapped by `desktop-django wrap`: see stage/wrapped.py.
+            notes += wrapped.install(executable, stage_root, options.project, work)
+        else:
+            wheels = [uv.build_wheel(name, work / "wheels", options.project.repo)
+                      for name in options.project.workspace_packages]  # fmt: skip
+            requirements = uv.export_locked_requirements(
+                options.project.package, options.project.repo, work / "requirements.txt"
+            )
+            uv.pip_install(executable, "--require-hashes", "-r", str(requirements))
+            uv.pip_install(executable, "--no-deps", *map(str, wheels))
+            notes.append(f"installed {', '.join(w.name for w in wheels)} with locked dependencies")
 
     with report.step("prune") as notes:
         freed, removed = prune.prune_after_install(python_root, options.locales)
@@ -106,7 +110,10 @@ def _build_into(stage_root: Path, work: Path, options: StageOptions) -> dict:
     app = _app_identity(executable, options.project)
     if options.bytecode:
         with report.step("bytecode") as notes:
-            pyc = bytecode.compile_tree(executable, stage_root, [python_root])
+            folders = [python_root]
+            if (stage_root / wrapped.APP_DIR).is_dir():
+                folders.append(stage_root / wrapped.APP_DIR)
+            pyc = bytecode.compile_tree(executable, stage_root, folders)
             notes.append(f"{pyc} .pyc files, unchecked-hash, no build paths")
 
     with report.step("manifest") as notes:

@@ -16,6 +16,22 @@ DEFAULT_LOCALES = ("en",)
 
 
 @dataclass(frozen=True)
+class WrappedSource:
+    """How to install a project wrapped by `desktop-django wrap` (its desktop-stage.toml).
+
+    It is not a member of this workspace: its dependencies come from its own files, its code
+    is copied into the stage's `app/` folder, and desktop-django is built from this repo.
+    """
+
+    include: tuple[str, ...]
+    requirements: tuple[str, ...] = ()
+    uv_lock: str | None = None
+    pyproject: str | None = None
+    desktop_django_extras: tuple[str, ...] = ()
+    pythonpath: tuple[str, ...] = (".",)
+
+
+@dataclass(frozen=True)
 class Project:
     """The Django project to stage: its workspace packages and its launcher module."""
 
@@ -25,10 +41,12 @@ class Project:
     settings_module: str = "flying_stable.settings.packaged"
     source_dirs: tuple[str, ...] = ("backend", "desktop-django")
     repo: Path = field(default=REPO_ROOT)
+    launcher: str = ""  # default: <import_name>.desktop
+    wrapped: WrappedSource | None = None
 
     @property
     def launcher_module(self) -> str:
-        return f"{self.import_name}.desktop"
+        return self.launcher or f"{self.import_name}.desktop"
 
 
 DEMO = Project()

@@ -61,6 +61,19 @@ def export_locked_requirements(package: str, repo: Path, destination: Path) -> P
     return destination
 
 
+def export_project_requirements(
+    project_root: Path, destination: Path, exclude: tuple[str, ...] = ()
+) -> Path:
+    """Another project's locked third-party dependencies (its own uv.lock), with hashes."""
+    skipped = [arg for name in exclude for arg in ("--no-emit-package", name)]
+    run(
+        "export", "--frozen", "--no-dev", "--no-emit-project", *skipped,
+        "--format", "requirements-txt", "--quiet", "--output-file", str(destination),
+        cwd=project_root,
+    )  # fmt: skip
+    return destination
+
+
 def pip_install(python: Path, *args: str) -> None:
     # --python on a plain (non-venv) interpreter installs into its own site-packages,
     # which is exactly the self-contained runtime we want.

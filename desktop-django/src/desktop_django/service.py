@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from desktop_django.app_data import AppData
@@ -79,13 +81,16 @@ class WebBackend:
         if self.server is not None:
             self.server.stop()
             self.server = None
-        from django.db import connection, connections
+        from django.db import connections
 
         try:
             # Fold the WAL back into the database file, so a stopped app leaves one tidy file
-            # (server threads' connections may still be open until the process exits).
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            # (server threads' connections may still be open until the process exits). Plain
+            # sqlite3, not Django's connection: an in-process shell calls stop() from its GUI
+            # thread, which runs an event loop, and there Django refuses database calls.
+            if self.app_data.database.exists():
+                with closing(sqlite3.connect(self.app_data.database, timeout=5)) as db:
+                    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except Exception:  # stopping must go on; the WAL stays durable anyway
             logger.warning("WAL checkpoint at stop failed", exc_info=True)
         connections.close_all()

@@ -20,9 +20,11 @@ def main(argv: list[str] | None = None) -> int:
     from flying_stable_positron.app import announce, create_app
     from flying_stable_positron.host import BackendHost, use_stage
 
+    identity = {}
     if args.stage:
-        use_stage(args.stage.resolve())
-    app = create_app()
+        staged = use_stage(args.stage.resolve())
+        identity = {"name": staged["name"], "app_id": staged["id"]}
+    app = create_app(**identity)
     # The launcher contract's variable wins (tests, portable installs); else Toga's folder.
     app_data = AppData(Path(os.environ.get(env.APP_DATA_DIR) or app.paths.data)).prepare()
     lock = InstanceLock(app_data.lock_file)

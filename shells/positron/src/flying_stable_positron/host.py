@@ -27,11 +27,13 @@ PACKAGED_SETTINGS = "flying_stable.settings.packaged"
 SHUTDOWN_BUDGET_SECONDS = 3.0
 
 
-def use_stage(stage_dir: Path) -> None:
+def use_stage(stage_dir: Path) -> dict:
     """Import the backend from a staged runtime instead of this environment (--staged).
 
     The stage's interpreter has no GUI toolkit, so Positron runs on its own interpreter of
-    the same minor version and puts the stage's site-packages first on sys.path.
+    the same minor version and puts the stage's site-packages first on sys.path, with the
+    folders its `.pth` files name (a wrapped project's code lives in `<stage>/app/`).
+    Returns the manifest's `app` object (name, id, version).
     """
     from desktop_django.manifest import load
 
@@ -45,8 +47,15 @@ def use_stage(stage_dir: Path) -> None:
     )
     if not site_packages:
         raise RuntimeError(f"no site-packages folder in the stage at {stage_dir}")
-    sys.path.insert(0, str(site_packages[0]))
+    extra = [
+        os.path.normpath(site_packages[0] / line.strip())
+        for pth in sorted(site_packages[0].glob("*.pth"))
+        for line in pth.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith(("#", "import"))
+    ]
+    sys.path[0:0] = [str(site_packages[0]), *extra]
     os.environ[env.BUNDLE_DIR] = str(stage_dir)
+    return manifest.data["app"]
 
 
 @dataclass
