@@ -447,6 +447,25 @@ def package_electron_session(session: nox.Session) -> None:
     package_electron(session)
 
 
+# --- Benchmarks ---
+# Start-up, requests, tasks, shutdown, size and memory of the staged backend; each comparison
+# interleaved in one run. The code and the committed results are in bench/.
+
+BENCH_STAGE = ROOT / ".stage" / "backend"
+
+
+@nox.session(python=PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmark the staged backend (`-- --quick` for CI, `--runs N`); results in bench/results."""
+    install_groups(session, "bench")
+    stage_dir = Path(os.environ.get("DESKTOP_DJANGO_STAGE_DIR") or BENCH_STAGE)
+    if not (stage_dir / "runtime-manifest.json").is_file():
+        session.log(f"No stage in {stage_dir}: building it first")
+        session.run("python", "-m", "stage", "--allow-local-python", "--output", str(stage_dir))
+    # bench reads DESKTOP_DJANGO_STAGE_DIR itself: no path in the command it records.
+    session.run("python", "-m", "bench", *session.posargs)
+
+
 # --- Release engineering ---
 # Icons from the one SVG, release manifests with checksums and signatures, and offline
 # bundles, all through `python -m release` (release/). The steps that sign refuse a dirty git

@@ -49,13 +49,16 @@ class RunningServer:
         from waitress import wasyncore
 
         server = self._server
-        server.close()  # stop accepting
         # Let requests in flight finish; a stuck one must not hold the app open.
         server.task_dispatcher.shutdown(cancel_pending=True, timeout=timeout)
-        # Idle keep-alive connections would keep waitress's loop (and its thread) alive for
-        # channel_timeout seconds: close them so an in-process shell really stops now.
-        wasyncore.close_all(server._map)
+        # Then close the listener and every channel, idle keep-alive ones included (they would
+        # keep waitress's loop alive for channel_timeout seconds), on the loop's own thread: the
+        # trigger wakes its select() at once. Closed from this thread, the loop slept on for
+        # its whole poll timeout (1 s) or failed on a closed descriptor.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         self._thread.join(timeout)
+        if self._thread.is_alive():
+            wasyncore.close_all(server._map)
         logger.info("server stopped")
 
 
