@@ -20,7 +20,6 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +30,7 @@ from release import signing
 from release.checksums import write_checksums
 from release.instructions import verify_text
 from release.verify import CHECKSUMS, MANIFEST, SIGNATURE, sha256_of, verify_folder
+from tooling import git
 
 ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "dist"
@@ -70,20 +70,11 @@ def host_platform() -> dict:
     return {"os": system, "arch": arch}
 
 
-def _git(*args: str) -> str:
-    try:
-        return subprocess.run(
-            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return ""
-
-
 def git_state() -> dict:
     """The commit, and whether tracked files differ from it (untracked files are build
     byproducts here: every output folder is ignored, and packagers write lock files)."""
-    changes = _git("status", "--porcelain", "--untracked-files=no")
-    return {"sha": _git("rev-parse", "HEAD") or "unknown", "dirty": bool(changes)}
+    changes = git.output(ROOT, "status", "--porcelain", "--untracked-files=no")
+    return {"sha": git.output(ROOT, "rev-parse", "HEAD") or "unknown", "dirty": bool(changes)}
 
 
 def refuse_dirty_tree(allow_dirty: bool) -> dict:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from desktop_django.manifest import SCHEMA_VERSION, current_platform, validate
 
 from stage.config import Project
 from stage.files import DESCRIPTORS, INDEX_NAME, MANIFEST_NAME, relative, sha256_of, walk_files
+from tooling import git
 
 
 def write_index(stage_root: Path) -> tuple[str, int, int]:
@@ -32,21 +32,12 @@ def write_index(stage_root: Path) -> tuple[str, int, int]:
     return sha256_of(index), total, len(lines)
 
 
-def git(repo: Path, *args: str) -> str:
-    try:
-        return subprocess.run(
-            ["git", *args], cwd=repo, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return ""
-
-
 def source_hash(project: Project) -> str:
     """A hash of the tracked sources that go into the stage, to tell when it is stale."""
     import hashlib
 
     digest = hashlib.sha256()
-    files = git(project.repo, "ls-files", "--", *project.source_dirs, "uv.lock").splitlines()
+    files = git.output(project.repo, "ls-files", "--", *project.source_dirs, "uv.lock").splitlines()
     for name in sorted(files):
         path = project.repo / name
         if path.is_file():
@@ -56,7 +47,9 @@ def source_hash(project: Project) -> str:
 
 def build_timestamp(project: Project) -> str:
     """SOURCE_DATE_EPOCH, else the commit time: the same sources give the same manifest."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH") or git(project.repo, "log", "-1", "--format=%ct")
+    epoch = os.environ.get("SOURCE_DATE_EPOCH") or git.output(
+        project.repo, "log", "-1", "--format=%ct"
+    )
     moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -71,8 +64,8 @@ def write_manifest(
     bytecode: bool,
 ) -> dict:
     index_sha, total, count = write_index(stage_root)
-    sha = git(project.repo, "rev-parse", "HEAD") or "unknown"
-    if git(
+    sha = git.output(project.repo, "rev-parse", "HEAD") or "unknown"
+    if git.output(
         project.repo, "status", "--porcelain", "--untracked-files=no", "--", *project.source_dirs
     ):
         sha += "-dirty"

@@ -54,10 +54,31 @@ def test_no_running_instance_means_no_hand_off(tmp_path):
     assert not send_command(lock, "focus")
 
 
+CRASHING_OWNER = """
+import sys, time
+from pathlib import Path
+from desktop_django.instance_lock import InstanceLock
+lock = InstanceLock(Path(sys.argv[1])).acquire()
+lock.record_owner(ipc_port=1, ipc_token="stale")
+print("locked", flush=True)
+time.sleep(60)
+"""
+
+
 def test_owner_details_from_a_crashed_instance_are_discarded(tmp_path):
-    crashed = InstanceLock(tmp_path / "app.lock").acquire()
-    crashed.record_owner(ipc_port=1, ipc_token="stale")
-    crashed._lock.release()  # the OS drops the lock of a dead process; the file stays
+    import subprocess
+    import sys
+
+    owner = subprocess.Popen(
+        [sys.executable, "-c", CRASHING_OWNER, str(tmp_path / "app.lock")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert owner.stdout.readline().strip() == "locked"
+    owner.kill()  # no clean-up: the OS drops the lock, the owner file stays behind
+    owner.wait()
+    owner.stdout.close()
+    assert InstanceLock(tmp_path / "app.lock").owner()["ipc_token"] == "stale"
     fresh = InstanceLock(tmp_path / "app.lock").acquire()
     try:
         assert fresh.owner() == {}

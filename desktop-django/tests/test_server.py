@@ -1,0 +1,31 @@
+"""The server listens on loopback addresses only, on a port the OS picks."""
+
+import socket
+
+import pytest
+from desktop_django.server import ServerError, bind_loopback
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1"])
+def test_loopback_addresses_bind_on_a_port_the_os_picks(host):
+    try:
+        sock = bind_loopback(host, 0)
+    except ServerError as exc:
+        if host == "::1" and "cannot listen" in str(exc):
+            pytest.skip("this machine has no IPv6 loopback")
+        raise
+    with sock:
+        assert sock.getsockname()[1] > 0
+        assert sock.family == (socket.AF_INET6 if ":" in host else socket.AF_INET)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "::", "2001:db8::1"])  # noqa: S104
+def test_other_addresses_are_refused(host):
+    with pytest.raises(ServerError, match="only loopback"):
+        bind_loopback(host, 0)
+
+
+@pytest.mark.parametrize("host", ["localhost", "example.com", "", "127.0.0.1.nip.io"])
+def test_names_are_refused_because_they_can_resolve_anywhere(host):
+    with pytest.raises(ServerError, match="must be a loopback IP address"):
+        bind_loopback(host, 0)
