@@ -2,10 +2,6 @@
 
 The OS releases the lock when the holder exits, even on SIGKILL or power loss, so a stale lock
 file left by a crash is simply acquired again: there is nothing to clean up by hand.
-
-Written with the two standard-library calls it needs (`fcntl.flock`, `msvcrt.locking`) rather
-than the filelock package: importing filelock 4 costs about 10 ms on every start, 4 % of the
-whole 250 ms budget, for one non-blocking lock that these calls give directly.
 """
 
 from __future__ import annotations
@@ -14,32 +10,7 @@ import json
 import os
 from pathlib import Path
 
-if os.name == "nt":
-    import msvcrt
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+from filelock import FileLock, Timeout
 
 
 class InstanceLockedError(RuntimeError):
@@ -50,24 +21,19 @@ class InstanceLock:
     def __init__(self, lock_file: Path):
         self.lock_file = lock_file
         self.owner_file = lock_file.with_suffix(".owner.json")
-        # Held as a plain descriptor: Positron acquires on one thread and releases on another.
-        self._fd: int | None = None
-
-    @property
-    def is_locked(self) -> bool:
-        return self._fd is not None
+        # thread_local=False: Positron acquires on one thread and releases on another.
+        self._lock = FileLock(str(lock_file), timeout=0, thread_local=False)
 
     def acquire(self) -> InstanceLock:
-        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
-        if not _try_lock(fd):
-            os.close(fd)
+        try:
+            self._lock.acquire()
+            # Whatever a crashed owner left behind describes a process that is gone.
+            self.owner_file.unlink(missing_ok=True)
+        except Timeout:
             raise InstanceLockedError(
                 f"another instance is already serving this app data ({self.lock_file}; "
                 f"{self._describe_owner()})"
-            )
-        self._fd = fd
-        # Whatever a crashed owner left behind describes a process that is gone.
-        self.owner_file.unlink(missing_ok=True)
+            ) from None
         return self
 
     def record_owner(self, **details) -> None:
@@ -82,14 +48,9 @@ class InstanceLock:
             return {}
 
     def release(self) -> None:
-        if self._fd is None:
-            return
-        self.owner_file.unlink(missing_ok=True)
-        fd, self._fd = self._fd, None
-        try:
-            _unlock(fd)
-        finally:
-            os.close(fd)
+        if self._lock.is_locked:
+            self.owner_file.unlink(missing_ok=True)
+            self._lock.release()
 
     def _describe_owner(self) -> str:
         owner = self.owner()
