@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import platform
-import subprocess
 from pathlib import Path
 
 import psutil
 
 from bench.staged import Stage
+from tooling import git as git_cli
 
 
 def describe() -> dict:
@@ -46,16 +46,9 @@ def _os_name() -> str:
 
 
 def git(repo: Path) -> dict:
-    def run(*args: str) -> str:
-        try:
-            return subprocess.run(
-                ["git", *args], cwd=repo, capture_output=True, text=True, check=True
-            ).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return ""
-
-    sha = run("rev-parse", "--short=10", "HEAD") or "unknown"
-    return {"sha": sha, "dirty": bool(run("status", "--porcelain", "--untracked-files=no"))}
+    sha = git_cli.output(repo, "rev-parse", "--short=10", "HEAD") or "unknown"
+    dirty = bool(git_cli.output(repo, "status", "--porcelain", "--untracked-files=no"))
+    return {"sha": sha, "dirty": dirty}
 
 
 def stage_facts(stage: Stage) -> dict:

@@ -19,6 +19,8 @@ from pathlib import Path
 from desktop_django import env as contract
 from desktop_django.manifest import load as load_manifest
 
+from tooling.processes import stop_child
+
 PACKAGED_SETTINGS = "flying_stable.settings.packaged"
 # Runs inside the staged interpreter: seeding, enqueuing tasks, reading their timestamps.
 IN_STAGE_SCRIPT = Path(__file__).resolve().parent / "in_stage.py"
@@ -184,19 +186,8 @@ def start_runserver(stage: Stage, env: dict, port: int) -> subprocess.Popen:
 
 
 def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
-    """Stop a launcher process the way a shell does (stdin EOF), others with SIGTERM."""
-    if process.poll() is None:
-        if process.stdin:
-            process.stdin.close()
-        else:
-            process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    if process.stdout:
-        process.stdout.close()
+    """Stop a launcher process the way a shell does (see tooling.processes)."""
+    stop_child(process, timeout)
 
 
 def wait_for_log(path: Path, text: str, offset: int, timeout: float) -> None:

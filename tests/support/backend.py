@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import psutil
 
+from tooling.processes import stop_child
+
 TOKEN_HEADER = "X-Desktop-Django-Token"
 PACKAGED_SETTINGS = "flying_stable.settings.packaged"
 LAUNCHER_MODULE = "flying_stable.desktop"
@@ -147,19 +149,13 @@ class RunningBackend:
         return request(self.url, path, token=self.token, **kwargs)
 
     def stop(self, timeout: float = 5.0) -> None:
+        # Both stdins first, so the two processes stop in parallel, as under a real shell.
         for process in (self.worker, self.serve):
             if process is not None and process.poll() is None:
                 process.stdin.close()
         for process in (self.worker, self.serve):
-            if process is None:
-                continue
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            if process.stdout:
-                process.stdout.close()
+            if process is not None:
+                stop_child(process, timeout)
 
 
 def start_routine(url: str, token: str, kind: str) -> Response:
