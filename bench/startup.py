@@ -31,6 +31,7 @@ from bench.staged import (
     new_token,
     prepare_app_data,
     read_line,
+    start_runserver,
     stop,
 )
 from bench.stats import ratio, summarize
@@ -99,14 +100,7 @@ def conventional_sample(side: Side, app_data: Path, token: str) -> dict:
         timeout=START_DEADLINE_SECONDS,
     )
     migrated = time.perf_counter()
-    process = subprocess.Popen(
-        stage.django_admin("runserver", f"127.0.0.1:{port}", "--noreload"),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        cwd=stage.root,
-    )
+    process = start_runserver(stage, env, port)
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = began + START_DEADLINE_SECONDS
