@@ -108,8 +108,7 @@ def _exit_if_stopped_before_ready(stop: StopRequest) -> None:
     stop.wait_forever()
     if not stop.ready:
         logger.warning("stopped during start-up (%s); exiting", stop.reason)
-        logging.shutdown()
-        os._exit(0)  # asked to stop: not a failure, just early
+        _exit_now(0)  # asked to stop: not a failure, just early
 
 
 def worker(args: argparse.Namespace) -> int:
@@ -174,22 +173,22 @@ def _stop_worker_when_asked(stop: StopRequest, task_worker, finished: threading.
     if finished.wait(WORKER_STOP_GRACE_SECONDS):
         return
     logger.warning("worker still busy after %.1f s; exiting anyway", WORKER_STOP_GRACE_SECONDS)
-    logging.shutdown()
-    os._exit(3)
+    _exit_now(3)
 
 
 def prepare(_args: argparse.Namespace) -> int:
     try:
         app_data = AppData.from_environment().prepare()
-        from desktop_django.database import prepare_database
-        from desktop_django.hooks import run_hooks
-        from desktop_django.service import setup_django
+        from desktop_django.instance_lock import InstanceLock
+        from desktop_django.service import bring_database_up_to_date, setup_django
 
         setup_django(os.environ["DJANGO_SETTINGS_MODULE"])
-        from django.conf import settings
-
-        report = prepare_database(app_data, getattr(settings, "DESKTOP_DJANGO_APP_VERSION", "0"))
-        run_hooks("DESKTOP_DJANGO_ON_STARTUP")
+        # Migrating under a running server's feet is what the lock exists to prevent.
+        lock = InstanceLock(app_data.lock_file).acquire()
+        try:
+            report = bring_database_up_to_date(app_data)
+        finally:
+            lock.release()
     except Exception as exc:
         print(f"prepare: {_describe(exc)}", file=sys.stderr)
         return 1

@@ -45,6 +45,19 @@ def require_token_when_packaged() -> None:
         )
 
 
+def bring_database_up_to_date(app_data: AppData):
+    """Migrate safely for this app version (see database.py), then run the start-up hooks.
+    Django must be set up and the caller must hold the instance lock."""
+    from django.conf import settings
+
+    from desktop_django.database import prepare_database
+    from desktop_django.hooks import run_hooks
+
+    report = prepare_database(app_data, getattr(settings, "DESKTOP_DJANGO_APP_VERSION", "0"))
+    run_hooks("DESKTOP_DJANGO_ON_STARTUP")
+    return report
+
+
 @dataclass
 class WebBackend:
     app_data: AppData
@@ -56,20 +69,14 @@ class WebBackend:
 
     def start(self) -> str:
         """Everything up to a listening server; returns its URL. Django must be set up."""
-        from django.conf import settings
         from django.core.wsgi import get_wsgi_application
-
-        from desktop_django.database import prepare_database
-        from desktop_django.hooks import run_hooks
 
         started = time.perf_counter()
         if self.lock is None:  # an embedding shell may have taken it already (single instance)
             self.lock = InstanceLock(self.app_data.lock_file).acquire()
         require_token_when_packaged()
-        version = getattr(settings, "DESKTOP_DJANGO_APP_VERSION", "0")
-        prepare_database(self.app_data, version)
+        bring_database_up_to_date(self.app_data)
         self.timings["database"] = time.perf_counter() - started
-        run_hooks("DESKTOP_DJANGO_ON_STARTUP")
         sock = bind_loopback(self.host, self.port)
         self.server = serve_in_thread(get_wsgi_application(), sock)
         self.lock.record_owner(url=self.server.url)
