@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import secrets
 import shutil
 import socket
 import subprocess
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 from desktop_django import env as contract
 from desktop_django.manifest import load as load_manifest
 
-from tooling.processes import stop_child
+from tooling.processes import read_line_within, stop_child
 
 PACKAGED_SETTINGS = "flying_stable.settings.packaged"
 # Runs inside the staged interpreter: seeding, enqueuing tasks, reading their timestamps.
@@ -132,14 +130,11 @@ def free_port() -> int:
 
 
 def read_line(process: subprocess.Popen, timeout: float) -> bytes:
-    """The next stdout line, or BenchError after `timeout` seconds. A thread does the read:
-    selecting on a pipe does not work on Windows."""
-    lines: queue.Queue = queue.Queue()
-    threading.Thread(target=lambda: lines.put(process.stdout.readline()), daemon=True).start()
+    """The next stdout line, or BenchError after `timeout` seconds."""
     try:
-        line = lines.get(timeout=timeout)
-    except queue.Empty:
-        raise BenchError(f"no line from pid {process.pid} within {timeout} s") from None
+        line = read_line_within(process, timeout)
+    except TimeoutError as exc:
+        raise BenchError(str(exc)) from None
     if not line:
         raise BenchError(f"pid {process.pid} closed stdout (exit {process.wait(5)})")
     return line

@@ -20,3 +20,17 @@ def stop_child(process: subprocess.Popen, timeout: float = 10.0) -> None:
             process.wait()
     if process.stdout:
         process.stdout.close()
+
+
+def read_line_within(process: subprocess.Popen, timeout: float) -> bytes:
+    """The next stdout line (b"" when stdout closed first); TimeoutError after `timeout`
+    seconds. A thread does the read because select() on a pipe does not work on Windows."""
+    import queue
+    import threading
+
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: lines.put(process.stdout.readline()), daemon=True).start()
+    try:
+        return lines.get(timeout=timeout)
+    except queue.Empty:
+        raise TimeoutError(f"no line from pid {process.pid} within {timeout} s") from None

@@ -6,11 +6,9 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import queue
 import secrets
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +16,7 @@ from urllib.parse import urlsplit
 
 import psutil
 
-from tooling.processes import stop_child
+from tooling.processes import read_line_within, stop_child
 
 TOKEN_HEADER = "X-Desktop-Django-Token"
 PACKAGED_SETTINGS = "flying_stable.settings.packaged"
@@ -60,11 +58,9 @@ def spawn(role: str, env: dict, python: str = sys.executable, **popen) -> subpro
 
 def read_protocol_line(process: subprocess.Popen, timeout: float = 20.0) -> dict:
     """The first stdout line as JSON, or an AssertionError naming what happened instead."""
-    lines: queue.Queue = queue.Queue()
-    threading.Thread(target=lambda: lines.put(process.stdout.readline()), daemon=True).start()
     try:
-        raw = lines.get(timeout=timeout)
-    except queue.Empty:
+        raw = read_line_within(process, timeout)
+    except TimeoutError:
         raise AssertionError(f"no protocol line within {timeout} s") from None
     if not raw:
         raise AssertionError(f"stdout closed before a protocol line (exit {process.wait(5)})")
