@@ -142,11 +142,29 @@ function runElectronegativity(root) {
   return fs.readFileSync(report, 'utf8');
 }
 
+// electronegativity now and then writes a mangled row (the start of a line overwritten by
+// the end of another: about one run in a dozen here). A malformed report proves nothing
+// either way, so the tool runs again; only a well-formed report is judged.
+const REPORT_ATTEMPTS = 3;
+
+function readFindings(root) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return parseReport(runElectronegativity(root));
+    } catch (error) {
+      if (!String(error.message).startsWith('electronegativity report row') || attempt === REPORT_ATTEMPTS) {
+        throw error;
+      }
+      console.log(`electronegativity wrote a malformed report (${error.message.slice(0, 80)}…); running it again`);
+    }
+  }
+}
+
 function main() {
   const root = scanTree();
   let verdict;
   try {
-    const findings = parseReport(runElectronegativity(root));
+    const findings = readFindings(root);
     const allowlist = validateAllowlist(JSON.parse(fs.readFileSync(ALLOWLIST, 'utf8')));
     verdict = judge(findings, allowlist);
   } finally {
