@@ -14,7 +14,7 @@ from tests.support.stage import current_or_fresh_stage
 
 
 @pytest.fixture(scope="session")
-def bundle_dir(tmp_path_factory) -> Path:
+def stage_dir(tmp_path_factory) -> Path:
     """A minimal stage: `staticfiles/` collected with the packaged (hashed, compressed) storage."""
     bundle = tmp_path_factory.mktemp("bundle")
     env = launcher_env(tmp_path_factory.mktemp("collect-data"), new_token(), bundle)
@@ -28,13 +28,13 @@ def bundle_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def backend(tmp_path, bundle_dir):
+def backend(tmp_path, stage_dir):
     """Factory for backends over a fresh app data folder; all are stopped after the test."""
     started: list[RunningBackend] = []
 
     def make(app_data: Path | None = None, **extra_env) -> RunningBackend:
         instance = RunningBackend(
-            app_data or tmp_path / "app-data", bundle_dir, extra_env=extra_env
+            app_data or tmp_path / "app-data", stage_dir, extra_env=extra_env
         )
         started.append(instance)
         return instance

@@ -62,7 +62,7 @@ class Stage:
             {
                 contract.APP_DATA_DIR: str(app_data),
                 contract.AUTH_TOKEN: token,
-                contract.BUNDLE_DIR: str(self.root),
+                contract.STAGE_DIR: str(self.root),
                 contract.SETTINGS_MODULE: PACKAGED_SETTINGS,
             }
         )

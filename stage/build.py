@@ -150,7 +150,7 @@ def _stage_env(stage_root: Path, project: Project, app_data: Path) -> dict:
     env.update(
         DJANGO_SETTINGS_MODULE=project.settings_module,
         DESKTOP_DJANGO_APP_DATA_DIR=str(app_data),
-        DESKTOP_DJANGO_BUNDLE_DIR=str(stage_root),
+        DESKTOP_DJANGO_STAGE_DIR=str(stage_root),
     )
     return env
 

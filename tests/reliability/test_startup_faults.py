@@ -74,9 +74,9 @@ def assert_one_error(lines: list[dict], code: int, *needles: str) -> dict:
     return lines[0]
 
 
-def test_read_only_app_data(existing_app_data, bundle_dir, scoreboard):
+def test_read_only_app_data(existing_app_data, stage_dir, scoreboard):
     before = fingerprint(existing_app_data)
-    env = launcher_env(existing_app_data, new_token(), bundle_dir)
+    env = launcher_env(existing_app_data, new_token(), stage_dir)
     # Read-only everywhere except the logs folder would still count as user data untouched.
     try:
         command = read_only_command(existing_app_data, SERVE)
@@ -88,19 +88,19 @@ def test_read_only_app_data(existing_app_data, bundle_dir, scoreboard):
     scoreboard("5 fault: read-only app data", 1, 0, lines[0]["message"][:60])
 
 
-def test_missing_app_data_setting(bundle_dir, tmp_path, scoreboard):
-    env = launcher_env(tmp_path / "unused", new_token(), bundle_dir)
+def test_missing_app_data_setting(stage_dir, tmp_path, scoreboard):
+    env = launcher_env(tmp_path / "unused", new_token(), stage_dir)
     del env["DESKTOP_DJANGO_APP_DATA_DIR"]
     lines, code = run_once(SERVE, env)
     assert_one_error(lines, code, "DESKTOP_DJANGO_APP_DATA_DIR")
     scoreboard("5 fault: app data not given", 1, 0, lines[0]["message"][:60])
 
 
-def test_missing_app_data_folder_is_created(bundle_dir, tmp_path, scoreboard):
+def test_missing_app_data_folder_is_created(stage_dir, tmp_path, scoreboard):
     """A folder that does not exist yet is not a fault: first start creates it."""
     app_data = tmp_path / "not" / "there" / "yet"
     process = subprocess.Popen(
-        SERVE, env=launcher_env(app_data, new_token(), bundle_dir),
+        SERVE, env=launcher_env(app_data, new_token(), stage_dir),
         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
     )  # fmt: skip
     line = json.loads(process.stdout.readline())
@@ -112,7 +112,7 @@ def test_missing_app_data_folder_is_created(bundle_dir, tmp_path, scoreboard):
     scoreboard("5 fault: app data folder missing", 1, 0, "created on first start")
 
 
-def test_full_filesystem(bundle_dir, tmp_path, scoreboard):
+def test_full_filesystem(stage_dir, tmp_path, scoreboard):
     app_data = tmp_path / "tiny"
     app_data.mkdir()
     # Fill a 256 KiB tmpfs first, then try to start on it.
@@ -123,19 +123,19 @@ def test_full_filesystem(bundle_dir, tmp_path, scoreboard):
     command = in_mount_namespace(script, str(app_data), *SERVE)
     if command is None:
         pytest.skip("a small tmpfs needs a private mount namespace (Linux, root or user ns)")
-    lines, code = run_once(command, launcher_env(app_data, new_token(), bundle_dir))
+    lines, code = run_once(command, launcher_env(app_data, new_token(), stage_dir))
     error = assert_one_error(lines, code, str(app_data))
     assert "No space left" in error["message"] or "full" in error["message"], error
     scoreboard("5 fault: full filesystem", 1, 0, error["message"][:60])
 
 
-def test_damaged_database_is_moved_aside_and_kept(existing_app_data, bundle_dir, scoreboard):
+def test_damaged_database_is_moved_aside_and_kept(existing_app_data, stage_dir, scoreboard):
     database = existing_app_data / "app.sqlite3"
     for companion in ("app.sqlite3-wal", "app.sqlite3-shm"):
         (existing_app_data / companion).unlink(missing_ok=True)
     garbage = os.urandom(64 * 1024)
     database.write_bytes(garbage)
-    env = launcher_env(existing_app_data, new_token(), bundle_dir)
+    env = launcher_env(existing_app_data, new_token(), stage_dir)
     lines, code = run_once(SERVE, env)
     error = assert_one_error(lines, code, str(database), "damaged", "moved aside")
     kept = list(existing_app_data.glob("app.sqlite3.damaged-*"))
@@ -150,13 +150,13 @@ def test_damaged_database_is_moved_aside_and_kept(existing_app_data, bundle_dir,
     scoreboard("5 fault: damaged database", 1, 0, error["message"][:60])
 
 
-def test_port_refused(existing_app_data, bundle_dir, scoreboard):
+def test_port_refused(existing_app_data, stage_dir, scoreboard):
     before = fingerprint(existing_app_data)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = launcher_env(existing_app_data, new_token(), bundle_dir)
+        env = launcher_env(existing_app_data, new_token(), stage_dir)
         lines, code = run_once([*SERVE, "--port", str(port)], env)
     assert_one_error(lines, code, f"127.0.0.1:{port}")
     assert fingerprint(existing_app_data) == before
@@ -170,7 +170,7 @@ def check_stage(stage: Path) -> tuple[list[dict], int]:
 def test_corrupt_manifest_is_named(tmp_path, scoreboard):
     stage = tmp_path / "stage"
     stage.mkdir()
-    (stage / "runtime-manifest.json").write_bytes(b'{"schemaVersion": 1, "app": ')
+    (stage / "runtime-manifest.json").write_bytes(b'{"schemaVersion": 2, "app": ')
     lines, code = check_stage(stage)
     error = assert_one_error(lines, code, "runtime-manifest.json", "not valid JSON")
     (stage / "runtime-manifest.json").write_text(

@@ -147,7 +147,7 @@ def test_moved_stage_runs_without_the_source_interpreter(staged, tmp_path):
     env = {
         "DESKTOP_DJANGO_APP_DATA_DIR": str(tmp_path / "app data"),
         "DESKTOP_DJANGO_AUTH_TOKEN": token,
-        "DESKTOP_DJANGO_BUNDLE_DIR": str(moved),
+        "DESKTOP_DJANGO_STAGE_DIR": str(moved),
         "DJANGO_SETTINGS_MODULE": "flying_stable.settings.test",
     }
     elsewhere = tmp_path / "elsewhere"

@@ -27,7 +27,7 @@ def new_token() -> str:
     return secrets.token_hex(32)
 
 
-def launcher_env(app_data: Path, token: str, bundle_dir: Path | None, **extra: str) -> dict:
+def launcher_env(app_data: Path, token: str, stage_dir: Path | None, **extra: str) -> dict:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -39,8 +39,8 @@ def launcher_env(app_data: Path, token: str, bundle_dir: Path | None, **extra: s
         DJANGO_SETTINGS_MODULE=PACKAGED_SETTINGS,
         PYTHONUNBUFFERED="1",
     )
-    if bundle_dir is not None:
-        env["DESKTOP_DJANGO_BUNDLE_DIR"] = str(bundle_dir)
+    if stage_dir is not None:
+        env["DESKTOP_DJANGO_STAGE_DIR"] = str(stage_dir)
     env.update(extra)
     return env
 
@@ -121,7 +121,7 @@ class RunningBackend:
     """A `serve` (and optionally a `worker`) started the way a shell starts them."""
 
     app_data: Path
-    bundle_dir: Path | None
+    stage_dir: Path | None
     token: str = field(default_factory=new_token)
     extra_env: dict = field(default_factory=dict)
     serve: subprocess.Popen | None = None
@@ -130,7 +130,7 @@ class RunningBackend:
 
     @property
     def env(self) -> dict:
-        return launcher_env(self.app_data, self.token, self.bundle_dir, **self.extra_env)
+        return launcher_env(self.app_data, self.token, self.stage_dir, **self.extra_env)
 
     def start(self, with_worker: bool = False) -> RunningBackend:
         self.serve = spawn("serve", self.env)

@@ -51,7 +51,7 @@ class StagedApp:
             "PATH": os.environ.get("PATH", ""),
             "DESKTOP_DJANGO_APP_DATA_DIR": str(self.app_data),
             "DESKTOP_DJANGO_AUTH_TOKEN": self.token,
-            "DESKTOP_DJANGO_BUNDLE_DIR": str(self.stage),
+            "DESKTOP_DJANGO_STAGE_DIR": str(self.stage),
         }
 
     def spawn(self, role: str) -> subprocess.Popen:

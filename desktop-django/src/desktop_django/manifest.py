@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MANIFEST_NAME = "runtime-manifest.json"
 # ASCII only and anchored at both ends: `$` alone would accept a trailing newline and `\d`
 # any Unicode digit, which other readers of the same manifest reject.
@@ -40,7 +40,7 @@ class Launch:
 
     executable: Path
     args: list[str]
-    bundle_dir: Path
+    stage_dir: Path
 
     @property
     def argv(self) -> list[str]:
@@ -49,7 +49,7 @@ class Launch:
 
 @dataclass(frozen=True)
 class RuntimeManifest:
-    bundle_dir: Path
+    stage_dir: Path
     data: dict
 
     @property
@@ -58,12 +58,12 @@ class RuntimeManifest:
 
     @property
     def python_executable(self) -> Path:
-        return self.bundle_dir / PurePosixPath(self.data["python"]["executable"])
+        return self.stage_dir / PurePosixPath(self.data["python"]["executable"])
 
     def launch(self, role: str) -> Launch:
         if role not in ("serve", "worker"):
             raise ValueError(f"unknown launcher role {role!r}")
-        return Launch(self.python_executable, list(self.data["launcher"][role]), self.bundle_dir)
+        return Launch(self.python_executable, list(self.data["launcher"][role]), self.stage_dir)
 
 
 def current_platform() -> str:
@@ -76,8 +76,8 @@ def current_platform() -> str:
     return f"{system}-{machine}"
 
 
-def load(bundle_dir: Path | str, check_files: bool = True) -> RuntimeManifest:
-    bundle = Path(bundle_dir)
+def load(stage_dir: Path | str, check_files: bool = True) -> RuntimeManifest:
+    bundle = Path(stage_dir)
     path = bundle / MANIFEST_NAME
     try:
         raw = path.read_text(encoding="utf-8")

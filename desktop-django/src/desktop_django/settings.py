@@ -57,14 +57,14 @@ def sqlite_database(path: Path) -> dict:
     }
 
 
-def bundle_dir() -> Path | None:
-    raw = os.environ.get(env.BUNDLE_DIR, "").strip()
+def stage_dir() -> Path | None:
+    raw = os.environ.get(env.STAGE_DIR, "").strip()
     return Path(raw) if raw else None
 
 
 def static_root(default: Path) -> Path:
     """Collected static files: inside the stage when running packaged, else `default`."""
-    bundle = bundle_dir()
+    bundle = stage_dir()
     return bundle / "staticfiles" if bundle else default
 
 

@@ -22,7 +22,7 @@ ROUTINE_DURATION_SECONDS = tuple(
 )
 ROUTINE_FAILURE_RATE = 0.0
 
-if not os.environ.get(env.BUNDLE_DIR):
+if not os.environ.get(env.STAGE_DIR):
     STORAGES = {
         **STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

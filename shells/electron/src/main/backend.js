@@ -30,7 +30,7 @@ function newSessionToken() {
 const STRIPPED_PREFIXES = ['DESKTOP_DJANGO_', 'ELECTRON_', 'PYTHON'];
 const STRIPPED_NAMES = new Set(['DJANGO_SETTINGS_MODULE', 'NODE_OPTIONS']);
 
-function childEnvironment(baseEnv, { planEnv = {}, appDataDir, token, bundleDir = null }) {
+function childEnvironment(baseEnv, { planEnv = {}, appDataDir, token, stageDir = null }) {
   const env = {};
   for (const [name, value] of Object.entries(baseEnv)) {
     const upper = name.toUpperCase();
@@ -42,7 +42,7 @@ function childEnvironment(baseEnv, { planEnv = {}, appDataDir, token, bundleDir 
   Object.assign(env, planEnv);
   env.DESKTOP_DJANGO_APP_DATA_DIR = appDataDir;
   env.DESKTOP_DJANGO_AUTH_TOKEN = token;
-  if (bundleDir) env.DESKTOP_DJANGO_BUNDLE_DIR = bundleDir;
+  if (stageDir) env.DESKTOP_DJANGO_STAGE_DIR = stageDir;
   return env;
 }
 
@@ -86,7 +86,7 @@ class BackendSupervisor extends EventEmitter {
   /**
    * @param {object} options
    * @param {{executable: string, serveArgs: string[], workerArgs: string[], cwd: string,
-   *          env?: object, bundleDir?: string|null}} options.plan  from launch-plan.js
+   *          env?: object, stageDir?: string|null}} options.plan  from launch-plan.js
    * @param {string} options.appDataDir  the writable per-user folder
    * @param {string} options.token  the per-session token
    */
@@ -111,7 +111,7 @@ class BackendSupervisor extends EventEmitter {
       planEnv: plan.env,
       appDataDir,
       token,
-      bundleDir: plan.bundleDir,
+      stageDir: plan.stageDir,
     });
     this.children = { serve: null, worker: null };
     // Children we asked to stop: their exit is not a crash.

@@ -23,8 +23,8 @@ class LaunchPlanError extends Error {
   }
 }
 
-function planFromStage(bundleDir, mode, options = {}) {
-  const stage = manifest.load(bundleDir, options);
+function planFromStage(stageDir, mode, options = {}) {
+  const stage = manifest.load(stageDir, options);
   const serve = stage.launch('serve');
   const worker = stage.launch('worker');
   return {
@@ -32,9 +32,9 @@ function planFromStage(bundleDir, mode, options = {}) {
     executable: serve.executable,
     serveArgs: serve.args,
     workerArgs: worker.args,
-    cwd: bundleDir,
+    cwd: stageDir,
     env: {},
-    bundleDir,
+    stageDir,
     appVersion: stage.appVersion,
   };
 }
@@ -57,7 +57,7 @@ function devPlan(env, repoRoot) {
     // The dev settings serve static files from the app folders (WhiteNoise finders), so no
     // collected bundle is needed; they still enforce the token because the shell sets one.
     env: { DJANGO_SETTINGS_MODULE: env.DESKTOP_DJANGO_DEV_SETTINGS || DEFAULT_DEV_SETTINGS },
-    bundleDir: null,
+    stageDir: null,
     appVersion: null,
   };
 }

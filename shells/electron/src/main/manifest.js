@@ -10,7 +10,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 const MANIFEST_NAME = 'runtime-manifest.json';
 const SHA256 = /^[0-9a-f]{64}$/;
 const VERSION = /^\d+\.\d+\.\d+/;
@@ -166,12 +166,12 @@ function currentPlatform(platform = process.platform, arch = process.arch) {
 }
 
 /**
- * Load `<bundleDir>/runtime-manifest.json`. With `checkFiles`, also refuse a stage built for
+ * Load `<stageDir>/runtime-manifest.json`. With `checkFiles`, also refuse a stage built for
  * another platform and one whose interpreter is missing, so the shell can say so in a dialog
  * instead of failing later with a bare ENOENT.
  */
-function load(bundleDir, { checkFiles = true, platform = currentPlatform() } = {}) {
-  const file = path.join(bundleDir, MANIFEST_NAME);
+function load(stageDir, { checkFiles = true, platform = currentPlatform() } = {}) {
+  const file = path.join(stageDir, MANIFEST_NAME);
   let raw;
   try {
     raw = fs.readFileSync(file, 'utf8');
@@ -195,7 +195,7 @@ function load(bundleDir, { checkFiles = true, platform = currentPlatform() } = {
     }
     throw error;
   }
-  const manifest = new RuntimeManifest(bundleDir, data);
+  const manifest = new RuntimeManifest(stageDir, data);
   if (checkFiles) {
     if (data.python.platform !== platform) {
       throw new ManifestError(
@@ -223,8 +223,8 @@ function isFile(candidate) {
 }
 
 class RuntimeManifest {
-  constructor(bundleDir, data) {
-    this.bundleDir = bundleDir;
+  constructor(stageDir, data) {
+    this.stageDir = stageDir;
     this.data = data;
   }
 
@@ -233,7 +233,7 @@ class RuntimeManifest {
   }
 
   get pythonExecutable() {
-    return path.join(this.bundleDir, ...this.data.python.executable.split('/'));
+    return path.join(this.stageDir, ...this.data.python.executable.split('/'));
   }
 
   /** What to spawn for one role: the interpreter and its argv, exactly as the manifest says. */

@@ -35,7 +35,7 @@ function supervisor(behaviour, { extraEnv = {}, plan: planOverrides = {}, ...opt
     workerArgs: [FAKE, 'worker'],
     cwd: appDataDir,
     env: {},
-    bundleDir: null,
+    stageDir: null,
     ...planOverrides,
   };
   return new BackendSupervisor({
@@ -63,7 +63,7 @@ describe('environment', () => {
         ELECTRON_RUN_AS_NODE: '1',
         NODE_OPTIONS: '--inspect',
       },
-      { planEnv: { DJANGO_SETTINGS_MODULE: 'flying_stable.settings.dev' }, appDataDir: '/data', token: TOKEN, bundleDir: '/bundle' },
+      { planEnv: { DJANGO_SETTINGS_MODULE: 'flying_stable.settings.dev' }, appDataDir: '/data', token: TOKEN, stageDir: '/bundle' },
     );
     assert.deepEqual(env, {
       PATH: '/usr/bin',
@@ -71,7 +71,7 @@ describe('environment', () => {
       DJANGO_SETTINGS_MODULE: 'flying_stable.settings.dev',
       DESKTOP_DJANGO_APP_DATA_DIR: '/data',
       DESKTOP_DJANGO_AUTH_TOKEN: TOKEN,
-      DESKTOP_DJANGO_BUNDLE_DIR: '/bundle',
+      DESKTOP_DJANGO_STAGE_DIR: '/bundle',
     });
   });
 

@@ -36,7 +36,7 @@ test('packaged: the interpreter and argv come only from resources/backend/runtim
   assert.equal(plan.executable, path.join(bundle, 'python', 'bin', 'python3'));
   assert.deepEqual(plan.serveArgs, ['-I', '-m', 'flying_stable.desktop', 'serve']);
   assert.deepEqual(plan.workerArgs, ['-I', '-m', 'flying_stable.desktop', 'worker']);
-  assert.equal(plan.bundleDir, bundle);
+  assert.equal(plan.stageDir, bundle);
   assert.equal(plan.cwd, bundle);
   assert.deepEqual(plan.env, {});
 });
@@ -59,12 +59,12 @@ test('staged: the same manifest path against DESKTOP_DJANGO_STAGE_DIR or <repo>/
   const stage = makeStage(path.join(tmp(), 'stage'));
   const plan = resolveLaunchPlan({ isPackaged: false, env: { DESKTOP_DJANGO_ELECTRON_MODE: 'staged', DESKTOP_DJANGO_STAGE_DIR: stage } });
   assert.equal(plan.mode, 'staged');
-  assert.equal(plan.bundleDir, stage);
+  assert.equal(plan.stageDir, stage);
 
   const repo = tmp();
   makeStage(path.join(repo, '.stage', 'backend'));
   const fallback = resolveLaunchPlan({ isPackaged: false, repoRoot: repo, env: { DESKTOP_DJANGO_ELECTRON_MODE: 'staged' } });
-  assert.equal(fallback.bundleDir, path.join(repo, '.stage', 'backend'));
+  assert.equal(fallback.stageDir, path.join(repo, '.stage', 'backend'));
 });
 
 test('dev: the nox interpreter with the dev settings module, from the repo', () => {
@@ -76,7 +76,7 @@ test('dev: the nox interpreter with the dev settings module, from the repo', () 
     workerArgs: ['-m', 'flying_stable.desktop', 'worker'],
     cwd: '/repo',
     env: { DJANGO_SETTINGS_MODULE: 'flying_stable.settings.dev' },
-    bundleDir: null,
+    stageDir: null,
     appVersion: null,
   });
 });

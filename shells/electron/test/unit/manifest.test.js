@@ -85,7 +85,7 @@ describe('load', () => {
   });
 
   test('broken JSON names the file', () => {
-    const dir = writeStage('{"schemaVersion": 1,');
+    const dir = writeStage('{"schemaVersion": 2,');
     assert.throws(() => load(dir), /runtime-manifest\.json: not valid JSON/);
   });
 

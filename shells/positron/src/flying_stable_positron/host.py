@@ -54,7 +54,7 @@ def use_stage(stage_dir: Path) -> dict:
         if line.strip() and not line.startswith(("#", "import"))
     ]
     sys.path[0:0] = [str(site_packages[0]), *extra]
-    os.environ[env.BUNDLE_DIR] = str(stage_dir)
+    os.environ[env.STAGE_DIR] = str(stage_dir)
     return manifest.data["app"]
 
 

@@ -26,7 +26,7 @@ pub enum StartupStatus {
 
 /// Managed state: the folders, the status, and the running supervisor.
 pub struct Backend {
-    pub bundle_dir: PathBuf,
+    pub stage_dir: PathBuf,
     pub app_data_dir: PathBuf,
     status: Mutex<StartupStatus>,
     lifetime: Mutex<Lifetime>,
@@ -52,7 +52,7 @@ impl Backend {
 /// Resolve the folders and register the state. `DESKTOP_DJANGO_STAGE_DIR` and
 /// `DESKTOP_DJANGO_APP_DATA_DIR` override them for development (`nox -s dev-tauri`).
 pub fn install(app: &AppHandle) -> tauri::Result<()> {
-    let bundle_dir = match std::env::var_os("DESKTOP_DJANGO_STAGE_DIR") {
+    let stage_dir = match std::env::var_os("DESKTOP_DJANGO_STAGE_DIR") {
         Some(dir) => PathBuf::from(dir),
         // tauri.conf.json bundles .stage/backend as the `backend` resource folder.
         None => app.path().resource_dir()?.join("backend"),
@@ -62,7 +62,7 @@ pub fn install(app: &AppHandle) -> tauri::Result<()> {
         None => app.path().app_data_dir()?,
     };
     app.manage(Backend {
-        bundle_dir,
+        stage_dir,
         app_data_dir,
         status: Mutex::new(StartupStatus::Starting),
         lifetime: Mutex::new(Lifetime::default()),
@@ -75,7 +75,7 @@ pub fn install(app: &AppHandle) -> tauri::Result<()> {
 pub fn start_in_background(app: AppHandle) {
     thread::spawn(move || {
         let state = app.state::<Backend>();
-        let mut config = Config::new(&state.bundle_dir, &state.app_data_dir);
+        let mut config = Config::new(&state.stage_dir, &state.app_data_dir);
         config.echo_stderr = cfg!(debug_assertions);
         let events_app = app.clone();
         match Supervisor::start(config, move |event| on_event(&events_app, event)) {

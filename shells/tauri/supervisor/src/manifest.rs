@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 pub const MANIFEST_NAME: &str = "runtime-manifest.json";
 
 /// Environment names every manifest must declare: the launcher refuses to start without them.
@@ -82,25 +82,25 @@ impl fmt::Display for Role {
 pub struct Launch {
     pub executable: PathBuf,
     pub args: Vec<String>,
-    pub bundle_dir: PathBuf,
+    pub stage_dir: PathBuf,
 }
 
 /// A validated manifest together with the stage folder it describes.
 #[derive(Debug, Clone)]
 pub struct RuntimeManifest {
-    bundle_dir: PathBuf,
+    stage_dir: PathBuf,
     data: Value,
 }
 
 impl RuntimeManifest {
     /// Wrap an already validated document (see [`validate`]).
-    pub fn from_value(bundle_dir: impl Into<PathBuf>, data: Value) -> Result<Self, ManifestError> {
+    pub fn from_value(stage_dir: impl Into<PathBuf>, data: Value) -> Result<Self, ManifestError> {
         validate(&data)?;
-        Ok(Self { bundle_dir: bundle_dir.into(), data })
+        Ok(Self { stage_dir: stage_dir.into(), data })
     }
 
-    pub fn bundle_dir(&self) -> &Path {
-        &self.bundle_dir
+    pub fn stage_dir(&self) -> &Path {
+        &self.stage_dir
     }
 
     pub fn app_id(&self) -> &str {
@@ -117,7 +117,7 @@ impl RuntimeManifest {
 
     /// The interpreter inside the stage; the manifest spells it with '/' on every OS.
     pub fn python_executable(&self) -> PathBuf {
-        join_relative(&self.bundle_dir, self.str_at(&["python", "executable"]))
+        join_relative(&self.stage_dir, self.str_at(&["python", "executable"]))
     }
 
     pub fn launch(&self, role: Role) -> Launch {
@@ -125,7 +125,7 @@ impl RuntimeManifest {
             .as_array()
             .map(|items| items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
             .unwrap_or_default();
-        Launch { executable: self.python_executable(), args, bundle_dir: self.bundle_dir.clone() }
+        Launch { executable: self.python_executable(), args, stage_dir: self.stage_dir.clone() }
     }
 
     fn str_at(&self, keys: &[&str]) -> &str {
@@ -146,14 +146,14 @@ pub fn current_platform() -> String {
     format!("{os}-{arch}")
 }
 
-/// Read `<bundle_dir>/runtime-manifest.json` and validate it. With `check_files`, also refuse a
+/// Read `<stage_dir>/runtime-manifest.json` and validate it. With `check_files`, also refuse a
 /// stage built for another platform or whose interpreter is missing.
 pub fn load(
-    bundle_dir: impl AsRef<Path>,
+    stage_dir: impl AsRef<Path>,
     check_files: bool,
 ) -> Result<RuntimeManifest, ManifestError> {
-    let bundle_dir = bundle_dir.as_ref();
-    let path = bundle_dir.join(MANIFEST_NAME);
+    let stage_dir = stage_dir.as_ref();
+    let path = stage_dir.join(MANIFEST_NAME);
     let raw = fs::read_to_string(&path).map_err(|err| match err.kind() {
         io::ErrorKind::NotFound => {
             ManifestError::file("file is missing: run `nox -s stage` first", &path)
@@ -162,7 +162,7 @@ pub fn load(
     })?;
     let data: Value = serde_json::from_str(&raw)
         .map_err(|err| ManifestError::file(format!("not valid JSON ({err})"), &path))?;
-    let manifest = RuntimeManifest::from_value(bundle_dir, data).map_err(|err| err.at(&path))?;
+    let manifest = RuntimeManifest::from_value(stage_dir, data).map_err(|err| err.at(&path))?;
     if check_files {
         let here = current_platform();
         if manifest.platform() != here {

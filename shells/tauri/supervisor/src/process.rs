@@ -57,7 +57,7 @@ impl ChildProcess {
         let mut command = Command::new(&launch.executable);
         command
             .args(&launch.args)
-            .current_dir(&launch.bundle_dir)
+            .current_dir(&launch.stage_dir)
             // A developer's PYTHONHOME or PYTHONPATH would point the bundled interpreter at a
             // foreign standard library; the manifest's `-I` covers most, this covers the rest.
             .env_remove("PYTHONHOME")

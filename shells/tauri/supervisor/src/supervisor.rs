@@ -23,7 +23,7 @@ const READY_POLL: Duration = Duration::from_millis(100);
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The stage folder (`.stage/backend` in development, the bundled resource when packaged).
-    pub bundle_dir: PathBuf,
+    pub stage_dir: PathBuf,
     /// The writable per-user folder; the backend keeps its database and `logs/` there.
     pub app_data_dir: PathBuf,
     /// How long `serve` may take to print its ready line (a first start migrates and seeds).
@@ -38,9 +38,9 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn new(bundle_dir: impl Into<PathBuf>, app_data_dir: impl Into<PathBuf>) -> Self {
+    pub fn new(stage_dir: impl Into<PathBuf>, app_data_dir: impl Into<PathBuf>) -> Self {
         Self {
-            bundle_dir: bundle_dir.into(),
+            stage_dir: stage_dir.into(),
             app_data_dir: app_data_dir.into(),
             ready_timeout: Duration::from_secs(60),
             stop_grace: Duration::from_secs(5),
@@ -220,9 +220,9 @@ impl Supervisor {
     {
         // The children run in the stage folder, so a relative path would mean something else
         // to them than to us.
-        config.bundle_dir = absolute(&config.bundle_dir);
+        config.stage_dir = absolute(&config.stage_dir);
         config.app_data_dir = absolute(&config.app_data_dir);
-        let manifest = manifest::load(&config.bundle_dir, true)?;
+        let manifest = manifest::load(&config.stage_dir, true)?;
         std::fs::create_dir_all(&config.app_data_dir)
             .map_err(|error| StartError::AppData { path: config.app_data_dir.clone(), error })?;
         let token =
@@ -374,7 +374,7 @@ fn child_env(config: &Config, token: &SessionToken) -> Vec<(OsString, OsString)>
     let mut env: Vec<(OsString, OsString)> = vec![
         ("DESKTOP_DJANGO_APP_DATA_DIR".into(), config.app_data_dir.clone().into()),
         ("DESKTOP_DJANGO_AUTH_TOKEN".into(), token.expose().into()),
-        ("DESKTOP_DJANGO_BUNDLE_DIR".into(), config.bundle_dir.clone().into()),
+        ("DESKTOP_DJANGO_STAGE_DIR".into(), config.stage_dir.clone().into()),
     ];
     env.extend(config.extra_env.iter().map(|(k, v)| (k.into(), v.into())));
     env
@@ -564,7 +564,7 @@ mod tests {
         let env = child_env(&config, &token);
         let get = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
         assert_eq!(get("DESKTOP_DJANGO_APP_DATA_DIR"), Some("data".into()));
-        assert_eq!(get("DESKTOP_DJANGO_BUNDLE_DIR"), Some("stage".into()));
+        assert_eq!(get("DESKTOP_DJANGO_STAGE_DIR"), Some("stage".into()));
         assert_eq!(get("DESKTOP_DJANGO_AUTH_TOKEN"), Some(token.expose().into()));
         assert_eq!(get("DJANGO_SETTINGS_MODULE"), Some("x.settings".into()));
     }

@@ -21,7 +21,7 @@ use common::{repo_root, TempDir};
 /// records its own pid and the pid of a child it leaves running, to prove tree kills.
 const FAKE_PYTHON: &str = r#"#!/bin/sh
 role="$4"
-mode="$(cat "$DESKTOP_DJANGO_BUNDLE_DIR/mode")"
+mode="$(cat "$DESKTOP_DJANGO_STAGE_DIR/mode")"
 echo $$ > "$DESKTOP_DJANGO_APP_DATA_DIR/$role.pid"
 sleep 300 &
 echo $! > "$DESKTOP_DJANGO_APP_DATA_DIR/$role.child.pid"

@@ -125,6 +125,6 @@ fn load_resolves_the_interpreter_and_argv_inside_the_stage() {
     assert_eq!(loaded.python_executable(), expected);
     let serve = loaded.launch(Role::Serve);
     assert_eq!(serve.args, ["-I", "-m", "flying_stable.desktop", "serve"]);
-    assert_eq!(serve.bundle_dir, stage.path());
+    assert_eq!(serve.stage_dir, stage.path());
     assert_eq!(loaded.launch(Role::Worker).args.last().map(String::as_str), Some("worker"));
 }
