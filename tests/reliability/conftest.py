@@ -21,6 +21,7 @@ _SIZES = {
     "load_seconds": (8, 60),
     "restart_cycles": (10, 50),
     "bad_input_examples": (200, 1000),
+    "race_trials": (20, 100),
 }
 
 

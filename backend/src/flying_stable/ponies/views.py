@@ -20,9 +20,10 @@ def pony_list(request):
 def pony_create(request):
     form = PonyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        pony = form.save()
-        messages.success(request, f"{pony.name} joined the stable.")
-        return redirect("ponies:list")
+        pony = form.save_unless_name_taken()
+        if pony is not None:
+            messages.success(request, f"{pony.name} joined the stable.")
+            return redirect("ponies:list")
     return render(request, "ponies/pony_form.html", {"form": form, "pony": None})
 
 
@@ -30,8 +31,7 @@ def pony_create(request):
 def pony_edit(request, pk: int):
     pony = get_object_or_404(Pony, pk=pk)
     form = PonyForm(request.POST or None, instance=pony)
-    if request.method == "POST" and form.is_valid():
-        form.save()
+    if request.method == "POST" and form.is_valid() and form.save_unless_name_taken():
         messages.success(request, f"Saved {pony.name}.")
         return redirect("ponies:list")
     return render(request, "ponies/pony_form.html", {"form": form, "pony": pony})
