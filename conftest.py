@@ -33,9 +33,7 @@ def backend(tmp_path, stage_dir):
     started: list[RunningBackend] = []
 
     def make(app_data: Path | None = None, **extra_env) -> RunningBackend:
-        instance = RunningBackend(
-            app_data or tmp_path / "app-data", stage_dir, extra_env=extra_env
-        )
+        instance = RunningBackend(app_data or tmp_path / "app-data", stage_dir, extra_env=extra_env)
         started.append(instance)
         return instance
 

@@ -14,10 +14,11 @@ from pathlib import Path
 import nox
 
 ROOT = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "desktop-django" / "src"))
 
-from tooling import briefcase, gtk, pythons  # noqa: E402
-from tooling import doctor as doctor_checks  # noqa: E402
+from desktop_django_tools import doctor as doctor_checks  # noqa: E402
+from desktop_django_tools import gtk, pythons  # noqa: E402
+from desktop_django_tools.integrations import briefcase  # noqa: E402
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -109,14 +110,14 @@ def reliability(session: nox.Session) -> None:
 def stage(session: nox.Session) -> None:
     """Build .stage/backend: relocatable CPython + backend + static files + manifest."""
     install_groups(session, "stage")
-    session.run("python", "-m", "stage", *session.posargs)
+    session.run("desktop-django", "stage", *session.posargs)
 
 
 @nox.session(name="verify-stage", python=PYTHON, default=False)
 def verify_stage(session: nox.Session) -> None:
     """Re-hash .stage/backend against its manifest; names every missing, extra or changed file."""
     install_groups(session, "stage")
-    session.run("python", "-m", "stage", "--verify", *session.posargs)
+    session.run("desktop-django", "verify-stage", *session.posargs)
 
 
 @nox.session(python=PYTHON, default=False)
@@ -237,7 +238,7 @@ def doctor(session: nox.Session) -> None:
 # and says so instead of pretending. Tool quirks live in tooling/cargo.py and
 # tooling/tauri_cli.py.
 
-from tooling import cargo, tauri_cli  # noqa: E402
+from desktop_django_tools.integrations import cargo, tauri_cli  # noqa: E402
 
 TAURI_SHELL = ROOT / "shells" / "tauri"
 TAURI_SUPERVISOR = TAURI_SHELL / "supervisor" / "Cargo.toml"
@@ -325,7 +326,7 @@ def package_tauri_session(session: nox.Session) -> None:
 
 import json  # noqa: E402
 
-from tooling import electron_builder, npm  # noqa: E402
+from desktop_django_tools.integrations import electron_builder, npm  # noqa: E402
 
 ELECTRON_SHELL = ROOT / "shells" / "electron"
 ELECTRON_TEST_DIRS = ("unit", "integration", "packaging", "e2e")
@@ -461,7 +462,7 @@ def bench(session: nox.Session) -> None:
     stage_dir = Path(os.environ.get("DESKTOP_DJANGO_STAGE_DIR") or BENCH_STAGE)
     if not (stage_dir / "runtime-manifest.json").is_file():
         session.log(f"No stage in {stage_dir}: building it first")
-        session.run("python", "-m", "stage", "--allow-local-python", "--output", str(stage_dir))
+        session.run("desktop-django", "stage", "--allow-local-python", "--output", str(stage_dir))
     # bench reads DESKTOP_DJANGO_STAGE_DIR itself: no path in the command it records.
     session.run("python", "-m", "bench", *session.posargs)
 
@@ -471,7 +472,7 @@ def bench(session: nox.Session) -> None:
 # bundles, all through `python -m release` (release/). The steps that sign refuse a dirty git
 # tree unless given --allow-dirty. See docs/release.md.
 
-from release import credentials as release_credentials  # noqa: E402
+from desktop_django_tools.release import credentials as release_credentials  # noqa: E402
 
 RELEASE_SHELLS = ("electron", "tauri", "positron")
 RELEASE_USAGE = (
@@ -482,7 +483,7 @@ RELEASE_USAGE = (
 
 def _release_preflight(session: nox.Session, shell: str) -> None:
     """Before packaging: restage a missing or stale backend; say when it will be unsigned."""
-    session.run("python", "-m", "release", "ensure-stage")
+    session.run("desktop-django", "ensure-stage")
     notice = release_credentials.signing_notice(shell, sys.platform, os.environ)
     if notice:
         session.log(notice)
@@ -498,7 +499,7 @@ def _release_args(session: nox.Session, name: str) -> list[str]:
 def icons(session: nox.Session) -> None:
     """Generate every shell's icons from assets/brand/ (`-- --check` only compares)."""
     install_groups(session, "release")
-    session.run("python", "-m", "release", "icons", *session.posargs)
+    session.run("desktop-django", "icons", *session.posargs)
 
 
 @nox.session(python=PYTHON, default=False)
@@ -506,7 +507,7 @@ def release(session: nox.Session) -> None:
     """Manifest, SHA256SUMS and signature for dist/SHELL/VERSION: `nox -s release -- SHELL`."""
     args = _release_args(session, "release")
     install_groups(session, "release")
-    session.run("python", "-m", "release", "release", *args)
+    session.run("desktop-django", "release", *args)
 
 
 @nox.session(name="offline-bundle", python=PYTHON, default=False)
@@ -514,7 +515,7 @@ def offline_bundle(session: nox.Session) -> None:
     """Folder + .zip + .tar.gz to carry into an air-gapped site: `-- SHELL`."""
     args = _release_args(session, "offline-bundle")
     install_groups(session, "release")
-    session.run("python", "-m", "release", "offline-bundle", *args)
+    session.run("desktop-django", "offline-bundle", *args)
 
 
 # --- Wrap an existing project ---
@@ -546,7 +547,7 @@ def wrap(session: nox.Session) -> None:
 
 def positron_project_args(session: nox.Session) -> tuple[list[str], dict]:
     """Stage the wrapped project named by `--project PATH` for dev-positron; its shell args."""
-    from stage.wrapped import WrappedProjectError, load_project
+    from desktop_django_tools.stage.wrapped import WrappedProjectError, load_project
 
     args = list(session.posargs)
     at = args.index("--project")
@@ -561,7 +562,7 @@ def positron_project_args(session: nox.Session) -> tuple[list[str], dict]:
     output = ROOT / ".stage" / app_id / "backend"
     # A dev run: no bytecode, and the local CPython when uv cannot download one.
     session.run(
-        "python", "-m", "stage", "--project", project_path, "--output", str(output),
+        "desktop-django", "stage", "--project", project_path, "--output", str(output),
         "--no-bytecode", "--allow-local-python", *stage_options,
     )  # fmt: skip
     env = {

@@ -7,9 +7,9 @@ import platform
 from pathlib import Path
 
 import psutil
+from desktop_django_tools.integrations import git as git_cli
 
 from bench.staged import Stage
-from tooling import git as git_cli
 
 
 def describe() -> dict:

@@ -174,7 +174,7 @@ def _unpruned(stage: Stage, work: Path, levels: Levels) -> dict:
 
 
 def _runtime_source(stage: Stage) -> tuple[Path | None, str]:
-    from stage import runtime
+    from desktop_django_tools.stage import runtime
 
     kind = stage.manifest["build"].get("pythonSource", "")
     version = stage.manifest["python"]["version"]

@@ -10,10 +10,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 from desktop_django.manifest import ManifestError, validate
+from desktop_django_tools.stage.manifest_writer import SCHEMA_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = Path(__file__).parent / "vectors"
-SCHEMA = json.loads((ROOT / "stage" / "runtime-manifest.schema.json").read_text())
+SCHEMA = json.loads(SCHEMA_PATH.read_text())
 
 valid = sorted((VECTORS / "valid").glob("*.json"))
 invalid = sorted((VECTORS / "invalid").glob("*.json"))

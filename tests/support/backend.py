@@ -15,8 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psutil
-
-from tooling.processes import read_line_within, stop_child
+from desktop_django_tools.processes import read_line_within, stop_child
 
 TOKEN_HEADER = "X-Desktop-Django-Token"
 PACKAGED_SETTINGS = "flying_stable.settings.packaged"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 
 def current_or_fresh_stage(tmp_path_factory) -> Path:
-    from stage.build import StageOptions, build
-    from stage.config import DEFAULT_OUTPUT, DEMO
-    from stage.manifest_writer import source_hash
+    from desktop_django_tools.stage.build import StageOptions, build
+    from desktop_django_tools.stage.config import DEFAULT_OUTPUT, DEMO
+    from desktop_django_tools.stage.manifest_writer import source_hash
 
     configured = os.environ.get("DESKTOP_DJANGO_STAGE_DIR")
     candidate = Path(configured) if configured else DEFAULT_OUTPUT

@@ -1,78 +1,48 @@
-"""`desktop-django`: the command line of the desktop-django package.
+"""`desktop-django`: the command line of desktop-django's build tools.
 
-    desktop-django wrap PATH [--settings MODULE] [--name "App Name"] [--python PATH]
-                             [--apply [--force]] [--json]
-
-Without --apply it only reports (preflight) and changes nothing. Exit status: 0 when the
-project can be wrapped (or was), 1 on a blocker or a refusal, 2 on a usage error.
+desktop-django wrap PATH [--apply]        check, then wrap, an existing Django project
+desktop-django stage [--project PATH]     build the staged backend (docs/stage.md)
+desktop-django verify-stage               re-hash a stage against its manifest
+desktop-django ensure-stage               restage the demo when missing or stale
+desktop-django icons [--check]            every shell's icons from the one brand SVG
+desktop-django release SHELL              manifest, checksums and signature of a release
+desktop-django offline-bundle SHELL       the verified folder for air-gapped sites
+desktop-django verify [FOLDER]            verify a release folder (as its verify.py does)
+desktop-django keygen FOLDER              a new release signing key pair
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
+
+from desktop_django_tools.release import commands as release_commands
+from desktop_django_tools.stage import command as stage_command
+from desktop_django_tools.wrap import command as wrap_command
 
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
-        prog="desktop-django", description="Ship a Django project as a desktop app."
+        prog="desktop-django",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = root.add_subparsers(dest="command", required=True)
-    wrap = commands.add_parser(
-        "wrap",
-        help="check an existing Django project, then (--apply) wrap it for the desktop",
-        description="Preflight (default, changes nothing) or --apply: write <package>_desktop/ "
-        "(packaged settings, launcher entry, stage config) and add desktop-django to the "
-        "project's dependencies.",
-    )
-    wrap.add_argument("path", type=Path, help="the project folder (holding manage.py)")
-    wrap.add_argument(
-        "--settings", metavar="MODULE", help="settings module (default: read from manage.py)"
-    )
-    wrap.add_argument(
-        "--name", metavar="NAME", help="the app's display name (default: from the project)"
-    )
-    wrap.add_argument(
-        "--python",
-        type=Path,
-        metavar="PATH",
-        help="interpreter that can import the project (default: its .venv, else this one)",
-    )
-    wrap.add_argument("--apply", action="store_true", help="write the files (else: report only)")
-    wrap.add_argument(
-        "--force", action="store_true", help="with --apply: allow a dirty or missing git tree"
-    )
-    wrap.add_argument("--json", action="store_true", help="print the report as JSON")
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    wrap_command.register(commands)
+    stage_command.register(commands)
+    release_commands.register(commands)
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["verify"]:
+        # verify.py ships alone in every release and parses its own options.
+        from desktop_django_tools.release import verify
+
+        return verify.main(argv[1:])
     args = parser().parse_args(argv)
-    if args.command == "wrap":
-        return wrap(args)
-    return 2
-
-
-def wrap(args: argparse.Namespace) -> int:
-    from desktop_django.wrap import apply as applying
-    from desktop_django.wrap import preflight
-
-    report = preflight.run(args.path, args.settings, args.python, args.name)
-    if args.json:
-        print(json.dumps(report.to_json(), indent=2))
-    else:
-        print(report.render())
-    if not args.apply:
-        return 1 if report.blockers else 0
-    try:
-        result = applying.apply(report, force=args.force)
-    except applying.ApplyRefused as refusal:
-        print(f"\ndesktop-django wrap --apply refused: {refusal}", file=sys.stderr)
-        return 1
-    print(result.render(report.project.root), file=sys.stderr if args.json else sys.stdout)
-    return 0
+    return args.handler(args)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tooling import pythons
+from desktop_django_tools import pythons
 
 
 @dataclass

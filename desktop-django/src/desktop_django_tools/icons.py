@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from desktop_django_tools.locations import workspace_root
+
+ROOT = workspace_root() or Path.cwd()
 SOURCE = ROOT / "assets" / "brand" / "flying-stable.svg"
 
 PNG_SIZES = (16, 24, 32, 48, 64, 128, 256, 512, 1024)

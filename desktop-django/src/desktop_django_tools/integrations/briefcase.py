@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 
-from tooling import network
+from desktop_django_tools import network
 
 TEMPLATE_ENV = "BRIEFCASE_TEMPLATE"
 SUPPORT_ENV = "BRIEFCASE_SUPPORT_PACKAGE"

@@ -51,23 +51,21 @@ def build_wheel(package: str, out_dir: Path, repo: Path) -> Path:
     return wheels[-1]
 
 
-def export_locked_requirements(package: str, repo: Path, destination: Path) -> Path:
-    """The package's third-party dependencies exactly as uv.lock pins them, with hashes."""
-    run(
-        "export", "--frozen", "--package", package, "--no-dev", "--no-emit-workspace",
-        "--format", "requirements-txt", "--quiet", "--output-file", str(destination),
-        cwd=repo,
-    )  # fmt: skip
-    return destination
-
-
-def export_project_requirements(
-    project_root: Path, destination: Path, exclude: tuple[str, ...] = ()
+def export_locked_requirements(
+    project_root: Path,
+    destination: Path,
+    package: str | None = None,
+    exclude: tuple[str, ...] = (),
 ) -> Path:
-    """Another project's locked third-party dependencies (its own uv.lock), with hashes."""
+    """Third-party dependencies exactly as the project's uv.lock pins them, with hashes.
+
+    `package` picks one member of a workspace (its workspace siblings are left out);
+    `exclude` drops distributions by name, with everything only they required.
+    """
+    selection = ["--package", package, "--no-emit-workspace"] if package else ["--no-emit-project"]
     skipped = [arg for name in exclude for arg in ("--no-emit-package", name)]
     run(
-        "export", "--frozen", "--no-dev", "--no-emit-project", *skipped,
+        "export", "--frozen", "--no-dev", *selection, *skipped,
         "--format", "requirements-txt", "--quiet", "--output-file", str(destination),
         cwd=project_root,
     )  # fmt: skip

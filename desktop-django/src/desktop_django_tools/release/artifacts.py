@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from release.verify import CHECKSUMS, MANIFEST, SIGNATURE, sha256_of
+from desktop_django_tools.release.verify import CHECKSUMS, MANIFEST, SIGNATURE, sha256_of
 
 INSTALLER = "installer"
 UPDATER_PAYLOAD = "updater-payload"

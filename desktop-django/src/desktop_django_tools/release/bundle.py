@@ -21,9 +21,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from release.checksums import checksum_line
-from release.manifest import DIST, ReleaseError, bundle_name
-from release.verify import CHECKSUMS, MANIFEST, SIGNATURE, parse_checksums, sha256_of, verify_folder
+from desktop_django_tools.release.checksums import checksum_line
+from desktop_django_tools.release.manifest import DIST, ReleaseError, bundle_name
+from desktop_django_tools.release.verify import (
+    CHECKSUMS,
+    MANIFEST,
+    SIGNATURE,
+    parse_checksums,
+    sha256_of,
+    verify_folder,
+)
 
 OFFLINE = DIST / "offline"
 

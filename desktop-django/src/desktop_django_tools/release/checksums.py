@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from release.verify import CHECKSUMS, parse_checksums, sha256_of
+from desktop_django_tools.release.verify import CHECKSUMS, parse_checksums, sha256_of
 
 
 def checksum_line(digest: str, name: str) -> str:

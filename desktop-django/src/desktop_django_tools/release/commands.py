@@ -1,12 +1,4 @@
-"""`python -m release COMMAND`: what the release nox sessions run.
-
-icons [--check]                    nox -s icons
-release SHELL [options]            nox -s release -- SHELL
-offline-bundle SHELL [options]     nox -s offline-bundle -- SHELL
-verify [FOLDER] [options]          release/verify.py, as shipped in every release
-keygen FOLDER                      a new minisign key pair for signing releases
-ensure-stage                       restage the backend when missing or stale (nox -s package)
-"""
+"""`desktop-django icons | release | offline-bundle | verify | keygen`: the release commands."""
 
 from __future__ import annotations
 
@@ -19,7 +11,7 @@ SHELLS = ("electron", "tauri", "positron")
 
 
 def _icons(args: argparse.Namespace) -> int:
-    from release import icons
+    from desktop_django_tools import icons
 
     if args.check:
         stale = icons.stale()
@@ -50,7 +42,7 @@ def _release_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _release(args: argparse.Namespace) -> int:
-    from release import manifest
+    from desktop_django_tools.release import manifest
 
     try:
         folder, data = manifest.run(
@@ -69,8 +61,8 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _offline_bundle(args: argparse.Namespace) -> int:
-    from release import bundle, manifest
-    from release.verify import CHECKSUMS
+    from desktop_django_tools.release import bundle, manifest
+    from desktop_django_tools.release.verify import CHECKSUMS
 
     try:
         version = args.version or manifest.product().version
@@ -97,14 +89,8 @@ def _offline_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
-def _verify(rest: list[str]) -> int:
-    from release import verify
-
-    return verify.main(rest)
-
-
 def _keygen(args: argparse.Namespace) -> int:
-    from release import signing
+    from desktop_django_tools.release import signing
 
     key = signing.generate()
     args.folder.mkdir(parents=True, exist_ok=True)
@@ -125,28 +111,12 @@ def _keygen(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ensure_stage(_args: argparse.Namespace) -> int:
-    from release.stage_status import ensure_stage
-
-    return ensure_stage()
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["verify"]:  # verify.py parses its own options
-        return _verify(argv[1:])
-    parser = argparse.ArgumentParser(
-        prog="python -m release",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-
+def register(commands: argparse._SubParsersAction) -> None:
     icons = commands.add_parser("icons", help="generate every shell's icons from the SVG")
     icons.add_argument("--check", action="store_true", help="only report stale icons")
     icons.set_defaults(handler=_icons)
 
-    release = commands.add_parser("release", help="manifest, checksums, signature")
+    release = commands.add_parser("release", help="release manifest, checksums, signature")
     _release_options(release)
     release.set_defaults(handler=_release)
 
@@ -155,19 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     offline.add_argument("--output", type=Path, help="where to write it (default: dist/offline)")
     offline.set_defaults(handler=_offline_bundle)
 
-    commands.add_parser("verify", help="verify a release folder (see verify.py --help)")
+    commands.add_parser("verify", help="verify a release folder (see `verify --help`)")
 
     keygen = commands.add_parser("keygen", help="generate a release signing key pair")
     keygen.add_argument("folder", type=Path)
     keygen.add_argument("--force", action="store_true")
     keygen.set_defaults(handler=_keygen)
-
-    ensure = commands.add_parser("ensure-stage", help="restage when missing or stale")
-    ensure.set_defaults(handler=_ensure_stage)
-
-    args = parser.parse_args(argv)
-    return args.handler(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from release.artifacts import INSTALLER, Artifact
-from release.signing import SigningKey
-from release.verify import CHECKSUMS, SIGNATURE
+from desktop_django_tools.release.artifacts import INSTALLER, Artifact
+from desktop_django_tools.release.signing import SigningKey
+from desktop_django_tools.release.verify import CHECKSUMS, SIGNATURE
 
 POWERSHELL_CHECK = (
     "Get-Content -Encoding UTF8 .\\SHA256SUMS | ForEach-Object { $h, $n = $_ -split '  ', 2; "

@@ -25,20 +25,28 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from release import artifacts as artifact_rules
-from release import signing
-from release.checksums import write_checksums
-from release.instructions import verify_text
-from release.verify import CHECKSUMS, MANIFEST, SIGNATURE, sha256_of, verify_folder
-from tooling import git
+from desktop_django_tools.integrations import git
+from desktop_django_tools.locations import stage_dir, workspace_root
+from desktop_django_tools.release import artifacts as artifact_rules
+from desktop_django_tools.release import signing
+from desktop_django_tools.release.checksums import write_checksums
+from desktop_django_tools.release.instructions import verify_text
+from desktop_django_tools.release.verify import (
+    CHECKSUMS,
+    MANIFEST,
+    SIGNATURE,
+    sha256_of,
+    verify_folder,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
+# Releases are made from a checkout of the workspace (or, outside one, the current folder).
+ROOT = workspace_root() or Path.cwd()
 DIST = ROOT / "dist"
 SHELLS = ("electron", "tauri", "positron")
 SCHEMA_VERSION = 1
 # Commit the project's release public key here and every signed release is checked against
 # it: a release can then never be signed with a stray key by mistake.
-TRUSTED_PUBLIC_KEY = Path(__file__).resolve().parent / "release-signing-key.pub"
+TRUSTED_PUBLIC_KEY = ROOT / "release" / "release-signing-key.pub"
 TAURI_BUNDLES = ROOT / "shells" / "tauri" / "src-tauri" / "target" / "release" / "bundle"
 
 
@@ -55,7 +63,7 @@ class Product:
 
 def product() -> Product:
     """The app being released, from the backend package the stage ships."""
-    from stage.config import DEMO
+    from desktop_django_tools.stage.config import DEMO
 
     module = importlib.import_module(DEMO.import_name)
     return Product(module.APP_ID, module.APP_NAME, module.__version__)
@@ -119,7 +127,7 @@ def gather_tauri(folder: Path) -> None:
 def trusted_key_check(key: signing.SigningKey, trusted_file: Path = TRUSTED_PUBLIC_KEY) -> None:
     if not trusted_file.is_file():
         return
-    from release.verify import parse_public_key
+    from desktop_django_tools.release.verify import parse_public_key
 
     key_id, public = parse_public_key(trusted_file.read_text(encoding="utf-8"))
     if (key_id, public) != (key.key_id, key.public_bytes):
@@ -220,9 +228,8 @@ def make_release(
 
 
 def read_stage_manifest() -> dict | None:
-    stage_dir = Path(os.environ.get("DESKTOP_DJANGO_STAGE_DIR") or ROOT / ".stage" / "backend")
     try:
-        return json.loads((stage_dir / "runtime-manifest.json").read_text(encoding="utf-8"))
+        return json.loads((stage_dir(ROOT) / "runtime-manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 

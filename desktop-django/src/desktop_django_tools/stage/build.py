@@ -10,12 +10,18 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from stage import compile as bytecode
-from stage import prune, report, runtime, wrapped
-from stage.config import DEFAULT_LOCALES, DEMO, PYTHON_VERSION, Project
-from stage.files import materialise_symlinks, tree_size
-from stage.manifest_writer import write_manifest
-from tooling import uv
+from desktop_django_tools.integrations import uv
+from desktop_django_tools.stage import compile as bytecode
+from desktop_django_tools.stage import prune, report, runtime, wrapped
+from desktop_django_tools.stage.config import (
+    BUILD_ONLY_DISTRIBUTIONS,
+    DEFAULT_LOCALES,
+    DEMO,
+    PYTHON_VERSION,
+    Project,
+)
+from desktop_django_tools.stage.files import materialise_symlinks, tree_size
+from desktop_django_tools.stage.manifest_writer import write_manifest
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,10 @@ def _build_into(stage_root: Path, work: Path, options: StageOptions) -> dict:
             wheels = [uv.build_wheel(name, work / "wheels", options.project.repo)
                       for name in options.project.workspace_packages]  # fmt: skip
             requirements = uv.export_locked_requirements(
-                options.project.package, options.project.repo, work / "requirements.txt"
+                options.project.repo,
+                work / "requirements.txt",
+                package=options.project.package,
+                exclude=BUILD_ONLY_DISTRIBUTIONS,
             )
             uv.pip_install(executable, "--require-hashes", "-r", str(requirements))
             uv.pip_install(executable, "--no-deps", *map(str, wheels))

@@ -1,62 +1,90 @@
-"""`python -m stage`: build or verify the staged backend (nox -s stage / verify-stage)."""
+"""`desktop-django stage`, `verify-stage` and `ensure-stage`: build, check or refresh a stage."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from stage import report
-from stage.build import StageOptions, build
-from stage.config import DEFAULT_LOCALES, DEFAULT_OUTPUT, DEMO, REPO_ROOT
-from stage.runtime import RuntimeSourceError
-from stage.verify import verify
-from stage.wrapped import WrappedProjectError, load_project
+from desktop_django_tools import locations
+from desktop_django_tools.stage import report
+from desktop_django_tools.stage.config import DEFAULT_LOCALES, DEMO, Project
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="nox -s stage --", description=__doc__)
-    parser.add_argument(
-        "--output",
-        type=Path,
-        help=f"stage folder (default: {DEFAULT_OUTPUT.relative_to(REPO_ROOT)}, or "
-        ".stage/<app id>/backend with --project)",
+def register(commands: argparse._SubParsersAction) -> None:
+    stage = commands.add_parser(
+        "stage",
+        help="build the staged backend: relocatable CPython + backend + static + manifest",
+        description="Build the stage folder (docs/stage.md). Default: the demo in a checkout of "
+        "this starter, or --project PATH for a project wrapped by `desktop-django wrap`.",
     )
-    parser.add_argument(
-        "--project",
-        type=Path,
-        help="stage a project wrapped by `desktop-django wrap` (its folder) instead of the demo",
-    )
-    source = parser.add_mutually_exclusive_group()
+    _target_options(stage)
+    source = stage.add_mutually_exclusive_group()
     source.add_argument("--python-archive", type=Path, help="local python-build-standalone archive")
     source.add_argument("--python-home", type=Path, help="existing CPython installation to copy")
-    parser.add_argument("--python-archive-sha256", help="expected sha256 of --python-archive")
-    parser.add_argument(
+    stage.add_argument("--python-archive-sha256", help="expected sha256 of --python-archive")
+    stage.add_argument(
         "--allow-local-python",
         action="store_true",
         help="when the uv download fails, copy the best local CPython instead",
     )
-    parser.add_argument(
+    stage.add_argument(
         "--locales",
         default=",".join(DEFAULT_LOCALES),
         help="Django locales to keep, comma-separated (default: %(default)s)",
     )
-    parser.add_argument("--no-bytecode", action="store_true", help="skip precompiling .pyc")
-    parser.add_argument("--verify", action="store_true", help="verify an existing stage instead")
-    args = parser.parse_args(argv)
+    stage.add_argument("--no-bytecode", action="store_true", help="skip precompiling .pyc")
+    stage.set_defaults(handler=build_command)
 
-    project = DEMO
-    output = args.output or DEFAULT_OUTPUT
-    if args.project:
-        try:
-            project, app_id = load_project(args.project)
-        except WrappedProjectError as exc:
-            report.say(f"error: {exc}")
-            return 2
-        output = args.output or REPO_ROOT / ".stage" / app_id / "backend"
+    verify = commands.add_parser(
+        "verify-stage", help="re-hash a stage against its manifest (missing, extra, changed files)"
+    )
+    _target_options(verify)
+    verify.set_defaults(handler=verify_command)
+
+    ensure = commands.add_parser(
+        "ensure-stage", help="rebuild the demo's stage when it is missing or stale"
+    )
+    ensure.set_defaults(handler=ensure_command)
+
+
+def _target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help=f"stage folder (default: ${locations.STAGE_DIR_VARIABLE}, else "
+        f"{locations.STAGE_SUBDIR} in the project)",
+    )
+    parser.add_argument(
+        "--project",
+        type=Path,
+        help="a project wrapped by `desktop-django wrap` (its folder) instead of the demo",
+    )
+
+
+def _target(args: argparse.Namespace) -> tuple[Project, Path] | None:
+    if not args.project:
+        locations.require_workspace("staging the demo")
+        return DEMO, args.output or locations.stage_dir()
+    from desktop_django_tools.stage.wrapped import WrappedProjectError, load_project
+
+    try:
+        project, _app_id = load_project(args.project)
+    except WrappedProjectError as exc:
+        report.say(f"error: {exc}")
+        return None
+    return project, args.output or locations.stage_dir(project.repo)
+
+
+def build_command(args: argparse.Namespace) -> int:
+    from desktop_django_tools.stage.build import StageOptions, build
+    from desktop_django_tools.stage.runtime import RuntimeSourceError
+
+    target = _target(args)
+    if target is None:
+        return 2
+    project, output = target
+    if project.wrapped:
         report.say(f"staging the wrapped project at {project.repo} into {output}")
-    if args.verify:
-        return _verify(output)
     options = StageOptions(
         output=output,
         project=project,
@@ -75,9 +103,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _verify(stage_root: Path) -> int:
+def verify_command(args: argparse.Namespace) -> int:
     from desktop_django.manifest import ManifestError
 
+    from desktop_django_tools.stage.verify import verify
+
+    target = _target(args)
+    if target is None:
+        return 2
+    _project, stage_root = target
     try:
         result = verify(stage_root)
     except ManifestError as exc:
@@ -92,5 +126,7 @@ def _verify(stage_root: Path) -> int:
     return 1
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def ensure_command(_args: argparse.Namespace) -> int:
+    from desktop_django_tools.stage.freshness import ensure_stage
+
+    return ensure_stage()

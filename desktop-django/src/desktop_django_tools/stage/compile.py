@@ -11,7 +11,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from stage.files import walk_files
+from desktop_django_tools.stage.files import walk_files
 
 
 def compile_tree(python: Path, stage_root: Path, folders: list[Path]) -> int:

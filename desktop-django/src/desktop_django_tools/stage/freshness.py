@@ -12,21 +12,16 @@ import os
 import shlex
 from pathlib import Path
 
+from desktop_django_tools.locations import stage_dir
+
 # Extra `nox -s stage` options for the automatic rebuild, e.g. "--allow-local-python".
 OPTIONS_ENV = "DESKTOP_DJANGO_STAGE_OPTIONS"
 
 
-def stage_dir() -> Path:
-    from stage.config import DEFAULT_OUTPUT
-
-    configured = os.environ.get("DESKTOP_DJANGO_STAGE_DIR")
-    return Path(configured) if configured else DEFAULT_OUTPUT
-
-
 def stage_state(stage: Path) -> tuple[bool, str]:
     """(current, one sentence saying why)."""
-    from stage.config import DEMO
-    from stage.manifest_writer import source_hash
+    from desktop_django_tools.stage.config import DEMO
+    from desktop_django_tools.stage.manifest_writer import source_hash
 
     manifest_path = stage / "runtime-manifest.json"
     try:
@@ -50,10 +45,10 @@ def ensure_stage(stage: Path | None = None, options: list[str] | None = None) ->
         return 0
     if options is None:
         options = shlex.split(os.environ.get(OPTIONS_ENV, ""))
-    print(f"package: {reason}: staging it now (nox -s stage -- {' '.join(options)})".rstrip())
-    from stage.__main__ import main as stage_main
+    print(f"package: {reason}: staging it now (desktop-django stage {' '.join(options)})".rstrip())
+    from desktop_django_tools.cli import main
 
-    status = stage_main(["--output", str(stage), *options])
+    status = main(["stage", "--output", str(stage), *options])
     if status != 0:
         print(
             f"package: staging failed; run `nox -s stage` with the options this machine needs "

@@ -10,9 +10,20 @@ from pathlib import Path
 from desktop_django import env
 from desktop_django.manifest import SCHEMA_VERSION, current_platform, validate
 
-from stage.config import Project
-from stage.files import DESCRIPTORS, INDEX_NAME, MANIFEST_NAME, relative, sha256_of, walk_files
-from tooling import git
+from desktop_django_tools.integrations import git
+from desktop_django_tools.stage.config import Project
+from desktop_django_tools.stage.files import (
+    DESCRIPTORS,
+    INDEX_NAME,
+    MANIFEST_NAME,
+    relative,
+    sha256_of,
+    walk_files,
+)
+
+# The JSON Schema of runtime-manifest.json: the contract every shell's reader is tested against
+# (with the shared vectors in tests/stage/vectors/).
+SCHEMA_PATH = Path(__file__).with_name("runtime-manifest.schema.json")
 
 
 def write_index(stage_root: Path) -> tuple[str, int, int]:

@@ -14,7 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from stage.files import remove, walk_files
+from desktop_django_tools.stage.config import TOOLS_PACKAGE
+from desktop_django_tools.stage.files import remove, walk_files
 
 # Dead weight in every desktop app: test suites, IDLE, Tk, pip bootstrap, headers, static
 # libraries and the build configuration used only to compile extensions.
@@ -62,6 +63,10 @@ def prune_after_install(python_root: Path, locales: tuple[str, ...]) -> tuple[in
                 freed += remove(entry)
                 removed += 1
     for site in _site_packages(python_root):
+        # desktop-django's wheel carries its build tools too; a stage only runs the runtime.
+        if (site / TOOLS_PACKAGE).is_dir():
+            freed += remove(site / TOOLS_PACKAGE)
+            removed += 1
         for directory, dirnames, _files in os.walk(site, topdown=True):
             here = Path(directory)
             for name in list(dirnames):

@@ -11,18 +11,15 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from stage import report
-from stage.config import PYTHON_VERSION
-from stage.files import sha256_of
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tooling import pythons
+from desktop_django_tools import pythons
+from desktop_django_tools.stage import report
+from desktop_django_tools.stage.config import PYTHON_VERSION
+from desktop_django_tools.stage.files import sha256_of
 
 
 class RuntimeSourceError(RuntimeError):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from desktop_django.manifest import load
 
-from stage.files import DESCRIPTORS, relative, sha256_of, walk_files
+from desktop_django_tools.stage.files import DESCRIPTORS, relative, sha256_of, walk_files
 
 
 @dataclass

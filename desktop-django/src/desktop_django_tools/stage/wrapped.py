@@ -21,8 +21,9 @@ import subprocess
 import tomllib
 from pathlib import Path
 
-from stage.config import REPO_ROOT, Project, WrappedSource
-from tooling import uv
+from desktop_django_tools import locations
+from desktop_django_tools.integrations import uv
+from desktop_django_tools.stage.config import BUILD_ONLY_DISTRIBUTIONS, Project, WrappedSource
 
 CONFIG_NAME = "desktop-stage.toml"
 APP_DIR = "app"
@@ -114,13 +115,21 @@ def install(python: Path, stage_root: Path, project: Project, work: Path) -> lis
     """Dependencies, desktop-django and the project's code into the stage; returns notes."""
     source = project.wrapped
     root = project.repo
-    wheel = uv.build_wheel("desktop-django", work / "wheels", REPO_ROOT)
+    source_tree = locations.runtime_source()
+    if source_tree is None:
+        raise WrappedProjectError(
+            "desktop-django's source is not beside these tools: stage from a checkout of the "
+            "starter, or install desktop-django from its folder (pip install ./desktop-django)"
+        )
+    wheel = uv.build_wheel("desktop-django", work / "wheels", source_tree.parent)
     extras = f"[{','.join(source.desktop_django_extras)}]" if source.desktop_django_extras else ""
     desktop_django = f"desktop-django{extras} @ {wheel.as_uri()}"
     if source.uv_lock:
         # Locked, with hashes; desktop-django (maybe not on any index yet) comes from the wheel.
-        requirements = uv.export_project_requirements(
-            root, work / "project-requirements.txt", exclude=("desktop-django",)
+        requirements = uv.export_locked_requirements(
+            root,
+            work / "project-requirements.txt",
+            exclude=("desktop-django", *BUILD_ONLY_DISTRIBUTIONS),
         )
         uv.pip_install(python, "--require-hashes", "-r", str(requirements))
         uv.pip_install(python, desktop_django)

@@ -15,8 +15,9 @@ from pathlib import Path
 from string import Template
 
 from desktop_django import __version__
-from desktop_django.wrap.preflight import Preflight
-from desktop_django.wrap.project import DESKTOP_DJANGO, local_top_level
+
+from desktop_django_tools.wrap.preflight import Preflight
+from desktop_django_tools.wrap.project import DESKTOP_DJANGO, local_top_level
 
 # Folders a Django project commonly reads at run time, relative to BASE_DIR.
 RUNTIME_FOLDERS = ("templates", "static", "locale", "fixtures", "assets", "jinja2")
@@ -159,7 +160,7 @@ def render_templates(report: Preflight, dependencies_line: str) -> dict[str, str
         "dependencies": dependencies_line,
         "extras": '"django52"' if report.needs_tasks_backport else "",
     }
-    folder = resources.files("desktop_django.wrap").joinpath("templates")
+    folder = resources.files("desktop_django_tools.wrap").joinpath("templates")
     return {
         target: Template(folder.joinpath(source).read_text(encoding="utf-8")).substitute(values)
         for target, source in DESKTOP_FILES.items()

@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from desktop_django.wrap.project import DESKTOP_DJANGO, Project, ProjectError, locate
+from desktop_django_tools.wrap.project import DESKTOP_DJANGO, Project, ProjectError, locate
 
 PROBE = Path(__file__).with_name("probe.py")
 PROBE_TIMEOUT_SECONDS = 120

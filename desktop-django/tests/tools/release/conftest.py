@@ -10,9 +10,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
-
-from release import signing
-from release.manifest import Product, make_release
+from desktop_django_tools.release import signing
+from desktop_django_tools.release.manifest import Product, make_release
 
 PRODUCT = Product("flying-stable", "Flying Stable", "0.1.0")
 GIT = {"sha": "0123456789abcdef0123456789abcdef01234567", "dirty": False}

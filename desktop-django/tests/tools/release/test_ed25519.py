@@ -10,10 +10,9 @@ import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from desktop_django_tools.release.verify import _L, ed25519_verify
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from release.verify import _L, ed25519_verify
 
 RAW = (serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 

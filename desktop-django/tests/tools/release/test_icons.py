@@ -6,14 +6,14 @@ from __future__ import annotations
 import io
 import json
 import tomllib
-from pathlib import Path
 
 import pytest
+from desktop_django_tools import icons
 from PIL import Image, ImageChops
 
-from release import icons
+from tests.support.paths import REPO_ROOT
 
-ROOT = Path(icons.__file__).resolve().parents[1]
+ROOT = REPO_ROOT
 
 
 @pytest.fixture(scope="module")

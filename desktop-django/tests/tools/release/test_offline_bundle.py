@@ -10,11 +10,11 @@ import tarfile
 import zipfile
 
 import pytest
+from desktop_django_tools.release.bundle import make_bundle
+from desktop_django_tools.release.manifest import ReleaseError
 
-from release.bundle import make_bundle
-from release.manifest import ReleaseError
-from tests.release.conftest import APPIMAGE, DEB, add_leftovers
-from tests.release.test_release_folder import run_verifier
+from tools.release.conftest import APPIMAGE, DEB, add_leftovers
+from tools.release.test_release_folder import run_verifier
 
 
 @pytest.fixture

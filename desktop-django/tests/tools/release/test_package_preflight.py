@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import shutil
 
-from release.credentials import signing_notice
-from release.stage_status import ensure_stage, stage_state
-from stage.config import DEMO
-from stage.manifest_writer import source_hash
+from desktop_django_tools.release.credentials import signing_notice
+from desktop_django_tools.stage.config import DEMO
+from desktop_django_tools.stage.freshness import ensure_stage, stage_state
+from desktop_django_tools.stage.manifest_writer import source_hash
 
 
 def write_manifest(stage, source):

@@ -10,15 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from desktop_django_tools.release import manifest as release_manifest
+from desktop_django_tools.release import signing
+from desktop_django_tools.release.artifacts import role_of
+from desktop_django_tools.release.checksums import write_checksums
+from desktop_django_tools.release.manifest import ReleaseError, make_release
+from desktop_django_tools.release.verify import parse_checksums, sha256_of
 
-from release import manifest as release_manifest
-from release import signing
-from release.artifacts import role_of
-from release.checksums import write_checksums
-from release.manifest import ReleaseError, make_release
-from release.verify import parse_checksums, sha256_of
-from tests.release.conftest import APPIMAGE, DEB, GIT, PRODUCT, TARBALL, add_leftovers
 from tests.support.ci import require_in_ci
+from tools.release.conftest import APPIMAGE, DEB, GIT, PRODUCT, TARBALL, add_leftovers
 
 
 def run_verifier(folder: Path, *args: str) -> subprocess.CompletedProcess:
@@ -286,7 +286,7 @@ def test_verifier_runs_on_python_3_8_with_the_standard_library_only():
 
 
 def test_tauri_bundles_are_gathered_flat_without_build_scaffolding(tmp_path):
-    from release.artifacts import gather
+    from desktop_django_tools.release.artifacts import gather
 
     bundle = tmp_path / "bundle"
     files = {

@@ -6,14 +6,13 @@ import base64
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from desktop_django_tools.release import signing
+from desktop_django_tools.release.verify import minisign_verify
 
-from release import signing
-from release.verify import minisign_verify
 from tests.support.ci import require_in_ci
 
 DATA = b"0" * 64 + b"  flying-stable-linux-0.1.0-x86_64.AppImage\n"
@@ -170,8 +169,8 @@ def test_password_protected_minisign_key_is_decrypted(tmp_path):
 
 def test_keygen_writes_a_private_key_file_and_a_public_key(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "release", "keygen", str(tmp_path / "keys")],
-        cwd=Path(signing.__file__).resolve().parents[1], capture_output=True, text=True,
+        [sys.executable, "-m", "desktop_django_tools", "keygen", str(tmp_path / "keys")],
+        cwd=tmp_path, capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     secret = tmp_path / "keys" / "release.key"

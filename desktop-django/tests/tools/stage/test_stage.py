@@ -12,9 +12,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 from desktop_django.manifest import load
+from desktop_django_tools.stage.manifest_writer import SCHEMA_PATH
+from desktop_django_tools.stage.runtime import RuntimeSourceError, from_archive
+from desktop_django_tools.stage.verify import verify
 
-from stage.runtime import RuntimeSourceError, from_archive
-from stage.verify import verify
 from tests.support.backend import (
     new_token,
     read_protocol_line,
@@ -24,9 +25,10 @@ from tests.support.backend import (
 )
 from tests.support.ci import require_in_ci
 from tests.support.namespaces import in_mount_namespace
+from tests.support.paths import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = json.loads((ROOT / "stage" / "runtime-manifest.schema.json").read_text())
+ROOT = REPO_ROOT
+SCHEMA = json.loads(SCHEMA_PATH.read_text())
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.ci import require_in_ci
-from tests.wrap.projects import KINDS, Kind, make_env, make_project
+from tools.wrap.projects import KINDS, Kind, make_env, make_project
 
 # The one project whose stage is precompiled, so bytecode of app/ is covered too.
 BYTECODE_KIND = "django6"
@@ -22,7 +22,7 @@ BYTECODE_KIND = "django6"
 
 def wrap_cli(*args, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "desktop_django.cli", "wrap", *map(str, args)],
+        [sys.executable, "-m", "desktop_django_tools.cli", "wrap", *map(str, args)],
         capture_output=True, text=True, cwd=cwd, timeout=180,
     )  # fmt: skip
 

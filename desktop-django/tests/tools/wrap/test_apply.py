@@ -8,7 +8,7 @@ import tomllib
 
 import pytest
 
-from tests.wrap.conftest import git
+from tools.wrap.conftest import git
 
 pytestmark = pytest.mark.slow
 
@@ -76,7 +76,7 @@ def test_the_projects_own_tests_still_pass(case):
 def test_apply_refuses_to_run_twice(case):
     _ = case.applied
     before = git(case.root, "status", "--porcelain", "--untracked-files=all")
-    from tests.wrap.conftest import wrap_cli
+    from tools.wrap.conftest import wrap_cli
 
     again = wrap_cli(case.root, "--apply", "--force")
     assert again.returncode == 1

@@ -7,12 +7,13 @@ import re
 import shlex
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from desktop_django.cli import parser
+from desktop_django_tools.cli import parser
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO_ROOT
+
+ROOT = REPO_ROOT
 DOCS = [
     ROOT / "docs" / "wrapping.md",
     ROOT / "skills" / "wrap-existing-django" / "SKILL.md",

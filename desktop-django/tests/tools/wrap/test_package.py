@@ -8,13 +8,14 @@ import os
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
 
+from tests.support.paths import REPO_ROOT
+
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO_ROOT
 
 
 def test_the_wheel_alone_runs_the_wrap_command(tmp_path, plain_project):
@@ -28,14 +29,16 @@ def test_the_wheel_alone_runs_the_wrap_command(tmp_path, plain_project):
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-        assert "desktop-django = desktop_django.cli:main" in archive.read(entry_points).decode()
+        assert (
+            "desktop-django = desktop_django_tools.cli:main" in archive.read(entry_points).decode()
+        )
         archive.extractall(site)
     for template in ("settings.py.tmpl", "desktop.py.tmpl", "desktop-stage.toml.tmpl"):
         assert f"desktop_django/wrap/templates/{template}" in names
     assert "desktop_django/wrap/probe.py" in names
 
     script = (
-        "import sys, desktop_django; from desktop_django.cli import main; "
+        "import sys, desktop_django; from desktop_django_tools.cli import main; "
         f"assert desktop_django.__file__.startswith({str(site)!r}), desktop_django.__file__; "
         "sys.exit(main())"
     )

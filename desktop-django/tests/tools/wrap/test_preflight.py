@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.wrap.conftest import git, wrap_cli
+from tools.wrap.conftest import git, wrap_cli
 
 pytestmark = pytest.mark.slow
 

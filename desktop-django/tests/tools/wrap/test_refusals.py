@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from tests.wrap.conftest import git, wrap_cli
-from tests.wrap.projects import commit
+from tools.wrap.conftest import git, wrap_cli
+from tools.wrap.projects import commit
 
 pytestmark = pytest.mark.slow
 

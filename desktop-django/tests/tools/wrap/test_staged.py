@@ -19,8 +19,8 @@ from urllib.parse import urlencode
 
 import pytest
 from desktop_django.manifest import load
+from desktop_django_tools.stage.verify import verify
 
-from stage.verify import verify
 from tests.support.backend import new_token, read_protocol_line
 
 pytestmark = pytest.mark.slow

@@ -1,0 +1,1 @@
+"""One wrapper module per external tool, so the tools' quirks live in one place each."""

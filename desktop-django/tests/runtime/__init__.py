@@ -1,0 +1,1 @@
+"""Tests of desktop_django, the runtime that ships inside every stage."""
