@@ -22,6 +22,7 @@ _SIZES = {
     "restart_cycles": (10, 50),
     "bad_input_examples": (200, 1000),
     "race_trials": (20, 100),
+    "interrupted_start_trials": (3, 10),
 }
 
 

@@ -3,6 +3,12 @@
 Order matters: refuse a database from a newer app (a downgrade would corrupt it), back up an
 existing database before any migration touches it, migrate only when the plan is non-empty
 (the common start needs no write at all), and seed only a brand-new database.
+
+"Brand-new" survives an interrupted first start: before the first migration the database is
+marked (SQLite's `user_version` header field), and the mark is cleared in the same transaction
+as the first-run hooks. A first start killed after some migrations committed leaves the mark,
+so the next start still counts as the first; and the hooks' work and the clearing commit
+together, so seeding happens exactly once.
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ logger = logging.getLogger("desktop_django.database")
 
 BACKUPS_KEPT = 3
 VERSION_FILE = "app-version.json"
+# `PRAGMA user_version` while the first start has not finished ("FRST"). Django never uses the
+# field; a project that does would set it in a migration, after this mark is taken.
+FIRST_RUN_PENDING = 0x46525354
 
 
 class DatabaseError(RuntimeError):
@@ -42,12 +51,16 @@ def prepare_database(app_data: AppData, app_version: str) -> DatabaseReport:
     path = app_data.database
     report = DatabaseReport()
     try:
-        if _up_to_date(connection):
+        first_start_unfinished = _first_run_pending(connection)
+        if not first_start_unfinished and _up_to_date(connection):
             _record_version(app_data, app_version)
             return report
         from django.db.migrations.executor import MigrationExecutor
 
-        report.brand_new = "django_migrations" not in connection.introspection.table_names()
+        if "django_migrations" not in connection.introspection.table_names():
+            _set_user_version(connection, FIRST_RUN_PENDING)
+            first_start_unfinished = True
+        report.brand_new = first_start_unfinished
         executor = MigrationExecutor(connection)
         _refuse_newer_schema(executor.loader, path)
         plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
@@ -71,11 +84,38 @@ def prepare_database(app_data: AppData, app_version: str) -> DatabaseReport:
             ) from exc
         raise DatabaseError(f"cannot open database {path}: {exc}", path) from exc
     if report.brand_new:
-        from desktop_django.hooks import run_hooks
-
-        run_hooks("DESKTOP_DJANGO_FIRST_RUN")
+        _finish_first_run(connection)
     _record_version(app_data, app_version)
     return report
+
+
+def _first_run_pending(connection) -> bool:
+    from django.db import DatabaseError as DjangoDatabaseError
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA user_version")
+            return cursor.fetchone()[0] == FIRST_RUN_PENDING
+    except DjangoDatabaseError as exc:
+        if _is_corruption(exc):
+            raise
+        return False  # cannot read it: let the careful path below report what is wrong
+
+
+def _set_user_version(connection, value: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA user_version = {int(value)}")
+
+
+def _finish_first_run(connection) -> None:
+    """The first-run hooks and the clearing of the mark, as one transaction."""
+    from django.db import transaction
+
+    from desktop_django.hooks import run_hooks
+
+    with transaction.atomic():
+        run_hooks("DESKTOP_DJANGO_FIRST_RUN")
+        _set_user_version(connection, 0)
 
 
 def _up_to_date(connection) -> bool:
