@@ -10,10 +10,14 @@ function render(status) {
     return;
   }
   document.body.classList.add("failed");
-  document.getElementById("starting").hidden = true;
+  // The backend's splash page shows progress as a status line and a bar: both give way.
+  for (const progress of document.querySelectorAll('[role="status"], .track')) {
+    progress.hidden = true;
+  }
   document.getElementById("failed").hidden = false;
-  const where = status.logs ? `\n\nLogs: ${status.logs}` : "";
   // textContent, never innerHTML: the message comes from the backend's output.
+  document.getElementById("failure-title").textContent = `${document.title} could not start.`;
+  const where = status.logs ? `\n\nLogs: ${status.logs}` : "";
   document.getElementById("failure-message").textContent = `${status.message}${where}`;
 }
 

@@ -4,13 +4,17 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::thread;
+use std::time::Instant;
 
+use desktop_django_supervisor::process::pid_is_alive;
 use desktop_django_supervisor::{Config, Event, Supervisor};
 use serde::Serialize;
+use serde_json::json;
 use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_dialog::{DialogExt, MessageDialogButtons, MessageDialogKind};
 
-use crate::windows;
+use crate::announce::announce;
+use crate::{smoke, windows};
 
 /// The event the splash listens to; the payload is a [`StartupStatus`].
 pub const STATUS_EVENT: &str = "startup-status";
@@ -82,6 +86,7 @@ pub fn start_in_background(app: AppHandle) {
             Ok(supervisor) => {
                 let origin = supervisor.origin().clone();
                 let bootstrap = supervisor.bootstrap_url("/");
+                let (server_pid, worker_pid) = (supervisor.server_pid(), supervisor.worker_pid());
                 {
                     let mut lifetime = state.lifetime.lock().unwrap_or_else(|p| p.into_inner());
                     if lifetime.quitting {
@@ -92,6 +97,10 @@ pub fn start_in_background(app: AppHandle) {
                     }
                     lifetime.supervisor = Some(supervisor);
                 }
+                announce(
+                    "backend-ready",
+                    json!({"url": origin.url(), "serverPid": server_pid, "workerPid": worker_pid}),
+                );
                 set_status(&app, StartupStatus::Ready);
                 if let Err(err) = windows::open_main(&app, origin, &bootstrap) {
                     fail(&app, format!("The app window could not be opened: {err}"));
@@ -102,18 +111,24 @@ pub fn start_in_background(app: AppHandle) {
     });
 }
 
-/// Stop serve and worker (stdin EOF, grace period, then kill). Runs on exit and before an
-/// update restarts the app.
-pub fn stop(app: &AppHandle) {
-    let Some(state) = app.try_state::<Backend>() else { return };
+/// Stop serve and worker (stdin EOF, grace period, then kill) and say how long it took. Runs
+/// before an update is installed and on exit; the second call finds nothing left to stop.
+/// False if a process outlived the stop.
+pub fn stop(app: &AppHandle) -> bool {
+    let Some(state) = app.try_state::<Backend>() else { return true };
     let supervisor = {
         let mut lifetime = state.lifetime.lock().unwrap_or_else(|p| p.into_inner());
         lifetime.quitting = true;
         lifetime.supervisor.take()
     };
-    if let Some(supervisor) = supervisor {
-        supervisor.shutdown();
-    }
+    let Some(supervisor) = supervisor else { return true };
+    let started = Instant::now();
+    let pids: Vec<u32> =
+        [Some(supervisor.server_pid()), supervisor.worker_pid()].into_iter().flatten().collect();
+    supervisor.shutdown();
+    let stopped = !pids.iter().any(|&pid| pid_is_alive(pid));
+    announce("stopped", json!({"seconds": started.elapsed().as_secs_f64(), "allStopped": stopped}));
+    stopped
 }
 
 fn set_status(app: &AppHandle, status: StartupStatus) {
@@ -125,6 +140,11 @@ fn set_status(app: &AppHandle, status: StartupStatus) {
 fn fail(app: &AppHandle, message: String) {
     eprintln!("backend start failed: {message}");
     let logs = app.state::<Backend>().logs_dir().display().to_string();
+    announce("error", json!({"message": message, "log": logs}));
+    if smoke::active(app) {
+        smoke::fail(app, "the backend did not start");
+        return;
+    }
     set_status(app, StartupStatus::Failed { message, logs });
 }
 
@@ -137,21 +157,28 @@ fn on_event(app: &AppHandle, event: Event) {
         }
         Event::WorkerExited { status, restart_in, .. } => {
             eprintln!("worker exited ({status}); restarting in {} ms", restart_in.as_millis());
+            announce("worker-exited", json!({"status": status}));
         }
-        Event::WorkerRestarted { pid } => eprintln!("worker restarted (pid {pid})"),
+        Event::WorkerRestarted { pid } => announce("worker-restarted", json!({"pid": pid})),
         Event::WorkerRestartFailed { error, .. } => eprintln!("worker restart failed: {error}"),
     }
 }
 
 /// The web server is gone: the window cannot work any more. Say so, offer the logs, quit.
 fn server_died(app: &AppHandle, status: &str) {
+    announce("server-exited", json!({"status": status}));
+    if smoke::active(app) {
+        smoke::fail(app, "the server stopped");
+        return;
+    }
+    let name = &app.package_info().name;
     let open_logs = app
         .dialog()
         .message(format!(
-            "The Flying Stable server stopped unexpectedly ({status}). The app will close; \
+            "The {name} server stopped unexpectedly ({status}). The app will close; \
              its logs explain what happened."
         ))
-        .title("Flying Stable stopped")
+        .title(format!("{name} stopped"))
         .kind(MessageDialogKind::Error)
         .buttons(MessageDialogButtons::OkCancelCustom("Open Logs Folder".into(), "Quit".into()))
         .blocking_show();

@@ -4,11 +4,16 @@
 // No console window next to the app on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod announce;
 mod backend;
 mod commands;
 mod menu;
+mod smoke;
 mod updates;
 mod windows;
+
+use std::cell::Cell;
+use std::rc::Rc;
 
 use tauri::RunEvent;
 
@@ -27,18 +32,25 @@ fn main() {
         ])
         .setup(|app| {
             let handle = app.handle();
+            smoke::install_if_requested(handle);
             backend::install(handle)?;
-            menu::install(handle)?;
-            updates::enable_if_configured(handle)?;
+            let updates_enabled = updates::enable_if_configured(handle)?;
+            menu::install(handle, updates_enabled);
             backend::start_in_background(handle.clone());
             Ok(())
         })
         .build(tauri::generate_context!())
         .expect("the Tauri app could not be built");
 
-    app.run(|app, event| {
+    // Every way out (last window closed, File > Quit, an update's restart requested off the
+    // main thread) passes RunEvent::Exit, where the backend is stopped.
+    let all_stopped = Rc::new(Cell::new(true));
+    let stopped = Rc::clone(&all_stopped);
+    let code = app.run_return(move |app, event| {
         if let RunEvent::Exit = event {
-            backend::stop(app);
+            stopped.set(backend::stop(app));
         }
     });
+    // A process left behind fails the exit (the smoke test depends on it).
+    std::process::exit(if code == 0 && !all_stopped.get() { 1 } else { code });
 }

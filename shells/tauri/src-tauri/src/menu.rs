@@ -1,13 +1,19 @@
-//! The app window's menu, with the two troubleshooting commands under Help.
+//! The app window's menu: the two troubleshooting commands under Help, and the update check
+//! when a release is configured for updates.
 
 use tauri::menu::{Menu, MenuBuilder, SubmenuBuilder, HELP_SUBMENU_ID};
 use tauri::{AppHandle, Manager, Wry};
 
 use crate::backend::Backend;
 use crate::commands::open_folder;
+use crate::updates;
 
 const OPEN_APP_DATA: &str = "open-app-data-folder";
 const OPEN_LOGS: &str = "open-logs-folder";
+const CHECK_FOR_UPDATES: &str = "check-for-updates";
+
+/// Whether Help offers the update check (managed state, set once at setup).
+pub struct UpdatesEnabled(pub bool);
 
 pub fn build(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
     let menu = MenuBuilder::new(app);
@@ -25,10 +31,13 @@ pub fn build(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
         .select_all()
         .build()?;
     // The macOS help menu is recognised by this id.
-    let help = SubmenuBuilder::with_id(app, HELP_SUBMENU_ID, "Help")
+    let mut help = SubmenuBuilder::with_id(app, HELP_SUBMENU_ID, "Help")
         .text(OPEN_APP_DATA, "Open App Data Folder")
-        .text(OPEN_LOGS, "Open Logs Folder")
-        .build()?;
+        .text(OPEN_LOGS, "Open Logs Folder");
+    if app.state::<UpdatesEnabled>().0 {
+        help = help.separator().text(CHECK_FOR_UPDATES, "Check for Updates…");
+    }
+    let help = help.build()?;
     menu.item(&file).item(&edit).item(&help).build()
 }
 
@@ -45,18 +54,19 @@ fn app_submenu(app: &AppHandle) -> tauri::Result<tauri::menu::Submenu<Wry>> {
         .build()
 }
 
-/// Menu events are app-wide; only our two items need handling (predefined items act alone).
-pub fn install(app: &AppHandle) -> tauri::Result<()> {
+/// Menu events are app-wide; only our own items need handling (predefined items act alone).
+pub fn install(app: &AppHandle, updates_enabled: bool) {
+    app.manage(UpdatesEnabled(updates_enabled));
     app.on_menu_event(|app, event| {
         let backend = app.state::<Backend>();
         let folder = match event.id().0.as_str() {
             OPEN_APP_DATA => backend.app_data_dir.clone(),
             OPEN_LOGS => backend.logs_dir(),
+            CHECK_FOR_UPDATES => return updates::check_in_background(app, updates::Trigger::User),
             _ => return,
         };
         if let Err(err) = open_folder(app, &folder) {
             eprintln!("{err}");
         }
     });
-    Ok(())
 }

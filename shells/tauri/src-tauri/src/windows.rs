@@ -2,12 +2,18 @@
 //! origin, which may never navigate anywhere else.
 
 use desktop_django_supervisor::{Navigation, Origin};
+use serde_json::json;
 use tauri::webview::{NewWindowResponse, PageLoadEvent};
 use tauri::{AppHandle, Manager, Url, WebviewUrl, WebviewWindowBuilder};
 use tauri_plugin_opener::OpenerExt;
 
+use crate::announce::announce;
+use crate::smoke;
+
 pub const SPLASH: &str = "splash";
 pub const MAIN: &str = "main";
+/// The page that trades the token for the cookie and redirects: not yet the app.
+const BOOTSTRAP_PATH: &str = "/desktop-auth/bootstrap/";
 
 /// Open the app window on the bootstrap URL. The backend answers with the HttpOnly cookie and
 /// a redirect to `/`, so the token is gone from the address once the first page shows. The
@@ -18,6 +24,7 @@ pub fn open_main(app: &AppHandle, origin: Origin, bootstrap_url: &str) -> Result
     let navigation_app = app.clone();
     let navigation_origin = origin.clone();
     let popup_app = app.clone();
+    let page_origin = origin.clone();
     WebviewWindowBuilder::new(app, MAIN, WebviewUrl::External(url))
         .title(app.package_info().name.clone())
         .inner_size(1200.0, 800.0)
@@ -36,9 +43,16 @@ pub fn open_main(app: &AppHandle, origin: Origin, bootstrap_url: &str) -> Result
             }
             NewWindowResponse::Deny
         })
-        .on_page_load(|window, payload| {
-            let finished = matches!(payload.event(), PageLoadEvent::Finished);
-            if finished && !window.is_visible().unwrap_or(true) {
+        .on_page_load(move |window, payload| {
+            if !matches!(payload.event(), PageLoadEvent::Finished) {
+                return;
+            }
+            let url = payload.url();
+            if url.path() != BOOTSTRAP_PATH && page_origin.matches(url) {
+                announce("page-loaded", json!({"url": url.as_str()}));
+                smoke::page_loaded(window.app_handle());
+            }
+            if !window.is_visible().unwrap_or(true) {
                 let _ = window.show();
                 let _ = window.set_focus();
                 if let Some(splash) = window.app_handle().get_webview_window(SPLASH) {
@@ -54,7 +68,7 @@ pub fn open_main(app: &AppHandle, origin: Origin, bootstrap_url: &str) -> Result
 /// The navigation lock: true only for the backend origin. Web and mail links go to the OS
 /// instead; every other scheme (file:, data:, custom protocols) goes nowhere.
 fn guard(app: &AppHandle, origin: &Origin, url: &Url) -> bool {
-    match origin.navigation(url.scheme(), url.host_str(), url.port_or_known_default()) {
+    match origin.navigation(url) {
         Navigation::Allow => true,
         Navigation::OpenInBrowser => {
             if let Err(err) = app.opener().open_url(url.as_str(), None::<&str>) {

@@ -1,8 +1,7 @@
 //! Process supervision for a desktop shell around a staged Django backend.
 //!
 //! The Tauri app is a thin layer over this crate, which depends on nothing but serde,
-//! serde_json and getrandom so it builds and tests where crates.io is out of reach. It
-//! implements the shell side of the two contracts in `docs/architecture.md`:
+//! serde_json, getrandom and url so it builds and tests in seconds. It implements the shell side of the two contracts in `docs/architecture.md`:
 //!
 //! - the stage contract: [`manifest`] reads and validates `runtime-manifest.json` exactly like
 //!   the reference Python reader;
@@ -17,6 +16,6 @@ pub mod supervisor;
 pub mod token;
 
 pub use manifest::{ManifestError, Role, RuntimeManifest};
-pub use protocol::{LauncherEvent, Navigation, Origin};
+pub use protocol::{LauncherEvent, Navigation, Origin, Url};
 pub use supervisor::{logs_dir, Backoff, Config, Event, StartError, Supervisor};
 pub use token::SessionToken;
