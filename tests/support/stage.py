@@ -4,18 +4,17 @@ built from the current sources, else a fresh build that copies this run's own in
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 
 def current_or_fresh_stage(tmp_path_factory) -> Path:
+    from desktop_django_tools.locations import stage_dir
     from desktop_django_tools.stage.build import StageOptions, build
-    from desktop_django_tools.stage.config import DEFAULT_OUTPUT, DEMO
+    from desktop_django_tools.stage.config import DEMO
     from desktop_django_tools.stage.manifest_writer import source_hash
 
-    configured = os.environ.get("DESKTOP_DJANGO_STAGE_DIR")
-    candidate = Path(configured) if configured else DEFAULT_OUTPUT
+    candidate = stage_dir()
     try:
         manifest = json.loads((candidate / "runtime-manifest.json").read_text())
         if manifest["app"]["sourceHash"] == source_hash(DEMO):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from desktop_django_tools import package, shells
 from desktop_django_tools.release import commands as release_commands
 from desktop_django_tools.stage import command as stage_command
 from desktop_django_tools.wrap import command as wrap_command
@@ -30,8 +31,20 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     wrap_command.register(commands)
     stage_command.register(commands)
+    package.register(commands)
+    shells.register(commands)
     release_commands.register(commands)
+    doctor = commands.add_parser("doctor", help="what this machine has, lacks and can reach")
+    doctor.set_defaults(handler=_doctor)
     return root
+
+
+def _doctor(_args: argparse.Namespace) -> int:
+    from desktop_django_tools import doctor
+
+    lines, _missing = doctor.report()
+    print("\n".join(lines))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop_django_tools import pythons
+from desktop_django_tools import network, pythons
 
 
 @dataclass
@@ -102,6 +102,21 @@ def checks() -> list[Check]:
             {"apt": "sudo apt-get install gir1.2-webkit2-4.1 libgirepository1.0-dev libcairo2-dev"},
         ),
         Check(
+            "WebKitGTK 4.1 headers",
+            _version(["pkg-config", "--modversion", "webkit2gtk-4.1"]),
+            "building the Tauri app (Linux)",
+            {
+                "apt": "sudo apt-get install libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev "
+                "libayatana-appindicator3-dev libxdo-dev libssl-dev build-essential file"
+            },
+        ),
+        Check(
+            "WebKitWebDriver",
+            shutil.which("WebKitWebDriver"),
+            "Tauri window end-to-end tests (Linux)",
+            {"apt": "sudo apt-get install webkit2gtk-driver"},
+        ),
+        Check(
             "patchelf",
             _version(["patchelf", "--version"]),
             "relocatable interpreter (Linux stage)",
@@ -114,6 +129,63 @@ def checks() -> list[Check]:
             {"apt": "sudo apt-get install p7zip-full"},
         ),
     ]
+
+
+@dataclass(frozen=True)
+class Download:
+    """A host some sessions download from, and what to do where it cannot be reached."""
+
+    host: str
+    what: str
+    sessions: str
+    offline: str
+
+
+DOWNLOADS = (
+    Download(
+        "pypi.org",
+        "Python packages (uv sync, stage installs)",
+        "every Python session",
+        "a local wheelhouse: UV_FIND_LINKS=DIR with UV_OFFLINE=1, after `uv sync` once online",
+    ),
+    Download(
+        "registry.npmjs.org",
+        "npm packages (Electron shell, Tauri CLI)",
+        "tests-electron, dev-electron, package -- electron|tauri",
+        "an npm cache filled online (`npm ci --offline` reads it)",
+    ),
+    Download(
+        "index.crates.io",
+        "Rust crates (Tauri app and supervisor)",
+        "tests-tauri, dev-tauri, package -- tauri",
+        "`cargo vendor` on a connected machine, then a .cargo/config.toml pointing at it",
+    ),
+    Download(
+        "github.com",
+        "python-build-standalone (uv), the Electron binary, Briefcase templates and support "
+        "packages, AppImage tools",
+        "stage, dev-electron, package -- electron|positron, Tauri AppImage",
+        "stage: --python-archive / --python-home / --allow-local-python; Electron: "
+        "ELECTRON_MIRROR or ELECTRON_OVERRIDE_DIST_PATH (or package -- electron --layout-only); "
+        "Briefcase: BRIEFCASE_TEMPLATE + BRIEFCASE_SUPPORT_PACKAGE; Tauri: .deb/.rpm need none",
+    ),
+)
+
+
+def download_lines() -> list[str]:
+    """Each download host, whether it answers (asked in parallel), and the offline way."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(DOWNLOADS)) as pool:
+        answers = list(pool.map(lambda d: network.reachable(d.host), DOWNLOADS))
+    lines = ["", "Download hosts"]
+    for download, answers_here in zip(DOWNLOADS, answers, strict=True):
+        state = "ok     " if answers_here else "NO     "
+        lines.append(f"  {state}  {download.host}: {download.what}")
+        lines.append(f"           needed by: {download.sessions}")
+        if not answers_here:
+            lines.append(f"           offline: {download.offline}")
+    return lines
 
 
 def report() -> tuple[list[str], bool]:
@@ -129,4 +201,5 @@ def report() -> tuple[list[str], bool]:
         command = check.install.get(preferred) or check.install.get("any") or "see README"
         lines.append(f"  MISSING  {check.name} (needed for {check.needed_for})")
         lines.append(f"           install: {command}")
+    lines += download_lines()
     return lines, missing_any

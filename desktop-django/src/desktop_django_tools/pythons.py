@@ -92,3 +92,21 @@ def find_all(preferred: tuple[str, ...] = PREFERRED) -> list[Interpreter]:
         if hit:
             found.append(hit)
     return found
+
+
+def locate(preferred: tuple[str, ...] = PREFERRED) -> str | None:
+    """The path of a CPython 3.13/3.12 found by looking at files only, starting no process
+    (so `nox -l` stays instant); `find()` is the checked look-up for reports."""
+    roots = [Path(os.environ["PYENV_ROOT"])] if os.environ.get("PYENV_ROOT") else []
+    roots.append(Path.home() / ".pyenv")
+    for minor in preferred:
+        found = shutil.which(f"python{minor}")
+        # A pyenv shim answers for every installed version, but fails unless one is selected.
+        if found and "shims" not in Path(found).parts:
+            return found
+        for root in dict.fromkeys(roots):
+            for prefix in sorted((root / "versions").glob(f"{minor}.*"), reverse=True):
+                for exe in (prefix / "bin" / f"python{minor}", prefix / "python.exe"):
+                    if exe.exists():
+                        return str(exe)
+    return None

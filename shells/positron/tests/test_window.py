@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -25,9 +26,10 @@ HEADER_COLOUR = (0x4B, 0x2A, 0x7B)  # --color-header in stable.css
 
 
 class PositronProcess:
-    def __init__(self, stage: Path, app_data: Path, display: str):
+    def __init__(self, stage: Path, app_data: Path, display: str, **extra_env: str):
         self.app_data = app_data
         env = {
+            **extra_env,
             "DISPLAY": display,
             "DESKTOP_DJANGO_APP_DATA_DIR": str(app_data),
             "PATH": "/usr/bin:/bin",
@@ -103,3 +105,27 @@ def test_second_launch_focuses_the_first_and_starts_no_server(staged, xvfb_displ
     assert InstanceLock(tmp_path / "shared" / "app.lock").owner()["url"] == owner_before["url"]
     assert send_command(InstanceLock(tmp_path / "shared" / "app.lock"), "quit")
     assert first.process.wait(timeout=10) == 0
+
+
+def test_a_passed_smoke_test_exits_at_once(staged, xvfb_display, tmp_path):
+    app = PositronProcess(
+        staged, tmp_path / "app-data", xvfb_display, DESKTOP_DJANGO_SMOKE_TEST="1"
+    )
+    passed = app.wait_for("smoke-test")
+    assert passed["passed"] is True
+    ended = time.monotonic()
+    assert app.process.wait(timeout=10) == 0
+    # The smoke timeout (60 s) must not hold the process once the test has passed.
+    assert time.monotonic() - ended < 5
+    assert not (app.app_data / "app.owner.json").exists()
+
+
+def test_ctrl_c_stops_the_backend_cleanly(staged, xvfb_display, tmp_path):
+    app = PositronProcess(staged, tmp_path / "app-data", xvfb_display)
+    app.wait_for("page-loaded")
+    app.process.send_signal(signal.SIGINT)
+    stopped = app.wait_for("stopped", timeout=10)
+    assert stopped["seconds"] < 3
+    assert app.process.wait(timeout=5) == 0
+    assert not (app.app_data / "app.owner.json").exists()
+    InstanceLock(app.app_data / "app.lock").acquire().release()

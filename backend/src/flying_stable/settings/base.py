@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from desktop_django.settings import AUTH_MIDDLEWARE, content_security_policy
+from desktop_django import settings as desktop
 
 import flying_stable
 
@@ -13,26 +13,28 @@ DESKTOP_DJANGO_APP_VERSION = flying_stable.__version__
 DESKTOP_DJANGO_FIRST_RUN = ["flying_stable.ponies.seed.seed_starter_roster"]
 DESKTOP_DJANGO_ON_STARTUP = ["flying_stable.routines.reconcile.reconcile_abandoned_routines"]
 
-# Only what the app uses: every extra app costs start-up time in a desktop launch.
-INSTALLED_APPS = [
-    "django.contrib.messages",
-    "django.contrib.staticfiles",
-    "django_tasks_db",
-    "flying_stable.ponies",
-    "flying_stable.routines",
-    "flying_stable.pages",
-]
+# Composed with the same desktop-django helpers a wrapped project's settings use, so the demo
+# proves them. Only what the app uses: every extra app costs start-up time in a desktop launch;
+# installed_apps() adds static files and the task database the worker reads.
+INSTALLED_APPS = desktop.installed_apps(
+    [
+        "django.contrib.messages",
+        "flying_stable.ponies",
+        "flying_stable.routines",
+        "flying_stable.pages",
+    ]
+)
 
-MIDDLEWARE = [
-    AUTH_MIDDLEWARE,
-    "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
-]
+# middleware() puts the token check first, WhiteNoise after SecurityMiddleware, CSP last.
+MIDDLEWARE = desktop.middleware(
+    [
+        "django.middleware.security.SecurityMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    ]
+)
 
 ROOT_URLCONF = "flying_stable.urls"
 WSGI_APPLICATION = "flying_stable.wsgi.application"
@@ -55,9 +57,9 @@ TEMPLATES = [
 # No sessions app: flash messages live in a signed cookie.
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TASKS = desktop.tasks()
 
-SECURE_CSP = content_security_policy()
+SECURE_CSP = desktop.content_security_policy()
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

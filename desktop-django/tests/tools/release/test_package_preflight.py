@@ -61,10 +61,10 @@ def test_stale_stage_is_rebuilt_with_the_given_options(tmp_path, staged, monkeyp
         shutil.copytree(staged, tmp_path / "backend", dirs_exist_ok=True)
         return 0
 
-    monkeypatch.setattr("stage.__main__.main", fake_stage)
+    monkeypatch.setattr("desktop_django_tools.cli.main", fake_stage)
     write_manifest(tmp_path / "backend", "stale")
     assert ensure_stage(tmp_path / "backend", options=["--allow-local-python"]) == 0
-    assert calls == [["--output", str(tmp_path / "backend"), "--allow-local-python"]]
+    assert calls == [["stage", "--output", str(tmp_path / "backend"), "--allow-local-python"]]
     assert stage_state(tmp_path / "backend")[0]
 
 

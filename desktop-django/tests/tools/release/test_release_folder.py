@@ -244,7 +244,8 @@ def test_cli_release_with_key_from_the_environment(artifacts, release_key):
         signing.KEY_ENV: release_key.secret_key_text(),
     }
     result = subprocess.run(
-        [sys.executable, "-m", "release", "release", "electron", "--dir", str(artifacts),
+        [sys.executable, "-m", "desktop_django_tools", "release", "electron",
+         "--dir", str(artifacts),
          "--allow-dirty", "--require-signature"],
         cwd=Path(release_manifest.ROOT), env=env, capture_output=True, text=True,
     )  # fmt: skip
@@ -257,7 +258,8 @@ def test_cli_release_with_key_from_the_environment(artifacts, release_key):
 
 def test_cli_require_signature_without_a_key_fails(artifacts):
     result = subprocess.run(
-        [sys.executable, "-m", "release", "release", "electron", "--dir", str(artifacts),
+        [sys.executable, "-m", "desktop_django_tools", "release", "electron",
+         "--dir", str(artifacts),
          "--allow-dirty", "--require-signature"],
         cwd=Path(release_manifest.ROOT), env=_clean_env(), capture_output=True, text=True,
     )  # fmt: skip

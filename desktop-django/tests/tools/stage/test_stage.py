@@ -106,13 +106,15 @@ def test_tampering_is_reported_by_name(staged, tmp_path):
 
 
 def test_verify_session_exit_codes(staged, tmp_path):
-    ok = subprocess.run([sys.executable, "-m", "stage", "--verify", "--output", str(staged)])
+    ok = subprocess.run(
+        [sys.executable, "-m", "desktop_django_tools", "verify-stage", "--output", str(staged)]
+    )
     assert ok.returncode == 0
     copy = tmp_path / "changed"
     shutil.copytree(staged, copy)
     (copy / "staticfiles" / "extra.txt").write_text("x")
     bad = subprocess.run(
-        [sys.executable, "-m", "stage", "--verify", "--output", str(copy)],
+        [sys.executable, "-m", "desktop_django_tools", "verify-stage", "--output", str(copy)],
         capture_output=True,
         text=True,
     )

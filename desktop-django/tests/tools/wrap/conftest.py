@@ -69,7 +69,8 @@ class Case:
     def stage(self) -> Path:
         _ = self.applied
         output = self.workdir / "stage" / "backend"
-        args = [sys.executable, "-m", "stage", "--project", str(self.root), "--output",
+        args = [sys.executable, "-m", "desktop_django_tools", "stage", "--project", str(self.root),
+                "--output",
                 str(output), "--python-home", sys.base_prefix]  # fmt: skip
         if self.kind.name != BYTECODE_KIND:
             args.append("--no-bytecode")

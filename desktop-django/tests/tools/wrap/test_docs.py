@@ -60,7 +60,10 @@ def test_every_shown_wrap_command_parses(doc):
 
 def test_stage_options_named_in_the_guide_exist():
     help_text = subprocess.run(
-        [sys.executable, "-m", "stage", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "desktop_django_tools", "stage", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     guide = DOCS[0].read_text(encoding="utf-8")
     for line in guide.splitlines():

@@ -34,8 +34,8 @@ def test_the_wheel_alone_runs_the_wrap_command(tmp_path, plain_project):
         )
         archive.extractall(site)
     for template in ("settings.py.tmpl", "desktop.py.tmpl", "desktop-stage.toml.tmpl"):
-        assert f"desktop_django/wrap/templates/{template}" in names
-    assert "desktop_django/wrap/probe.py" in names
+        assert f"desktop_django_tools/wrap/templates/{template}" in names
+    assert "desktop_django_tools/wrap/probe.py" in names
 
     script = (
         "import sys, desktop_django; from desktop_django_tools.cli import main; "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sys
+import signal
 import threading
 import urllib.request
 from pathlib import Path
@@ -41,6 +41,7 @@ class PositronApp(toga.App):
         self.exit_code = 0
         self.smoke_test = os.environ.get(SMOKE_TEST_ENV) == "1"
         self._page_announced = False
+        self._smoke_timer: threading.Timer | None = None
         super().__init__(*args, **kwargs)
 
     def startup(self) -> None:
@@ -77,8 +78,23 @@ class PositronApp(toga.App):
         )
         self.instance_server.start()
         threading.Thread(target=self._start_backend, name="backend-start", daemon=True).start()
+        self._stop_on_interrupt()
         if self.smoke_test:
-            threading.Timer(SMOKE_TIMEOUT_SECONDS, self._smoke_timeout).start()
+            # A daemon timer, cancelled on exit: a passed smoke test must not keep the process
+            # (and WebKit) alive until the timeout.
+            self._smoke_timer = threading.Timer(SMOKE_TIMEOUT_SECONDS, self._smoke_timeout)
+            self._smoke_timer.daemon = True
+            self._smoke_timer.start()
+
+    def _stop_on_interrupt(self) -> None:
+        """Ctrl+C (or SIGTERM) quits the way the menu does, so the backend stops cleanly."""
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self.loop.add_signal_handler(signum, self.request_exit)
+            except (NotImplementedError, RuntimeError, ValueError):
+                # Event loops without signal support (Windows): Python's handler, handed over
+                # to the loop's thread.
+                signal.signal(signum, lambda *_: self.loop.call_soon_threadsafe(self.request_exit))
 
     def _start_backend(self) -> None:
         try:
@@ -143,6 +159,8 @@ class PositronApp(toga.App):
         self.current_window = self.main_window
 
     def handle_exit(self, _app, **_kwargs) -> bool:
+        if self._smoke_timer is not None:
+            self._smoke_timer.cancel()
         if self.instance_server is not None:
             self.instance_server.close()
         if self.host is None:
@@ -160,7 +178,3 @@ def create_app(name: str = "Flying Stable", app_id: str = "flying-stable") -> Po
         app_id=f"org.desktopdjangostarter.{app_id}-positron",
         app_name=f"{app_id}-positron",
     )
-
-
-def log_to_stderr() -> None:
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO)

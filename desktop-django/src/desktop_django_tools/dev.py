@@ -1,0 +1,77 @@
+"""Which shell `nox -s dev` runs: the best this machine can run, with the reason said.
+
+Electron when its binary is here, else Tauri when it can be built (cargo, WebKitGTK headers
+on Linux), else Positron. A display is needed for any window; without one the answer says so
+and points at the browser mode.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+
+from desktop_django_tools import locations
+
+SHELLS = ("electron", "tauri", "positron")
+# Electron's own variable for an unpacked Electron; the shell reads the same one.
+ELECTRON_DIST_VARIABLE = "ELECTRON_OVERRIDE_DIST_PATH"
+
+
+@dataclass(frozen=True)
+class Choice:
+    shell: str | None
+    reason: str
+
+
+def has_display() -> bool:
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def electron_unavailable() -> str | None:
+    """Why Electron cannot open a window here, or None. Never downloads anything."""
+    if os.environ.get(ELECTRON_DIST_VARIABLE):
+        return None
+    root = locations.workspace_root()
+    dist = root / "shells" / "electron" / "node_modules" / "electron" / "dist" if root else None
+    if dist is not None and dist.is_dir() and any(dist.iterdir()):
+        return None
+    return (
+        "no Electron binary (npm downloads it from GitHub; set ELECTRON_MIRROR or "
+        f"{ELECTRON_DIST_VARIABLE})"
+    )
+
+
+def tauri_unavailable() -> str | None:
+    """Why the Tauri app cannot be built here, or None."""
+    if not shutil.which("cargo"):
+        return "no Rust toolchain (cargo)"
+    if sys.platform.startswith("linux"):
+        found = subprocess.run(
+            ["pkg-config", "--exists", "webkit2gtk-4.1"], check=False, capture_output=True
+        ) if shutil.which("pkg-config") else None  # fmt: skip
+        if found is None or found.returncode != 0:
+            return "no WebKitGTK 4.1 headers (apt-get install libwebkit2gtk-4.1-dev)"
+    return None
+
+
+def choose(requested: str | None = None) -> Choice:
+    if not has_display():
+        return Choice(
+            None,
+            "no display here (DISPLAY/WAYLAND_DISPLAY unset): run under `xvfb-run -a`, or use "
+            "`nox -s dev -- --browser` for the backend in a browser",
+        )
+    if requested:
+        return Choice(requested, f"{requested}, as asked (--shell)")
+    skipped = []
+    for shell, unavailable in (("electron", electron_unavailable), ("tauri", tauri_unavailable)):
+        why_not = unavailable()
+        if why_not is None:
+            return Choice(shell, f"{shell}: the first shell this machine can run")
+        skipped.append(f"not {shell}: {why_not}")
+    return Choice("positron", "positron (" + "; ".join(skipped) + ")")
