@@ -6,12 +6,20 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
+const { REPO_ROOT, stageDir: defaultStageDir } = require('../src/main/stage-location');
 const { detectCredentials } = require('./credentials');
+const { isElectronDistStandin } = require('./electron-dist-standin');
 
 const SHELL_DIR = path.resolve(__dirname, '..');
-const REPO_ROOT = path.resolve(SHELL_DIR, '..', '..');
 const APP_ID = 'org.desktop-django.flying-stable';
 const ARTIFACT_NAME = '${name}-${os}-${version}-${arch}.${ext}'; // electron-builder macros
+// Built from the stand-in Electron, nothing runs: every file name says so, and the release
+// step reads that from the names (desktop_django_tools/release/artifacts.py).
+const LAYOUT_ONLY = 'layout-only';
+const LAYOUT_ONLY_ARTIFACT_NAME = '${name}-layout-only-${os}-${version}-${arch}.${ext}';
+// The electron package's own switch for "an unpacked Electron elsewhere"; packaging reads
+// the same one, so a carried-in Electron serves `nox -s dev-electron` and packaging alike.
+const ELECTRON_DIST_VARIABLE = 'ELECTRON_OVERRIDE_DIST_PATH';
 // Generated from assets/brand/flying-stable.svg by release/icons.py (committed, checked by
 // its tests); the window icon on Linux is read at run time, so it ships inside app.asar.
 const ICONS = Object.freeze({
@@ -73,7 +81,8 @@ function publishConfig(env) {
 
 /** A local Electron distribution avoids a download: explicit, or the one npm installed. */
 function electronDistFor(env, shellDir, platform) {
-  if (env.DESKTOP_DJANGO_ELECTRON_DIST) return path.resolve(env.DESKTOP_DJANGO_ELECTRON_DIST);
+  const configured = (env[ELECTRON_DIST_VARIABLE] || '').trim();
+  if (configured) return path.resolve(configured);
   const installed = path.join(shellDir, 'node_modules', 'electron', 'dist');
   const binary = { linux: 'electron', win32: 'electron.exe', darwin: 'Electron.app' }[platform];
   if (binary && fs.existsSync(path.join(installed, binary))) return installed;
@@ -105,25 +114,30 @@ function macConfig(credentials) {
  * @param {string} [options.platform]     host platform, for the local Electron dist
  */
 function createBuilderConfig({ env = process.env, stageDir, platform = process.platform } = {}) {
-  const stage = path.resolve(stageDir || env.DESKTOP_DJANGO_STAGE_DIR || path.join(REPO_ROOT, '.stage', 'backend'));
+  const stage = stageDir ? path.resolve(stageDir) : defaultStageDir(env);
   const version = readStageVersion(stage);
   const credentials = detectCredentials(env);
+  const electronDist = electronDistFor(env, SHELL_DIR, platform);
+  const layoutOnly = Boolean(electronDist) && isElectronDistStandin(electronDist);
+  // electron-builder's working folder (unpacked apps, its logs beside the artifacts); the
+  // release folder dist/electron/<version>/ receives only the artifacts, moved there by
+  // desktop_django_tools.shells.electron after the build.
   const output = env.DESKTOP_DJANGO_ELECTRON_OUT
     ? path.resolve(env.DESKTOP_DJANGO_ELECTRON_OUT)
-    : path.join(REPO_ROOT, 'dist', 'electron', version);
+    : path.join(REPO_ROOT, 'build', layoutOnly ? `electron-${LAYOUT_ONLY}` : 'electron', version);
 
   return {
     config: {
       appId: APP_ID,
       productName: 'Flying Stable',
-      artifactName: ARTIFACT_NAME,
+      artifactName: layoutOnly ? LAYOUT_ONLY_ARTIFACT_NAME : ARTIFACT_NAME,
       // The product version is the backend's: one number for the whole app.
       extraMetadata: { version },
       directories: { output, buildResources: 'resources' },
       files: ['package.json', 'src/**/*.js', 'generated/splash.html', ICONS.window],
       extraResources: [{ from: stage, to: 'backend', filter: ['**/*'] }],
       asar: true,
-      electronDist: electronDistFor(env, SHELL_DIR, platform),
+      electronDist,
       electronFuses: { ...FUSES },
       // No native modules: nothing to rebuild, and a missing dependency must fail the build.
       npmRebuild: false,
@@ -145,7 +159,19 @@ function createBuilderConfig({ env = process.env, stageDir, platform = process.p
     credentials,
     version,
     stageDir: stage,
+    layoutOnly,
   };
 }
 
-module.exports = { APP_ID, ARTIFACT_NAME, FUSES, ICONS, createBuilderConfig, detectCredentials, publishConfig };
+module.exports = {
+  APP_ID,
+  ARTIFACT_NAME,
+  ELECTRON_DIST_VARIABLE,
+  FUSES,
+  ICONS,
+  LAYOUT_ONLY,
+  LAYOUT_ONLY_ARTIFACT_NAME,
+  createBuilderConfig,
+  detectCredentials,
+  publishConfig,
+};

@@ -1,7 +1,8 @@
 'use strict';
 // Run @doyensec/electronegativity over what ships in app.asar (main, preload, the splash page)
 // and fail on any finding of MEDIUM severity or higher that the committed allowlist does not
-// justify. electronegativity itself exits 0 whatever it finds, so its CSV report is parsed.
+// justify. electronegativity's CLI exits 0 whatever it finds, so it is called through its
+// programmatic API, which returns the findings as objects.
 //
 // An allowlist entry matches a check in a file (not a line: lines move) and must say why the
 // finding is acceptable and which test proves the mitigation. Entries that match nothing fail
@@ -10,77 +11,43 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
 
 const SHELL_DIR = path.resolve(__dirname, '..');
 const ALLOWLIST = path.join(SHELL_DIR, 'electronegativity-allowlist.json');
 const BLOCKING = new Set(['MEDIUM', 'HIGH', 'CRITICAL']);
 
 /**
- * Parse CSV with quoted fields. Quoted fields may hold commas, doubled quotes and newlines
- * (electronegativity puts multi-line code samples in the "sample" column).
+ * One finding, from an issue as electronegativity's runner returns it (`{id, file, location:
+ * {line, column}, severity: {name}, confidence: {name}, description}`); `file` is relative
+ * to the scanned folder, with forward slashes on every OS.
  */
-function parseCsv(text) {
-  const rows = [];
-  let row = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i += 1) {
-    const char = text[i];
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        field += '"';
-        i += 1;
-      } else if (char === '"') {
-        quoted = false;
-      } else {
-        field += char;
-      }
-    } else if (char === '"') {
-      quoted = true;
-    } else if (char === ',') {
-      row.push(field.trim());
-      field = '';
-    } else if (char === '\n' || char === '\r') {
-      if (char === '\r' && text[i + 1] === '\n') i += 1;
-      row.push(field.trim());
-      if (row.some((value) => value !== '')) rows.push(row);
-      row = [];
-      field = '';
-    } else {
-      field += char;
-    }
-  }
-  row.push(field.trim());
-  if (row.some((value) => value !== '')) rows.push(row);
-  return rows;
+function toFinding(issue) {
+  const location = issue.location ? `${issue.location.line}:${issue.location.column}` : '0:0';
+  return {
+    check: issue.id,
+    severity: String(issue.severity && issue.severity.name).toUpperCase(),
+    confidence: String(issue.confidence && issue.confidence.name).toUpperCase(),
+    file: String(issue.file).replace(/\\/g, '/'),
+    location,
+    description: issue.description,
+  };
 }
 
-function parseReport(csv) {
-  const [header, ...rows] = parseCsv(csv);
-  if (!header) throw new Error('electronegativity wrote an empty report');
-  const names = header.map((name) => name.toLowerCase());
-  const column = (name) => {
-    const index = names.indexOf(name);
-    if (index === -1) throw new Error(`electronegativity report has no "${name}" column: ${header.join(',')}`);
-    return index;
-  };
-  const [issue, severity, confidence, filename, location, description] = [
-    'issue', 'severity', 'confidence', 'filename', 'location', 'description',
-  ].map(column);
-  return rows.map((fields) => {
-    if (fields.length !== header.length) {
-      throw new Error(`electronegativity report row has ${fields.length} fields, expected ${header.length}: ${fields.join(',')}`);
-    }
-    return {
-      check: fields[issue],
-      severity: fields[severity].toUpperCase(),
-      confidence: fields[confidence].toUpperCase(),
-      file: fields[filename].replace(/\\/g, '/'),
-      location: fields[location],
-      description: fields[description],
-    };
-  });
+/**
+ * The findings of one run. A file electronegativity could not parse was not checked at all,
+ * so that fails the gate rather than passing it unseen; parser warnings it tolerates are kept
+ * as informational lines.
+ */
+function findingsOf(result) {
+  if (!result || !Array.isArray(result.issues) || !Array.isArray(result.errors)) {
+    throw new Error('electronegativity returned no result (expected {issues, errors})');
+  }
+  const unparsed = result.errors.filter((error) => !error.tolerable);
+  if (unparsed.length > 0) {
+    const list = unparsed.map((error) => `${error.file}: ${error.message}`).join('; ');
+    throw new Error(`electronegativity could not parse ${unparsed.length} file(s), so they were not checked: ${list}`);
+  }
+  return { findings: result.issues.map(toFinding), warnings: result.errors.map((error) => `${error.file}: ${error.message}`) };
 }
 
 function validateAllowlist(entries) {
@@ -128,48 +95,27 @@ function scanTree() {
   return root;
 }
 
-function runElectronegativity(root) {
-  const report = path.join(root, 'electronegativity.csv');
-  const cli = require.resolve('@doyensec/electronegativity/dist/index.js');
+async function runElectronegativity(root) {
+  const run = require('@doyensec/electronegativity');
   const electronVersion = require('electron/package.json').version;
-  const run = spawnSync(process.execPath, [cli, '-i', root, '-o', report, '-r', '-e', electronVersion], {
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
-  if (run.status !== 0 || !fs.existsSync(report)) {
-    throw new Error(`electronegativity failed (exit ${run.status}): ${run.stderr || run.stdout}`);
-  }
-  return fs.readFileSync(report, 'utf8');
+  // The runner returns the issues as objects when called from code (its CLI prints and
+  // writes CSV instead); `isRelative` makes each file relative to `root`, as the allowlist is.
+  return run({ input: root, isRelative: true, electronVersionOverride: electronVersion });
 }
 
-// electronegativity now and then writes a mangled row (the start of a line overwritten by
-// the end of another: about one run in a dozen here). A malformed report proves nothing
-// either way, so the tool runs again; only a well-formed report is judged.
-const REPORT_ATTEMPTS = 3;
-
-function readFindings(root) {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return parseReport(runElectronegativity(root));
-    } catch (error) {
-      if (!String(error.message).startsWith('electronegativity report row') || attempt === REPORT_ATTEMPTS) {
-        throw error;
-      }
-      console.log(`electronegativity wrote a malformed report (${error.message.slice(0, 80)}…); running it again`);
-    }
-  }
-}
-
-function main() {
+async function main() {
   const root = scanTree();
   let verdict;
+  let warnings;
   try {
-    const findings = readFindings(root);
     const allowlist = validateAllowlist(JSON.parse(fs.readFileSync(ALLOWLIST, 'utf8')));
-    verdict = judge(findings, allowlist);
+    const result = findingsOf(await runElectronegativity(root));
+    warnings = result.warnings;
+    verdict = judge(result.findings, allowlist);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
+  for (const warning of warnings) console.log(`parser   ${warning}`);
   const show = (finding) => `${finding.check} [${finding.severity}/${finding.confidence}] ${finding.file}:${finding.location}`;
   for (const finding of verdict.informational) console.log(`info     ${show(finding)}`);
   for (const finding of verdict.allowed) console.log(`allowed  ${show(finding)}\n         why: ${finding.justification}`);
@@ -184,6 +130,11 @@ function main() {
   process.exitCode = failed > 0 ? 1 : 0;
 }
 
-if (require.main === module) main();
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(`electronegativity: ${error.message}`);
+    process.exitCode = 1;
+  });
+}
 
-module.exports = { BLOCKING, judge, parseCsv, parseReport, validateAllowlist };
+module.exports = { BLOCKING, findingsOf, judge, runElectronegativity, toFinding, validateAllowlist };

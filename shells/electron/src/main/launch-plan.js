@@ -11,8 +11,8 @@
 const path = require('node:path');
 
 const manifest = require('./manifest');
+const { REPO_ROOT, stageDir } = require('./stage-location');
 
-const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 const DEFAULT_DEV_MODULE = 'flying_stable.desktop';
 const DEFAULT_DEV_SETTINGS = 'flying_stable.settings.dev';
 
@@ -71,8 +71,7 @@ function resolveLaunchPlan({ isPackaged, resourcesPath, env = process.env, repoR
   }
   const mode = (env.DESKTOP_DJANGO_ELECTRON_MODE || 'dev').trim();
   if (mode === 'staged') {
-    const stageDir = env.DESKTOP_DJANGO_STAGE_DIR || path.join(repoRoot, '.stage', 'backend');
-    return planFromStage(path.resolve(stageDir), 'staged');
+    return planFromStage(stageDir(env, repoRoot), 'staged');
   }
   if (mode === 'dev') return devPlan(env, repoRoot);
   throw new LaunchPlanError(

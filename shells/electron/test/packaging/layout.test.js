@@ -5,8 +5,10 @@
 // into the executable, and the artifact name.
 //
 // The Electron distribution is the real one when npm could install it, otherwise the
-// electron-dist-standin (test/support/electron-dist-standin.js): the layout and the fuse step
-// are proven either way; launching Electron is test/e2e's job.
+// electron-dist-standin (packaging/electron-dist-standin.js): the layout and the fuse step
+// are proven either way, and a stand-in build is named layout-only throughout; launching
+// Electron is test/e2e's job. desktop-django/tests/tools/release/test_layout_only_rehearsal.py
+// takes the same kind of build on through the release step and verify.py.
 
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
@@ -25,7 +27,7 @@ const { TOKEN_HEADER } = require('../../src/main/auth-header');
 const { BackendSupervisor, newSessionToken } = require('../../src/main/backend');
 const { planFromStage } = require('../../src/main/launch-plan');
 const { prepareAssets } = require('../../scripts/prepare-assets');
-const { createElectronDistStandin } = require('../../packaging/electron-dist-standin');
+const { MARKER: STANDIN_MARKER, createElectronDistStandin } = require('../../packaging/electron-dist-standin');
 const { SHELL_DIR, stageDir: configuredStageDir } = require('../support/paths');
 const { requireStage } = require('../support/requirements');
 
@@ -141,7 +143,7 @@ describe('packaged Linux layout (electron-builder --linux dir tar.gz)', { timeou
     const env = {
       ...process.env,
       DESKTOP_DJANGO_STAGE_DIR: stageDir,
-      DESKTOP_DJANGO_ELECTRON_DIST: electronDist,
+      ELECTRON_OVERRIDE_DIST_PATH: electronDist,
       DESKTOP_DJANGO_ELECTRON_OUT: out,
       CSC_IDENTITY_AUTO_DISCOVERY: 'false',
     };
@@ -233,10 +235,17 @@ describe('packaged Linux layout (electron-builder --linux dir tar.gz)', { timeou
     if (usedStandin) console.log('# fuses: verified on the electron-dist-standin wire (the fuse step ran with our config)');
   });
 
-  test('the tar.gz is named <product>-linux-<version>-x64.tar.gz and holds the same app', (t) => {
+  test('a stand-in build carries the stand-in marker into the package; a real one does not', (t) => {
+    if (!requireStage(t)) return;
+    assert.equal(fs.existsSync(path.join(unpacked, STANDIN_MARKER)), usedStandin);
+  });
+
+  test('the tar.gz is named <product>-linux-<version>-x64.tar.gz (…-layout-only-… on the stand-in) and holds the same app', (t) => {
     if (!requireStage(t)) return;
     const version = JSON.parse(fs.readFileSync(path.join(stageDir, 'runtime-manifest.json'), 'utf8')).app.version;
-    const name = `${packageName}-linux-${version}-x64`;
+    const name = `${packageName}-${usedStandin ? 'layout-only-' : ''}linux-${version}-x64`;
+    const built = fs.readdirSync(out).filter((entry) => entry.endsWith('.tar.gz'));
+    assert.deepEqual(built, [`${name}.tar.gz`]);
     const archive = path.join(out, `${name}.tar.gz`);
     assert.ok(fs.existsSync(archive), `${archive} was not built`);
     const listing = execFileSync('tar', ['-tzf', archive], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).split('\n');

@@ -7,7 +7,15 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { describe, test } = require('node:test');
 
-const { ARTIFACT_NAME, ICONS, createBuilderConfig, detectCredentials, publishConfig } = require('../../packaging/builder-config');
+const {
+  ARTIFACT_NAME,
+  ICONS,
+  LAYOUT_ONLY_ARTIFACT_NAME,
+  createBuilderConfig,
+  detectCredentials,
+  publishConfig,
+} = require('../../packaging/builder-config');
+const { createElectronDistStandin } = require('../../packaging/electron-dist-standin');
 const { REPO_ROOT, SHELL_DIR } = require('../support/paths');
 const { makeTempDir } = require('../support/temp');
 
@@ -84,7 +92,15 @@ describe('layout, names and hardening', () => {
     assert.equal(version, '2.3.4');
     assert.deepEqual(config.extraMetadata, { version: '2.3.4' });
     assert.deepEqual(config.extraResources, [{ from: stage, to: 'backend', filter: ['**/*'] }]);
-    assert.equal(config.directories.output, path.join(REPO_ROOT, 'dist', 'electron', '2.3.4'));
+    // electron-builder works in build/; only the artifacts move on to the release folder.
+    assert.equal(config.directories.output, path.join(REPO_ROOT, 'build', 'electron', '2.3.4'));
+  });
+
+  test('the stage comes from DESKTOP_DJANGO_STAGE_DIR when no folder is passed', () => {
+    const stage = fakeStage('3.0.0');
+    const { stageDir, version } = createBuilderConfig({ env: { DESKTOP_DJANGO_STAGE_DIR: stage }, platform: 'linux' });
+    assert.equal(stageDir, stage);
+    assert.equal(version, '3.0.0');
   });
 
   test('artifacts are named <product>-<os>-<version>-<arch>.<ext>', () => {
@@ -121,10 +137,21 @@ describe('layout, names and hardening', () => {
     assert.throws(() => build({}, empty), /no usable staged backend .* run `nox -s stage` first/);
   });
 
-  test('overrides: output folder and a local Electron distribution', () => {
-    const { config } = build({ DESKTOP_DJANGO_ELECTRON_OUT: '/tmp/out', DESKTOP_DJANGO_ELECTRON_DIST: '/tmp/electron-dist' });
+  test('overrides: output folder, and an unpacked Electron through ELECTRON_OVERRIDE_DIST_PATH (as for dev runs)', () => {
+    const { config, layoutOnly } = build({ DESKTOP_DJANGO_ELECTRON_OUT: '/tmp/out', ELECTRON_OVERRIDE_DIST_PATH: '/tmp/electron-dist' });
     assert.equal(config.directories.output, path.resolve('/tmp/out'));
     assert.equal(config.electronDist, path.resolve('/tmp/electron-dist'));
+    assert.equal(layoutOnly, false);
+    assert.equal(config.artifactName, ARTIFACT_NAME);
+  });
+
+  test('built on the stand-in Electron, every artifact name and the working folder say layout-only', () => {
+    const standin = createElectronDistStandin(makeTempDir('standin-'), '45.0.0');
+    const { config, layoutOnly } = build({ ELECTRON_OVERRIDE_DIST_PATH: standin }, fakeStage('2.3.4'));
+    assert.equal(layoutOnly, true);
+    assert.equal(config.artifactName, LAYOUT_ONLY_ARTIFACT_NAME);
+    assert.match(LAYOUT_ONLY_ARTIFACT_NAME, /^\$\{name\}-layout-only-/);
+    assert.equal(config.directories.output, path.join(REPO_ROOT, 'build', 'electron-layout-only', '2.3.4'));
   });
 });
 
