@@ -1,4 +1,4 @@
-"""Names of the environment variables in the launcher contract (DESIGN.md section 4).
+"""Names of the environment variables in the launcher contract (docs/architecture.md).
 
 Shells set these; the backend reads them. Keeping the names in one module means a rename is
 one edit here plus the schema version bump in the stage manifest.

@@ -1,4 +1,4 @@
-"""The launcher contract, proven with real processes (DESIGN.md section 4)."""
+"""The launcher contract (docs/architecture.md), proven with real processes."""
 
 from __future__ import annotations
 

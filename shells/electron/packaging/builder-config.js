@@ -30,7 +30,7 @@ const ICONS = Object.freeze({
 });
 const GITHUB_SLUG = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/;
 
-// DESIGN.md section 5: the binary refuses to be anything but this app.
+// The security baseline (docs/architecture.md): the binary refuses to be anything but this app.
 const FUSES = Object.freeze({
   runAsNode: false,
   enableNodeOptionsEnvironmentVariable: false,

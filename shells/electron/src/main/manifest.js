@@ -1,5 +1,5 @@
 'use strict';
-// Reads and validates `runtime-manifest.json`, the stage contract (DESIGN.md section 3).
+// Reads and validates `runtime-manifest.json`, the stage contract (docs/stage.md).
 //
 // This mirrors the reference reader, desktop-django/src/desktop_django/manifest.py: the same
 // checks in the same order, and every error names the same field (a JSON path such as

@@ -1,6 +1,6 @@
 'use strict';
 // The splash and the main window. Their webPreferences are the security baseline of the app
-// (DESIGN.md section 5). They are written out literally at each `new BrowserWindow` on
+// (the security baseline in docs/architecture.md). They are written out literally at each `new BrowserWindow` on
 // purpose: electronegativity reads this file statically and cannot see through helpers or
 // spreads, and a reader should not have to either. BrowserWindow is passed in so the unit
 // tests can record exactly what a window is created with.
