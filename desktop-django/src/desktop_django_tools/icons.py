@@ -105,7 +105,7 @@ class Renderer:
         return makers[output.kind]()
 
 
-def generate(root: Path = ROOT, source: Path = SOURCE) -> dict[str, bytes]:
+def generate(source: Path = SOURCE) -> dict[str, bytes]:
     """{relative path: bytes} of every icon, rendered from `source`."""
     renderer = Renderer(source.read_text(encoding="utf-8"))
     return {output.path: renderer.content(output) for output in outputs()}
@@ -115,7 +115,7 @@ def write(root: Path = ROOT, source: Path = SOURCE) -> list[str]:
     """Write every icon under `root`; returns the paths whose bytes changed (files that are
     already current are left alone, mtime included)."""
     changed = []
-    for relative, data in generate(root, source).items():
+    for relative, data in generate(source).items():
         path = root / relative
         if path.is_file() and path.read_bytes() == data:
             continue
@@ -129,6 +129,6 @@ def stale(root: Path = ROOT, source: Path = SOURCE) -> list[str]:
     """Committed icons that differ from a fresh render (or are missing)."""
     return [
         relative
-        for relative, data in generate(root, source).items()
+        for relative, data in generate(source).items()
         if not (root / relative).is_file() or (root / relative).read_bytes() != data
     ]

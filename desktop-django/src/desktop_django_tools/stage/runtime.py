@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -174,6 +173,3 @@ def copy_runtime(prefix: Path, destination: Path, skip) -> None:
 
     shutil.copytree(prefix, destination, symlinks=True, ignore=ignore)
 
-
-def digest_text(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
