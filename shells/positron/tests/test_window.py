@@ -15,11 +15,11 @@ import pytest
 from desktop_django.instance_lock import InstanceLock
 from flying_stable_positron.single_instance import send_command
 
+from tests.support.ci import only_on
+
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(
-        not sys.platform.startswith("linux"), reason="the real window is GTK on Xvfb (Linux)"
-    ),
+    only_on("linux", reason="the real window is GTK on Xvfb (Linux)"),
 ]
 
 HEADER_COLOUR = (0x4B, 0x2A, 0x7B)  # --color-header in stable.css

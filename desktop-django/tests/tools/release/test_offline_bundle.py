@@ -13,6 +13,7 @@ import pytest
 from desktop_django_tools.release.bundle import make_bundle
 from desktop_django_tools.release.manifest import ReleaseError
 
+from tests.support.ci import only_on, require_tool
 from tools.release.conftest import APPIMAGE, DEB, add_leftovers
 from tools.release.test_release_folder import run_verifier
 
@@ -63,9 +64,7 @@ def test_archives_are_reproducible(released, tmp_path):
 
 
 def test_archive_checksum_files_are_sha256sum_format(bundle):
-    sha256sum = shutil.which("sha256sum")
-    if not sha256sum:
-        pytest.skip("sha256sum is not installed")
+    sha256sum = require_tool("sha256sum", "GNU coreutils", ("linux",))
     for archive in bundle.archives:
         result = subprocess.run(
             [sha256sum, "--strict", "-c", f"{archive.name}.sha256"], cwd=archive.parent
@@ -80,10 +79,9 @@ def test_release_changed_after_the_release_step_is_refused(released, tmp_path):
     assert not (tmp_path / "offline").exists()
 
 
+@only_on("linux", reason="runs the Linux commands of VERIFY.txt")
 def test_verify_txt_commands_work_as_written_on_linux(bundle):
     """Run the Linux commands VERIFY.txt gives, exactly as written."""
-    if sys.platform != "linux":
-        pytest.skip("the Linux commands")
     text = (bundle.folder / "VERIFY.txt").read_text(encoding="utf-8")
     commands = [
         line.strip()

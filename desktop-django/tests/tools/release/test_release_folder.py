@@ -17,7 +17,7 @@ from desktop_django_tools.release.checksums import write_checksums
 from desktop_django_tools.release.manifest import ReleaseError, make_release
 from desktop_django_tools.release.verify import parse_checksums, sha256_of
 
-from tests.support.ci import require_in_ci
+from tests.support.ci import require_tool
 from tools.release.conftest import APPIMAGE, DEB, GIT, PRODUCT, TARBALL, add_leftovers
 
 
@@ -76,11 +76,7 @@ def test_roles_are_read_from_every_packagers_names(name, role):
 
 
 def test_gnu_sha256sum_accepts_it(released):
-    sha256sum = shutil.which("sha256sum")
-    if not sha256sum:
-        if sys.platform.startswith("linux"):
-            require_in_ci("GNU coreutils sha256sum is needed")
-        pytest.skip("sha256sum is not installed")
+    sha256sum = require_tool("sha256sum", "GNU coreutils", ("linux",))
     result = subprocess.run(
         [sha256sum, "--strict", "-c", "SHA256SUMS"], cwd=released, capture_output=True, text=True
     )
@@ -90,9 +86,7 @@ def test_gnu_sha256sum_accepts_it(released):
 
 
 def test_perl_shasum_accepts_it(released):
-    shasum = shutil.which("shasum")
-    if not shasum:
-        pytest.skip("shasum (Perl) is not installed")
+    shasum = require_tool("shasum", "Perl's checksum tool", ("linux", "darwin"))
     result = subprocess.run(
         [shasum, "-a", "256", "-c", "SHA256SUMS"], cwd=released, capture_output=True, text=True
     )
@@ -152,16 +146,37 @@ def test_verifier_names_the_damaged_file_and_fails(released, damage):
     assert result.stdout.splitlines()[-1].startswith("FAILED")
 
 
-def test_packager_leftovers_are_left_out_of_the_release(artifacts, release_key):
+def test_packager_working_files_are_not_released_and_verify_cleanly(artifacts, release_key):
     add_leftovers(artifacts)
     data = make_release("electron", artifacts, product_info=PRODUCT, git=GIT, key=release_key)
     released = {item["name"] for item in data["artifacts"]}
     assert not released & {"builder-debug.yml", "builder-effective-config.yaml"}
-    # In the packager's folder they are unexpected, unless the verifier is told to ignore them.
-    strict = run_verifier(artifacts)
-    assert strict.returncode == 1
-    assert "linux-unpacked/flying-stable" in lines_with(strict.stdout, "UNEXPECTED")
-    assert run_verifier(artifacts, "--ignore-unlisted").returncode == 0
+    listed = (artifacts / "SHA256SUMS").read_text(encoding="utf-8")
+    assert "linux-unpacked" not in listed
+    assert "builder-debug.yml" not in listed
+    # verify.py in that folder: one IGNORED line per working entry, no problem, VERIFIED.
+    result = run_verifier(artifacts)
+    assert result.returncode == 0, result.stdout
+    assert [line.split()[0] for line in lines_with(result.stdout, "IGNORED")] == [
+        "builder-debug.yml",
+        "builder-effective-config.yaml",
+        "linux-unpacked/",
+    ]
+    assert not lines_with(result.stdout, "UNEXPECTED")
+    assert result.stdout.splitlines()[-1].startswith("VERIFIED")
+
+
+def test_any_other_unlisted_file_is_unexpected(released):
+    (released / "flying-stable-linux-0.1.0-x64-extra.tar.gz").write_bytes(b"slipped in")
+    (released / "linux-unpacked-not").mkdir()
+    (released / "linux-unpacked-not" / "payload").write_bytes(b"x")
+    result = run_verifier(released)
+    assert result.returncode == 1
+    assert lines_with(result.stdout, "UNEXPECTED") == [
+        "flying-stable-linux-0.1.0-x64-extra.tar.gz",
+        "linux-unpacked-not/payload",
+    ]
+    assert run_verifier(released, "--ignore-unlisted").returncode == 0
 
 
 def test_signature_from_another_key_is_rejected(released):

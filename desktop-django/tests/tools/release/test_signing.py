@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import shutil
 import subprocess
 import sys
 
@@ -13,18 +12,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from desktop_django_tools.release import signing
 from desktop_django_tools.release.verify import minisign_verify
 
-from tests.support.ci import require_in_ci
+from tests.support.ci import require_tool
 
 DATA = b"0" * 64 + b"  flying-stable-linux-0.1.0-x86_64.AppImage\n"
 
 
 def minisign() -> str:
-    path = shutil.which("minisign")
-    if path:
-        return path
-    if sys.platform.startswith("linux"):
-        require_in_ci("minisign is needed to check interoperability (apt install minisign)")
-    pytest.skip("minisign is not installed")
+    return require_tool("minisign", "signature interoperability; apt install minisign", ("linux",))
 
 
 def test_signature_verifies_with_the_signing_key():

@@ -23,7 +23,7 @@ from tests.support.backend import (
     start_routine,
     wait_for_latest_routine,
 )
-from tests.support.ci import require_in_ci
+from tests.support.ci import only_on, require_in_ci
 from tests.support.namespaces import in_mount_namespace
 from tests.support.paths import REPO_ROOT
 
@@ -46,16 +46,25 @@ def test_fresh_stage_verifies(staged):
     assert result.ok, result.lines()
 
 
-def test_no_symlinks_tests_or_tk(staged):
+def test_no_symlinks_stdlib_tests_or_tk(staged):
     for directory, dirnames, filenames in os.walk(staged):
         for name in dirnames + filenames:
             path = Path(directory) / name
             assert not path.is_symlink(), path
         assert "tkinter" not in dirnames, directory
         assert "idlelib" not in dirnames, directory
-        assert "tests" not in dirnames, directory
         if Path(directory).name.startswith("python3."):
             assert "test" not in dirnames, directory
+
+
+def test_runtime_test_modules_of_packages_are_kept(staged):
+    """django.test is code apps run (Wagtail builds requests with its RequestFactory)."""
+    python = load(staged).python_executable
+    done = subprocess.run(
+        [str(python), "-I", "-c", "from django.test import RequestFactory; print('ok')"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.stdout.strip() == "ok", done.stderr
 
 
 def test_only_kept_django_locales(staged):
@@ -77,7 +86,7 @@ def test_bytecode_has_no_build_paths(staged):
             assert marker not in data, (pyc, marker)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ELF RUNPATH is Linux-only")
+@only_on("linux", reason="ELF RUNPATH is Linux-only")
 def test_native_libraries_find_each_other_relative_to_themselves(staged):
     readelf = shutil.which("readelf")
     if not readelf:
