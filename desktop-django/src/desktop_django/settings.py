@@ -20,6 +20,7 @@ LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 AUTH_MIDDLEWARE = "desktop_django.middleware.DesktopAuthMiddleware"
 SECURITY_MIDDLEWARE = "django.middleware.security.SecurityMiddleware"
 WHITENOISE_MIDDLEWARE = "whitenoise.middleware.WhiteNoiseMiddleware"
+MEDIA_MIDDLEWARE = "desktop_django.media.MediaMiddleware"
 BUILTIN_CSP_MIDDLEWARE = "django.middleware.csp.ContentSecurityPolicyMiddleware"  # Django 6.0+
 FALLBACK_CSP_MIDDLEWARE = "desktop_django.csp.ContentSecurityPolicyMiddleware"  # Django 5.2
 TASKS_DATABASE_BACKEND = "django_tasks_db.DatabaseBackend"
@@ -108,13 +109,15 @@ def middleware(project_middleware: list[str] | tuple[str, ...]) -> list[str]:
     """A project's middleware arranged for a desktop build.
 
     The token check runs first (before WhiteNoise, so static files need the token too),
-    WhiteNoise right after SecurityMiddleware as its documentation asks, and the CSP
-    middleware last, so it sees every response.
+    WhiteNoise right after SecurityMiddleware as its documentation asks, then the user's
+    media files (desktop_django.media), and the CSP middleware last, so it sees every
+    response.
     """
-    ours = {AUTH_MIDDLEWARE, WHITENOISE_MIDDLEWARE, BUILTIN_CSP_MIDDLEWARE, FALLBACK_CSP_MIDDLEWARE}
+    ours = {AUTH_MIDDLEWARE, WHITENOISE_MIDDLEWARE, MEDIA_MIDDLEWARE, BUILTIN_CSP_MIDDLEWARE,
+            FALLBACK_CSP_MIDDLEWARE}  # fmt: skip
     rest = [name for name in project_middleware if name not in ours]
     at = rest.index(SECURITY_MIDDLEWARE) + 1 if SECURITY_MIDDLEWARE in rest else 0
-    rest.insert(at, WHITENOISE_MIDDLEWARE)
+    rest[at:at] = [WHITENOISE_MIDDLEWARE, MEDIA_MIDDLEWARE]
     return [AUTH_MIDDLEWARE, *rest, csp_middleware()]
 
 

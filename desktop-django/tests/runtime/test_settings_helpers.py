@@ -22,9 +22,11 @@ STARTPROJECT_MIDDLEWARE = [
 def test_middleware_puts_the_token_check_first_and_csp_last():
     arranged = desktop.middleware(STARTPROJECT_MIDDLEWARE)
     assert arranged[0] == desktop.AUTH_MIDDLEWARE
-    assert arranged[1:3] == [desktop.SECURITY_MIDDLEWARE, desktop.WHITENOISE_MIDDLEWARE]
+    assert arranged[1:4] == [
+        desktop.SECURITY_MIDDLEWARE, desktop.WHITENOISE_MIDDLEWARE, desktop.MEDIA_MIDDLEWARE,
+    ]  # fmt: skip
     assert arranged[-1] == desktop.csp_middleware()
-    assert arranged[3:-1] == STARTPROJECT_MIDDLEWARE[1:]
+    assert arranged[4:-1] == STARTPROJECT_MIDDLEWARE[1:]
 
 
 def test_middleware_is_idempotent_and_works_without_security_middleware():
@@ -32,6 +34,7 @@ def test_middleware_is_idempotent_and_works_without_security_middleware():
     assert once == [
         desktop.AUTH_MIDDLEWARE,
         desktop.WHITENOISE_MIDDLEWARE,
+        desktop.MEDIA_MIDDLEWARE,
         "django.middleware.common.CommonMiddleware",
         desktop.csp_middleware(),
     ]

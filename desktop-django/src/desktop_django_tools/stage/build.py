@@ -12,7 +12,7 @@ from pathlib import Path
 
 from desktop_django_tools.integrations import uv
 from desktop_django_tools.stage import compile as bytecode
-from desktop_django_tools.stage import prune, report, runtime, wrapped
+from desktop_django_tools.stage import proof, prune, report, runtime, wrapped
 from desktop_django_tools.stage.config import (
     BUILD_ONLY_DISTRIBUTIONS,
     DEFAULT_LOCALES,
@@ -57,6 +57,20 @@ def build(options: StageOptions) -> dict:
 
 def _build_into(stage_root: Path, work: Path, options: StageOptions) -> dict:
     python_root = stage_root / "python"
+    project = options.project
+    resolution = None
+    if project.wrapped:
+        # Before anything is copied: a version conflict is the cheapest failure to report.
+        with report.step("resolve") as notes:
+            resolution = wrapped.resolve(project, work)
+            notes.append(f"{len(resolution.kept)} distributions")
+            if resolution.left_out:
+                left = ", ".join(f"{p.name} {p.version} ({report.human_size(p.size)})"
+                                 for p, _why in resolution.left_out)  # fmt: skip
+                notes.append(
+                    f"left out as server-only: {left}; "
+                    f"{report.human_size(resolution.left_out_size())} of wheels"
+                )
 
     with report.step("runtime") as notes:
         prefix, source = runtime.obtain(
@@ -90,9 +104,9 @@ def _build_into(stage_root: Path, work: Path, options: StageOptions) -> dict:
             report.say(f"note: runtime is CPython {version} (pinned {PYTHON_VERSION})")
 
     with report.step("backend") as notes:
-        if options.project.wrapped:
+        if resolution is not None:
             # A project wrapped by `desktop-django wrap`: see stage/wrapped.py.
-            notes += wrapped.install(executable, stage_root, options.project, work)
+            notes += wrapped.install(executable, stage_root, resolution, project)
         else:
             wheels = [uv.build_wheel(name, work / "wheels", options.project.repo)
                       for name in options.project.workspace_packages]  # fmt: skip
@@ -112,10 +126,6 @@ def _build_into(stage_root: Path, work: Path, options: StageOptions) -> dict:
         notes.append(f"removed {removed} entries, {report.human_size(freed)}")
         notes.append(f"kept locales: {', '.join(options.locales)}")
 
-    with report.step("static files") as notes:
-        count = _collect_static(executable, stage_root, options.project, work)
-        notes.append(f"{count} files collected (hashed names, gzip-compressed copies)")
-
     app = _app_identity(executable, options.project)
     if options.bytecode:
         with report.step("bytecode") as notes:
@@ -124,6 +134,21 @@ def _build_into(stage_root: Path, work: Path, options: StageOptions) -> dict:
                 folders.append(stage_root / wrapped.APP_DIR)
             pyc = bytecode.compile_tree(executable, stage_root, folders)
             notes.append(f"{pyc} .pyc files, unchecked-hash, no build paths")
+
+    with report.step("prove") as notes:
+        imported = proof.import_every_module(executable, stage_root, project, work)
+        proof.check(executable, stage_root, project, work)
+        notes.append(f"{imported['imported']} modules of the installed apps import")
+        if imported["optional"]:
+            notes.append(
+                f"{len(imported['optional'])} skipped: third-party modules for what the "
+                "project does not use (a distribution or app it does not install; see the log)"
+            )
+        notes.append("manage.py check passed")
+
+    with report.step("static files") as notes:
+        count = proof.collect_static(executable, stage_root, project, work)
+        notes.append(f"{count} files collected (hashed names, gzip-compressed copies)")
 
     with report.step("manifest") as notes:
         manifest = write_manifest(
@@ -152,27 +177,6 @@ def _measure_skipped(prefix: Path) -> int:
             if prune.runtime_skip((rel / name).as_posix()) and not path.is_symlink():
                 total += path.stat().st_size
     return total
-
-
-def _stage_env(stage_root: Path, project: Project, app_data: Path) -> dict:
-    env = runtime.environment_without_python_vars()
-    env.update(
-        DJANGO_SETTINGS_MODULE=project.settings_module,
-        DESKTOP_DJANGO_APP_DATA_DIR=str(app_data),
-        DESKTOP_DJANGO_STAGE_DIR=str(stage_root),
-    )
-    return env
-
-
-def _collect_static(python: Path, stage_root: Path, project: Project, work: Path) -> int:
-    # -B: no bytecode written while the stage's own interpreter runs at build time.
-    subprocess.run(
-        [str(python), "-I", "-B", "-m", "django", "collectstatic", "--noinput", "-v0"],
-        env=_stage_env(stage_root, project, work / "collect-app-data"),
-        cwd=stage_root,
-        check=True,
-    )
-    return tree_size(stage_root / "staticfiles")[1]
 
 
 def _app_identity(python: Path, project: Project) -> dict:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
+import traceback
 from pathlib import Path
 
 from desktop_django_tools import locations
@@ -77,12 +79,12 @@ def _target(args: argparse.Namespace) -> tuple[Project, Path] | None:
 
 def build_command(args: argparse.Namespace) -> int:
     from desktop_django_tools.stage.build import StageOptions, build
-    from desktop_django_tools.stage.runtime import RuntimeSourceError
 
     target = _target(args)
     if target is None:
         return 2
     project, output = target
+    log = report.open_log(log_path(output))
     if project.wrapped:
         report.say(f"staging the wrapped project at {project.repo} into {output}")
     options = StageOptions(
@@ -97,10 +99,37 @@ def build_command(args: argparse.Namespace) -> int:
     )
     try:
         build(options)
-    except RuntimeSourceError as exc:
-        report.say(f"error: {exc}")
+    except Exception as exc:  # every failure ends in one line and the log
+        report.say(f"error: {failure_line(exc)} (full log: {log})")
         return 2
     return 0
+
+
+def log_path(output: Path) -> Path:
+    """The build log sits beside the stage (never in it: the stage is hashed file by file)."""
+    return output.absolute().parent / f"{output.name}.stage.log"
+
+
+def failure_line(exc: BaseException) -> str:
+    """One line for the terminal; the rest (tool output, traceback) goes to the log."""
+    from desktop_django_tools.stage.errors import StageError
+    from desktop_django_tools.stage.runtime import RuntimeSourceError
+    from desktop_django_tools.stage.wrapped import WrappedProjectError
+
+    if isinstance(exc, StageError):
+        report.log(exc.detail)
+        return exc.line()
+    if isinstance(exc, (RuntimeSourceError, WrappedProjectError)):
+        return str(exc)
+    report.log("".join(traceback.format_exception(exc)))
+    if isinstance(exc, subprocess.CalledProcessError):
+        command = " ".join(map(str, exc.cmd[:4]))
+        return (f"`{command} ...` exited with {exc.returncode}. Next: read its output in the "
+                "log, fix the cause, stage again")  # fmt: skip
+    return (
+        f"unexpected {type(exc).__name__}: {exc}. Next: the traceback is in the log; "
+        "please report it with the log attached"
+    )
 
 
 def verify_command(args: argparse.Namespace) -> int:

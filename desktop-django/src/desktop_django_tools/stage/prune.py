@@ -53,8 +53,14 @@ def runtime_skip(relative_posix: str) -> bool:
 
 
 def prune_after_install(python_root: Path, locales: tuple[str, ...]) -> tuple[int, int]:
-    """Remove console scripts, bytecode from the build, tests and unused locales from
-    site-packages. Returns (bytes freed, entries removed)."""
+    """Remove console scripts, bytecode from the build and unused locales from site-packages.
+    Returns (bytes freed, entries removed).
+
+    Only what is provably dead goes: a `test`/`tests` folder inside a package is often code
+    the package runs (Wagtail imports django.test.RequestFactory when it renders previews),
+    so site-packages keeps them, and the proof step (stage/proof.py) imports every installed
+    app's modules to show nothing needed went missing. The standard library's own test
+    suite is left out when the runtime is copied (RUNTIME_EXCLUDES)."""
     freed = removed = 0
     bin_dir = python_root / "bin"
     if bin_dir.is_dir():
@@ -71,11 +77,7 @@ def prune_after_install(python_root: Path, locales: tuple[str, ...]) -> tuple[in
             here = Path(directory)
             for name in list(dirnames):
                 path = here / name
-                if (
-                    name == "__pycache__"
-                    or name in ("tests", "test")
-                    or _unused_locale(path, locales)
-                ):
+                if name == "__pycache__" or _unused_locale(path, locales):
                     freed += remove(path)
                     removed += 1
                     dirnames.remove(name)

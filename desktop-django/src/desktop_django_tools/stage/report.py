@@ -1,10 +1,14 @@
-"""Progress output for long steps: what each step did and how long it took."""
+"""Progress output for long steps, and the build log that keeps what the one-line errors leave
+out (each tool's full output, tracebacks)."""
 
 from __future__ import annotations
 
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
+
+_log: Path | None = None
 
 
 def human_size(size: float) -> str:
@@ -15,8 +19,29 @@ def human_size(size: float) -> str:
     return f"{size:.1f} GB"
 
 
+def open_log(path: Path) -> Path:
+    """Start a fresh build log; every later `say` and `log` goes to it too."""
+    global _log  # one build per process: the log is process state, like stderr
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("", encoding="utf-8")
+    _log = path
+    return path
+
+
+def log_path() -> Path | None:
+    return _log
+
+
+def log(text: str) -> None:
+    """Write to the build log only (tool output too long for the terminal)."""
+    if _log is not None and text:
+        with _log.open("a", encoding="utf-8") as handle:
+            handle.write(text if text.endswith("\n") else text + "\n")
+
+
 def say(message: str) -> None:
     print(f"stage: {message}", file=sys.stderr, flush=True)
+    log(f"stage: {message}")
 
 
 @contextmanager

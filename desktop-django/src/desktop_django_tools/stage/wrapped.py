@@ -1,10 +1,12 @@
-"""Stage a project wrapped by `desktop-django wrap` (`python -m stage --project PATH`).
+"""Stage a project wrapped by `desktop-django wrap` (`desktop-django stage --project PATH`).
 
 The stage contract is the same as the demo's; only the backend step differs. The project is
 not a member of this workspace, so:
 
 - its dependencies come from its own files (requirements*.txt, pyproject.toml, or uv.lock
-  exported as locked), installed into the runtime with desktop-django built from this repo;
+  exported as locked), resolved up front together with desktop-django's runtime (built from
+  the installed desktop-django: stage/runtime_wheel.py), server-only distributions left out
+  (stage/resolve.py), then installed into the runtime;
 - its code is copied (as the `include` list says) into `<stage>/app/`, which a `.pth` file
   puts on the runtime's sys.path with a path relative to site-packages, so the stage still
   runs after it is moved. Projects compute BASE_DIR from their settings file, so keeping the
@@ -21,9 +23,12 @@ import subprocess
 import tomllib
 from pathlib import Path
 
-from desktop_django_tools import locations
 from desktop_django_tools.integrations import uv
+from desktop_django_tools.stage import report, runtime_wheel
 from desktop_django_tools.stage.config import BUILD_ONLY_DISTRIBUTIONS, Project, WrappedSource
+from desktop_django_tools.stage.errors import StageError
+from desktop_django_tools.stage.resolve import Resolution
+from desktop_django_tools.stage.resolve import resolve as resolve_dependencies
 
 CONFIG_NAME = "desktop-stage.toml"
 APP_DIR = "app"
@@ -58,41 +63,105 @@ def find_config(path: Path) -> Path:
     raise WrappedProjectError(f"several {CONFIG_NAME} under {path}: pass the one to stage")
 
 
+# Every key of desktop-stage.toml, by table (docs/stage.md documents each one): a key not
+# listed here is a typo or a key of another version, and the stage refuses it by name.
+CONFIG_KEYS = {
+    "app": {"package": str, "settings": str, "launcher": str},
+    "source": {"include": list, "pythonpath": list},
+    "dependencies": {
+        "requirements": list, "uv-lock": str, "pyproject": str,
+        "desktop-django-extras": list, "exclude": list, "keep": list,
+    },
+}  # fmt: skip
+REQUIRED_KEYS = {"app": ("package", "settings"), "source": ("include",)}
+
+
+def read_config(config_path: Path) -> dict:
+    """desktop-stage.toml, checked key by key: unknown or mistyped keys are errors."""
+    try:
+        data = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise WrappedProjectError(f"{config_path} is not a valid stage config: {exc}") from exc
+    for table, values in data.items():
+        known = CONFIG_KEYS.get(table)
+        if known is None or not isinstance(values, dict):
+            raise WrappedProjectError(
+                f"{config_path}: unknown table [{table}] (known: "
+                f"{', '.join(f'[{name}]' for name in CONFIG_KEYS)}; see docs/stage.md)"
+            )
+        for key, value in values.items():
+            if key not in known:
+                raise WrappedProjectError(
+                    f"{config_path}: unknown key {key!r} in [{table}] (known: "
+                    f"{', '.join(known)}; see docs/stage.md)"
+                )
+            wanted = known[key]
+            if not isinstance(value, wanted) or (
+                wanted is list and not all(isinstance(item, str) for item in value)
+            ):
+                kind = "a list of strings" if wanted is list else "a string"
+                raise WrappedProjectError(f"{config_path}: [{table}] {key} must be {kind}")
+    for table, keys in REQUIRED_KEYS.items():
+        for key in keys:
+            if key not in data.get(table, {}):
+                raise WrappedProjectError(f"{config_path}: [{table}] {key} is missing")
+    return data
+
+
 def load_project(path: Path) -> tuple[Project, str]:
     """The Project to stage and its app id (for the default output folder)."""
     config_path = find_config(path)
     root = config_path.parent.parent
-    try:
-        data = tomllib.loads(config_path.read_text(encoding="utf-8"))
-        app = data["app"]
-        package, settings = app["package"], app["settings"]
-        include = tuple(data["source"]["include"])
-    except (KeyError, TypeError, tomllib.TOMLDecodeError) as exc:
-        raise WrappedProjectError(f"{config_path} is not a valid stage config: {exc}") from exc
-    deps = data.get("dependencies", {})
+    data = read_config(config_path)
+    app, source, deps = data["app"], data["source"], data.get("dependencies", {})
+    include = tuple(source["include"])
     wrapped = WrappedSource(
         include=include,
         requirements=tuple(deps.get("requirements", ())),
         uv_lock=deps.get("uv-lock"),
         pyproject=deps.get("pyproject"),
         desktop_django_extras=tuple(deps.get("desktop-django-extras", ())),
-        pythonpath=tuple(data["source"].get("pythonpath", (".",))),
+        pythonpath=tuple(source.get("pythonpath", (".",))),
+        exclude=tuple(deps["exclude"]) if "exclude" in deps else None,
+        keep=tuple(deps.get("keep", ())),
     )
     for entry in include:
         if not (root / entry).exists():
             raise WrappedProjectError(f"{config_path}: include entry {entry!r} does not exist")
+    for entry in wrapped.pythonpath:
+        if not _inside_include(entry, include):
+            raise WrappedProjectError(
+                f"{config_path}: pythonpath entry {entry!r} is not inside any [source] "
+                f"include entry ({', '.join(include)}), so it would not be in the stage"
+            )
     dependency_files = [*wrapped.requirements, wrapped.uv_lock, wrapped.pyproject]
+    if not any(dependency_files):
+        raise WrappedProjectError(
+            f"{config_path}: [dependencies] names no requirements, uv-lock or pyproject"
+        )
+    for name in filter(None, dependency_files):
+        if not (root / name).is_file():
+            raise WrappedProjectError(f"{config_path}: dependency file {name!r} does not exist")
     project = Project(
-        package=package,
+        package=app["package"],
         workspace_packages=(),
-        import_name=package,
-        settings_module=settings,
+        import_name=app["package"],
+        settings_module=app["settings"],
         source_dirs=tuple(dict.fromkeys([*include, *filter(None, dependency_files)])),
         repo=root,
-        launcher=app.get("launcher", f"{package}.desktop"),
+        launcher=app.get("launcher", f"{app['package']}.desktop"),
         wrapped=wrapped,
     )
-    return project, _app_id(root / package / "__init__.py") or package.replace("_", "-")
+    return project, _app_id(root / app["package"] / "__init__.py") or app["package"].replace(
+        "_", "-"
+    )
+
+
+def _inside_include(entry: str, include: tuple[str, ...]) -> bool:
+    parts = Path(entry).parts
+    if not parts or parts == (".",):
+        return True
+    return any(parts[: len(Path(inc).parts)] == Path(inc).parts for inc in include)
 
 
 def _app_id(init_file: Path) -> str | None:
@@ -111,47 +180,60 @@ def _app_id(init_file: Path) -> str | None:
     return None
 
 
-def install(python: Path, stage_root: Path, project: Project, work: Path) -> list[str]:
-    """Dependencies, desktop-django and the project's code into the stage; returns notes."""
+def install(python: Path, stage_root: Path, resolution: Resolution, project: Project) -> list[str]:
+    """The resolved dependencies (desktop-django's runtime among them) and the project's code
+    into the stage; returns notes."""
     source = project.wrapped
-    root = project.repo
-    source_tree = locations.runtime_source()
-    if source_tree is None:
-        raise WrappedProjectError(
-            "desktop-django's source is not beside these tools: stage from a checkout of the "
-            "starter, or install desktop-django from its folder (pip install ./desktop-django)"
-        )
-    wheel = uv.build_wheel("desktop-django", work / "wheels", source_tree.parent)
-    extras = f"[{','.join(source.desktop_django_extras)}]" if source.desktop_django_extras else ""
-    desktop_django = f"desktop-django{extras} @ {wheel.as_uri()}"
-    if source.uv_lock:
-        # Locked, with hashes; desktop-django (maybe not on any index yet) comes from the wheel.
-        requirements = uv.export_locked_requirements(
-            root,
-            work / "project-requirements.txt",
-            exclude=("desktop-django", *BUILD_ONLY_DISTRIBUTIONS),
-        )
-        uv.pip_install(python, "--require-hashes", "-r", str(requirements))
-        uv.pip_install(python, desktop_django)
-        origin = "uv.lock"
-    else:
-        files = [root / name for name in source.requirements]
-        if source.pyproject:
-            files.append(_pyproject_requirements(root / source.pyproject, work))
-        for file in files:
-            if not file.is_file():
-                raise WrappedProjectError(f"requirements file {file} does not exist")
-        args = [arg for file in files for arg in ("-r", str(file))]
-        # A direct reference wins over the project's `desktop-django>=...` line, which no
-        # index may serve yet.
-        uv.pip_install(python, *args, desktop_django)
-        origin = ", ".join(source.requirements) or str(source.pyproject)
+    _uv_step(
+        "install the resolved dependencies",
+        "pip", "install", "--python", str(python), "--no-progress", "--quiet",
+        "-r", str(resolution.lock),
+    )  # fmt: skip
     app_dir = stage_root / APP_DIR
-    copied = copy_sources(root, source.include, app_dir)
+    copied = copy_sources(project.repo, source.include, app_dir)
     site_packages = _site_packages(python)
     lines = [os.path.relpath(app_dir / entry, site_packages) for entry in source.pythonpath]
     (site_packages / PTH_NAME).write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return [f"dependencies from {origin}", f"{wheel.name}{extras}", f"{copied} files into app/"]
+    return [f"{len(resolution.kept)} distributions", f"{copied} files into app/"]
+
+
+def resolve(project: Project, work: Path) -> Resolution:
+    """Resolve up front (before any runtime is copied): conflicts fail here, in one line."""
+    source = project.wrapped
+    root = project.repo
+    wheel = runtime_wheel.build(work / "wheels")
+    extras = f"[{','.join(source.desktop_django_extras)}]" if source.desktop_django_extras else ""
+    reference = f"desktop-django{extras} @ {wheel.as_uri()}"
+    if source.uv_lock:
+        origin = source.uv_lock
+        try:
+            inputs = [uv.export_locked_requirements(
+                root, work / "project-requirements.txt",
+                exclude=("desktop-django", *BUILD_ONLY_DISTRIBUTIONS),
+            )]  # fmt: skip
+        except uv.UvError as exc:
+            report.log(str(exc))
+            raise StageError(
+                f"uv could not export {root / source.uv_lock}",
+                f"run `uv lock` in {root} so the lock matches pyproject.toml, then stage again",
+            ) from exc
+    else:
+        inputs = [root / name for name in source.requirements]
+        if source.pyproject:
+            inputs.append(_pyproject_requirements(root / source.pyproject, work))
+        origin = ", ".join([*source.requirements, *filter(None, [source.pyproject])])
+    return resolve_dependencies(inputs, reference, source, work, origin)
+
+
+def _uv_step(what: str, *args: str) -> None:
+    try:
+        uv.run(*args, capture=True)
+    except uv.UvError as exc:
+        report.log(str(exc))
+        raise StageError(
+            f"uv could not {what}: {str(exc).splitlines()[0]}",
+            "see the log for uv's full output; offline builds need UV_FIND_LINKS (docs/stage.md)",
+        ) from exc
 
 
 def copy_sources(root: Path, include: tuple[str, ...], app_dir: Path) -> int:

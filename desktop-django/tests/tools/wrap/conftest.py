@@ -4,6 +4,7 @@ test session (each step is the expensive part; the tests assert on what it produ
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -20,10 +21,16 @@ from tools.wrap.projects import KINDS, Kind, make_env, make_project
 BYTECODE_KIND = "django6"
 
 
-def wrap_cli(*args, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def wrap_cli(
+    *args, cwd: Path | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """The wrap command as a user runs it with no virtualenv active (the test run's own venv
+    is not the project's): the project's .venv/ is found, unless `env` says otherwise."""
+    inactive = {k: v for k, v in os.environ.items()
+                if k not in ("VIRTUAL_ENV", "DESKTOP_DJANGO_USER_VIRTUAL_ENV")}  # fmt: skip
     return subprocess.run(
         [sys.executable, "-m", "desktop_django_tools.cli", "wrap", *map(str, args)],
-        capture_output=True, text=True, cwd=cwd, timeout=180,
+        capture_output=True, text=True, cwd=cwd, timeout=180, env=env or inactive,
     )  # fmt: skip
 
 

@@ -1,0 +1,88 @@
+"""Run by the stage's own interpreter (never imported by the tools): import every module of
+every installed app and print one JSON report on stdout.
+
+Only the standard library and Django are used, since this runs inside the stage. A module
+counts as broken when it fails to import something that the stage holds part of (a pruned
+submodule such as `django.test`, a missing file) or when it is the project's own code; a
+module of a third-party app that needs a distribution the stage does not hold at all (a test
+suite's pytest, an optional search backend's client) is reported as optional.
+"""
+
+import importlib
+import importlib.util
+import json
+import os
+import pkgutil
+import sys
+import traceback
+
+import django
+
+
+def is_app_package(path):
+    return os.path.isfile(os.path.join(path, "apps.py")) or os.path.isfile(
+        os.path.join(path, "models.py")
+    )
+
+
+def top_level_present(name):
+    try:
+        return importlib.util.find_spec(name.partition(".")[0]) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def main():
+    django.setup()
+    from django.apps import apps  # after setup: the app registry is ready
+
+    app_dir = os.path.realpath(sys.argv[1]) + os.sep if len(sys.argv) > 1 else None
+    installed = {config.name for config in apps.get_app_configs()}
+    report = {"imported": 0, "broken": [], "optional": []}
+    seen = set()
+
+    def check(name, own):
+        if name in seen:
+            return None
+        seen.add(name)
+        try:
+            module = importlib.import_module(name)
+        except Exception as exc:  # every failure is reported by module name
+            missing = getattr(exc, "name", None) if isinstance(exc, ImportError) else None
+            if missing and not top_level_present(missing):
+                needs = missing.partition(".")[0]
+                report["optional"].append({"module": name, "reason": f"needs {needs}"})
+                return None
+            if isinstance(exc, ImportError) or own:
+                last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+                report["broken"].append({"module": name, "error": last})
+            else:
+                last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+                report["optional"].append({"module": name, "reason": last})
+            return None
+        report["imported"] += 1
+        return module
+
+    for config in apps.get_app_configs():
+        own = bool(app_dir) and os.path.realpath(config.path).startswith(app_dir)
+        package = check(config.name, own)
+        if package is None or not hasattr(package, "__path__"):
+            continue
+        pending = [(list(package.__path__), config.name)]
+        while pending:
+            paths, prefix = pending.pop()
+            for info in pkgutil.iter_modules(paths, prefix + "."):
+                if info.ispkg:
+                    folder = os.path.join(info.module_finder.path, info.name.rpartition(".")[2])
+                    # Another app inside this one (a contrib app, a test app): walked when it
+                    # is installed, and only then importable.
+                    if info.name not in installed and is_app_package(folder):
+                        continue
+                module = check(info.name, own)
+                if info.ispkg and module is not None:
+                    pending.append((list(module.__path__), info.name))
+    json.dump(report, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
