@@ -23,6 +23,7 @@ _SIZES = {
     "bad_input_examples": (200, 1000),
     "race_trials": (20, 100),
     "interrupted_start_trials": (3, 10),
+    "worker_kill_trials": (2, 5),
 }
 
 

@@ -42,6 +42,10 @@ class AppData:
         return self.root / "app.lock"
 
     @property
+    def worker_lock_file(self) -> Path:
+        return self.root / "worker.lock"
+
+    @property
     def secret_key_file(self) -> Path:
         return self.root / SECRET_KEY_FILE
 

@@ -18,11 +18,12 @@ class InstanceLockedError(RuntimeError):
 
 
 class InstanceLock:
-    def __init__(self, lock_file: Path):
+    def __init__(self, lock_file: Path, *, holder: str = "instance", wait_seconds: float = 0):
         self.lock_file = lock_file
         self.owner_file = lock_file.with_suffix(".owner.json")
+        self.holder = holder
         # thread_local=False: Positron acquires on one thread and releases on another.
-        self._lock = FileLock(str(lock_file), timeout=0, thread_local=False)
+        self._lock = FileLock(str(lock_file), timeout=wait_seconds, thread_local=False)
 
     def acquire(self) -> InstanceLock:
         try:
@@ -31,7 +32,7 @@ class InstanceLock:
             self.owner_file.unlink(missing_ok=True)
         except Timeout:
             raise InstanceLockedError(
-                f"another instance is already serving this app data ({self.lock_file}; "
+                f"another {self.holder} is already serving this app data ({self.lock_file}; "
                 f"{self._describe_owner()})"
             ) from None
         return self

@@ -122,6 +122,7 @@ def worker(args: argparse.Namespace) -> int:
 
         setup_django(os.environ["DJANGO_SETTINGS_MODULE"])
         task_worker = TaskWorker() if args.interval is None else TaskWorker(args.interval)
+        task_worker.claim()
     except Exception as exc:
         stop.mark_ready()  # report this failure with its own exit status (see serve)
         logger.exception("worker failed to start")

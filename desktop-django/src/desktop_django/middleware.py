@@ -11,6 +11,8 @@ import hmac
 import logging
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 
 from desktop_django.redirects import safe_next_path
@@ -18,6 +20,18 @@ from desktop_django.redirects import safe_next_path
 TOKEN_HEADER = "X-Desktop-Django-Token"  # noqa: S105 - a name, not a secret
 BOOTSTRAP_PATH = "/desktop-auth/bootstrap/"
 HEALTH_PATH = "/health/"
+# This middleware answers before SecurityMiddleware and the CSP middleware ever see the
+# request, so its own answers carry the same protections themselves. They load nothing, so
+# their policy allows nothing.
+OWN_ANSWER_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+BUSY_RETRY_SECONDS = 5
 
 logger = logging.getLogger("desktop_django.auth")
 
@@ -46,9 +60,32 @@ class DesktopAuthMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        own_answer = self._answer_before_the_app(request)
+        if own_answer is not None:
+            return _with_own_headers(own_answer)
+        response = self.get_response(request)
+        # Only the app's own web view may read its answers: WhiteNoise sends
+        # `Access-Control-Allow-Origin: *` on static files by default, and a wrapped
+        # project's CORS settings were written for a server on the internet.
+        if "Access-Control-Allow-Origin" in response.headers:
+            del response.headers["Access-Control-Allow-Origin"]
+        return response
+
+    def _answer_before_the_app(self, request: HttpRequest) -> HttpResponse | None:
         # WhiteNoise answers static files without asking for the host; do it here for every
-        # request so a rebinding DNS name never reaches any content. Raises DisallowedHost (400).
-        request.get_host()
+        # request so a rebinding DNS name never reaches any content.
+        try:
+            request.get_host()
+        except DisallowedHost:
+            # One line, not Django's ERROR with a traceback: a page probing Host values
+            # would otherwise rotate every useful line out of the log.
+            logger.warning(
+                "400 %s %s: Host %r is not a loopback name",
+                request.method,
+                request.path,
+                request.META.get("HTTP_HOST", "")[:100],
+            )
+            return _bad_host()
         expected = expected_token()
         if expected:
             if request.path_info == BOOTSTRAP_PATH:
@@ -60,7 +97,25 @@ class DesktopAuthMiddleware:
                 return _forbidden()
         if request.path_info == HEALTH_PATH:
             return JsonResponse({"status": "ok"})
-        return self.get_response(request)
+        return None
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        """A write lock held past SQLite's busy timeout (another process in a long
+        transaction) is a passing condition: say so with a 503 the user can act on, not a
+        generic server error."""
+        if not (isinstance(exception, OperationalError) and "locked" in str(exception)):
+            return None
+        logger.warning(
+            "503 %s %s: database is locked (%s)", request.method, request.path, exception
+        )
+        response = HttpResponse(
+            "The app's database is busy: another program is holding it. "
+            "Try again in a few seconds.\n",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = str(BUSY_RETRY_SECONDS)
+        return _with_own_headers(response)
 
     def _bootstrap(self, request: HttpRequest, expected: str) -> HttpResponse:
         if request.method != "GET" or not tokens_match(request.GET.get("token"), expected):
@@ -87,3 +142,17 @@ def _forbidden() -> HttpResponse:
         status=403,
         content_type="text/plain; charset=utf-8",
     )
+
+
+def _bad_host() -> HttpResponse:
+    return HttpResponse(
+        "Bad Request: this local server answers only at a loopback address.\n",
+        status=400,
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+def _with_own_headers(response: HttpResponse) -> HttpResponse:
+    for header, value in OWN_ANSWER_HEADERS.items():
+        response.headers.setdefault(header, value)
+    return response

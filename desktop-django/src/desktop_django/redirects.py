@@ -34,6 +34,10 @@ def safe_next_path(value: str | None, default: str = "/") -> str:
 def _is_plain_local_path(value: str) -> bool:
     if not value.startswith("/") or value.startswith("//"):
         return False
+    # "/.//evil.example" is a plain path, but a browser removes the dot segment and then
+    # requests "//evil.example", a network-path reference to another host.
+    if _path_after_dot_segments(value).startswith("//"):
+        return False
     if "\\" in value:
         return False
     if any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in value):
@@ -44,3 +48,19 @@ def _is_plain_local_path(value: str) -> bool:
     if parts.scheme or parts.netloc:
         return False
     return url_has_allowed_host_and_scheme(value, allowed_hosts=set(), require_https=False)
+
+
+def _path_after_dot_segments(value: str) -> str:
+    """The path a browser requests for `value` (WHATWG URL parsing): "." and ".." segments
+    removed, ".." never above the root, empty segments kept. urllib's urljoin drops an empty
+    segment after "..", so it would answer "/evil.example" where a browser goes to
+    "//evil.example"."""
+    path = value.split("?", 1)[0].split("#", 1)[0]
+    kept: list[str] = []
+    for segment in path.split("/")[1:]:
+        if segment == "..":
+            if kept:
+                kept.pop()
+        elif segment != ".":
+            kept.append(segment)
+    return "/" + "/".join(kept)

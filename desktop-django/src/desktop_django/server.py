@@ -16,6 +16,17 @@ from dataclasses import dataclass
 logger = logging.getLogger("desktop_django.server")
 
 THREADS = 8
+# Slow-loris bounds. A connection that takes longer than this to send its request line and
+# headers is closed (waitress has no such limit: each trickled byte counts as activity);
+# an idle keep-alive connection is closed after IDLE_SECONDS (a web view reconnects at once).
+HEADER_READ_SECONDS = 10
+IDLE_SECONDS = 15
+# How often those bounds are checked, on waitress's own loop.
+CHECK_INTERVAL_SECONDS = 1
+# Far above what one web view opens, so a few hundred stalled connections cannot shut out
+# the shell's health check (waitress's default is 100). poll(), not select(): select() cannot
+# watch descriptors numbered above 1024.
+CONNECTION_LIMIT = 500
 
 
 class ServerError(RuntimeError):
@@ -62,19 +73,80 @@ class RunningServer:
         logger.info("server stopped")
 
 
-def serve_in_thread(wsgi_app, sock: socket.socket) -> RunningServer:
-    from waitress.server import create_server
+def serve_in_thread(wsgi_app, sock: socket.socket, max_request_bytes: int) -> RunningServer:
+    from waitress.adjustments import Adjustments
+    from waitress.task import ThreadedTaskDispatcher
 
-    server = create_server(
-        wsgi_app,
+    adjustments = Adjustments(
         sockets=[sock],
         threads=THREADS,
         ident="",
         clear_untrusted_proxy_headers=True,
-        channel_timeout=30,
+        channel_timeout=IDLE_SECONDS,
+        cleanup_interval=CHECK_INTERVAL_SECONDS,
+        connection_limit=CONNECTION_LIMIT,
+        asyncore_use_poll=True,
+        # Bodies are read (and spooled to disk) before any token check: bound them (413).
+        max_request_body_size=max_request_bytes + 1,  # waitress refuses a body of exactly its limit
+    )
+    dispatcher = ThreadedTaskDispatcher()
+    dispatcher.set_thread_count(THREADS)
+    # What waitress's create_server does for one listening socket, with our server class.
+    server = _bounded_server_class()(
+        wsgi_app,
+        {},
+        True,
+        sock,
+        dispatcher=dispatcher,
+        adj=adjustments,
+        bind_socket=False,
+        sockinfo=(sock.family, sock.type, sock.proto, sock.getsockname()),
     )
     host, port = sock.getsockname()[:2]
     shown_host = f"[{host}]" if ":" in host else host
     thread = threading.Thread(target=server.run, name="waitress", daemon=True)
     thread.start()
     return RunningServer(url=f"http://{shown_host}:{port}", _server=server, _thread=thread)
+
+
+def _bounded_server_class():
+    """waitress's TCP server whose periodic maintenance also closes connections that are
+    still sending their headers after HEADER_READ_SECONDS (imported late: waitress is not
+    needed until a server starts)."""
+    import time
+
+    from waitress.channel import HTTPChannel
+    from waitress.server import TcpWSGIServer
+
+    class HeaderTimedChannel(HTTPChannel):
+        request_began = 0.0
+
+        def received(self, data):
+            if self.request is None:  # the first bytes of a new request
+                self.request_began = time.time()
+            return super().received(data)
+
+    class BoundedServer(TcpWSGIServer):
+        channel_class = HeaderTimedChannel
+
+        def maintenance(self, now):
+            super().maintenance(now)
+            cutoff = now - HEADER_READ_SECONDS
+            stalled = [
+                channel
+                for channel in self.active_channels.values()
+                if channel.request is not None
+                and not channel.will_close
+                and not channel.request.headers_finished
+                and channel.request_began < cutoff
+            ]
+            for channel in stalled:
+                channel.will_close = True
+            if stalled:
+                logger.warning(
+                    "closing %d connections that sent no complete request headers in %d s",
+                    len(stalled),
+                    HEADER_READ_SECONDS,
+                )
+
+    return BoundedServer

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
 import time
 from contextlib import closing
 from dataclasses import dataclass, field
 
+from desktop_django import env
 from desktop_django.app_data import AppData
 from desktop_django.instance_lock import InstanceLock
 from desktop_django.server import RunningServer, bind_loopback, serve_in_thread
@@ -32,17 +34,31 @@ def setup_django(settings_module: str) -> None:
     django.setup()
 
 
+# The largest request body a page may send, uploads included (Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+# leaves files out, and waitress accepts 1 GB). A project sets DESKTOP_DJANGO_MAX_REQUEST_BYTES.
+DEFAULT_MAX_REQUEST_BYTES = 5 * 1024 * 1024
+# What every shell generates: 32 random bytes from the OS, as lowercase hex.
+TOKEN_PATTERN = re.compile(r"[0-9a-f]{64}")
+
+
 def require_token_when_packaged() -> None:
     from django.conf import settings
 
     from desktop_django.middleware import expected_token
 
     token = expected_token()
-    if not settings.DEBUG and len(token) < 32:
+    if not settings.DEBUG and not TOKEN_PATTERN.fullmatch(token):
+        shown = "missing" if not token else f"{len(token)} characters, not 64 lowercase hex"
         raise ConfigurationError(
-            "DESKTOP_DJANGO_AUTH_TOKEN is missing or shorter than 32 characters: a packaged "
-            "backend never serves without the per-session token its shell generated"
+            f"{env.AUTH_TOKEN} is {shown}: a packaged backend serves only with the "
+            "per-session token its shell generates (32 random bytes as 64 hex characters)"
         )
+
+
+def max_request_bytes() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "DESKTOP_DJANGO_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES))
 
 
 def bring_database_up_to_date(app_data: AppData):
@@ -78,7 +94,7 @@ class WebBackend:
         bring_database_up_to_date(self.app_data)
         self.timings["database"] = time.perf_counter() - started
         sock = bind_loopback(self.host, self.port)
-        self.server = serve_in_thread(get_wsgi_application(), sock)
+        self.server = serve_in_thread(get_wsgi_application(), sock, max_request_bytes())
         self.lock.record_owner(url=self.server.url)
         self.timings["total"] = time.perf_counter() - started
         logger.info("serving %s (startup %.0f ms)", self.server.url, self.timings["total"] * 1000)

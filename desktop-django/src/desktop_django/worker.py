@@ -3,6 +3,11 @@
 django-tasks-db's `db_worker` command installs signal handlers and calls sys.exit, which an
 embedding shell cannot use from a thread; its `Worker` class is the loop without those, so we
 drive that directly and stop it by clearing its `running` flag.
+
+One worker per app data folder, proven by an OS file lock (`worker.lock`) that dies with its
+process. Holding it is what lets a starting worker reconcile: no other worker is alive, so a
+task still marked RUNNING was abandoned by one that died (killed, crashed, power cut), and is
+marked failed, with django-tasks' `task_finished` signal so the project's own records follow.
 """
 
 from __future__ import annotations
@@ -11,17 +16,29 @@ import logging
 import secrets
 import time
 
+from desktop_django.app_data import AppData
+from desktop_django.instance_lock import InstanceLock
+
 logger = logging.getLogger("desktop_django.worker")
 
 # Poll often: an idle SQLite SELECT costs microseconds, and a desktop user waits on the result.
 POLL_INTERVAL_SECONDS = 0.1
 SCHEMA_WAIT_SECONDS = 0.25
+# A worker restarted right after its predecessor died may start while the OS is still tearing
+# that one down; a worker still finishing its task has a 1.5 s grace to leave.
+WORKER_LOCK_WAIT_SECONDS = 5.0
+
+
+class AbandonedTaskError(Exception):
+    """Recorded as the error of a task whose worker stopped before the task finished."""
 
 
 class TaskWorker:
-    def __init__(self, interval: float = POLL_INTERVAL_SECONDS):
+    def __init__(self, interval: float = POLL_INTERVAL_SECONDS, app_data: AppData | None = None):
         from django_tasks_db.management.commands.db_worker import Worker
 
+        self.app_data = app_data or AppData.from_environment()
+        self._lock: InstanceLock | None = None
         self._worker = Worker(
             queue_names=["*"],
             excluded_queue_names=[],
@@ -33,22 +50,60 @@ class TaskWorker:
             worker_id=f"desktop-{secrets.token_hex(6)}",
         )
 
+    def claim(self) -> None:
+        """Become this app data's one worker. Raises InstanceLockedError (naming the lock
+        file) when another worker is still running."""
+        if self._lock is None:
+            self._lock = InstanceLock(
+                self.app_data.worker_lock_file,
+                holder="worker",
+                wait_seconds=WORKER_LOCK_WAIT_SECONDS,
+            ).acquire()
+            self._lock.record_owner(role="worker")
+
     def run(self) -> None:
         """Run until stopped. A worker started before the web server finished migrating
-        finds no task table yet: it waits for the schema instead of crashing."""
-        from django.db import OperationalError, close_old_connections
-
+        finds no task table yet: it waits for the schema instead of crashing; a write lock
+        held past SQLite's busy timeout (another process in a long transaction) is waited
+        out, not fatal."""
+        self.claim()
         logger.info("worker started")
-        while self._worker.running:
-            try:
-                self._worker.run()
-            except OperationalError as exc:
-                if "no such table" not in str(exc):
-                    raise
-                logger.info("waiting for the database schema (%s)", exc)
-                close_old_connections()
-                time.sleep(SCHEMA_WAIT_SECONDS)
+        try:
+            reconciled = False
+            while self._worker.running:
+                try:
+                    if not reconciled:
+                        fail_abandoned_tasks()
+                        reconciled = True
+                    self._worker.run()
+                except Exception as exc:
+                    if not self._wait_out(exc):
+                        raise
+        finally:
+            self._lock.release()
+            self._lock = None
         logger.info("worker stopped")
+
+    def _wait_out(self, exc: Exception) -> bool:
+        """True when `exc` is a passing condition of the database (logged, then retried)."""
+        from django.db import OperationalError, close_old_connections
+        from django_tasks_db.utils import is_locked_database_exception
+
+        if not isinstance(exc, OperationalError):
+            return False
+        if "no such table" in str(exc):
+            logger.info("waiting for the database schema (%s)", exc)
+        elif is_locked_database_exception(exc):
+            logger.warning(
+                "the database stayed locked by another process for longer than its busy "
+                "timeout; the worker waits and tries again (%s)",
+                exc,
+            )
+        else:
+            return False
+        close_old_connections()
+        time.sleep(SCHEMA_WAIT_SECONDS)
+        return True
 
     def stop(self) -> None:
         """Finish the task in hand (if any), then leave the loop."""
@@ -57,3 +112,25 @@ class TaskWorker:
     @property
     def busy(self) -> bool:
         return self._worker.running_task
+
+
+def fail_abandoned_tasks() -> int:
+    """Mark every RUNNING task failed; only the holder of the worker lock may call this."""
+    from django.core.exceptions import SuspiciousOperation
+    from django_tasks_db.compat import task_finished
+    from django_tasks_db.models import DBTaskResult
+
+    abandoned = list(DBTaskResult.objects.running())
+    for result in abandoned:
+        result.set_failed(
+            AbandonedTaskError("the worker running this task stopped before it finished")
+        )
+        logger.warning(
+            "task %s (%s) was abandoned by a worker that died", result.id, result.task_path
+        )
+        try:
+            backend = type(result.task.get_backend())
+        except (ImportError, SuspiciousOperation):
+            continue  # a task this version no longer has: nobody to tell
+        task_finished.send(sender=backend, task_result=result.task_result)
+    return len(abandoned)
