@@ -5,102 +5,17 @@ and (for projects that use tasks) the desktop worker running them."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import time
 import tomllib
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
-from http.cookiejar import CookieJar
-from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 from desktop_django.manifest import load
 from desktop_django_tools.stage.verify import verify
 
-from tests.support.backend import new_token, read_protocol_line
+from tools.wrap.staged_app import StagedApp
 
 pytestmark = pytest.mark.slow
-
-
-@dataclass
-class Page:
-    status: int
-    url: str
-    headers: dict
-    text: str
-
-
-@dataclass
-class StagedApp:
-    """`serve` (and optionally `worker`) from a stage, started the way a shell starts them."""
-
-    stage: Path
-    app_data: Path
-    token: str = field(default_factory=new_token)
-    processes: list = field(default_factory=list)
-    url: str = ""
-    jar: CookieJar = field(default_factory=CookieJar)
-
-    @property
-    def env(self) -> dict:
-        return {
-            "PATH": os.environ.get("PATH", ""),
-            "DESKTOP_DJANGO_APP_DATA_DIR": str(self.app_data),
-            "DESKTOP_DJANGO_AUTH_TOKEN": self.token,
-            "DESKTOP_DJANGO_STAGE_DIR": str(self.stage),
-        }
-
-    def spawn(self, role: str) -> subprocess.Popen:
-        process = subprocess.Popen(
-            load(self.stage).launch(role).argv,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env=self.env, cwd=self.stage,
-        )  # fmt: skip
-        self.processes.append(process)
-        return process
-
-    def __enter__(self) -> StagedApp:
-        line = read_protocol_line(self.spawn("serve"), timeout=60)
-        assert line["event"] == "ready", line
-        self.url = line["url"]
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for process in self.processes:
-            process.stdin.close()
-        for process in self.processes:
-            assert process.wait(timeout=15) in (0, 3)
-            process.stdout.close()
-
-    def open(self, path: str, data: dict | None = None, token: bool = True) -> Page:
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-        if token:
-            opener.addheaders = [("X-Desktop-Django-Token", self.token)]
-        body = urlencode(data).encode() if data is not None else None
-        headers = {"Referer": self.url + path} if body is not None else {}
-        # Only ever our own http://127.0.0.1:PORT from the ready line.
-        request = urllib.request.Request(self.url + path, data=body, headers=headers)  # noqa: S310
-        try:
-            with opener.open(request, timeout=15) as reply:  # our own loopback server
-                return Page(reply.status, reply.url, dict(reply.headers), reply.read().decode())
-        except urllib.error.HTTPError as error:
-            return Page(error.code, error.url, dict(error.headers), error.read().decode())
-
-    def post_form(self, path: str, fields: dict) -> Page:
-        form = self.open(path)
-        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
-        return self.open(path, {"csrfmiddlewaretoken": csrf, **fields})
-
-    def manage(self, *args: str, **env: str) -> subprocess.CompletedProcess:
-        manifest = load(self.stage)
-        command = [str(manifest.python_executable), "-I", "-m", "mysite_desktop", "manage", *args]
-        return subprocess.run(
-            command, env={**self.env, **env}, capture_output=True, text=True, timeout=120
-        )
 
 
 def test_stage_follows_the_contract(case):
