@@ -18,22 +18,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from desktop_django_tools.release.verify import CHECKSUMS, MANIFEST, SIGNATURE, sha256_of
+from desktop_django_tools.release.verify import (
+    CHECKSUMS,
+    MANIFEST,
+    SIGNATURE,
+    builder_working_entry,
+    sha256_of,
+)
 
 INSTALLER = "installer"
 UPDATER_PAYLOAD = "updater-payload"
 UPDATER_METADATA = "updater-metadata"
 BLOCKMAP = "blockmap"
 SIGNATURE_ROLE = "signature"
-ROLES = (INSTALLER, UPDATER_PAYLOAD, UPDATER_METADATA, BLOCKMAP, SIGNATURE_ROLE)
+# A build on the stand-in Electron (`package -- electron --layout-only`) names every file
+# `<product>-layout-only-...` (shells/electron/packaging/builder-config.js); such a release is
+# a rehearsal of the pipeline, and its manifest says so.
+LAYOUT_ONLY = "layout-only"
+LAYOUT_ONLY_MARK = re.compile(r"(^|[-_.])layout-only([-_.]|$)")
+LAYOUT_ONLY_NOTE = (
+    "built on a stand-in Electron that cannot run: it checks the packaging layout only"
+)
 
 VERIFY_SCRIPT = "verify.py"
 INSTRUCTIONS = "VERIFY.txt"
 PUBLIC_KEY_SUFFIX = "-release.pub"
 # What `nox -s release` writes next to the artifacts; replaced on every run.
 RELEASE_FILES = {CHECKSUMS, SIGNATURE, MANIFEST, VERIFY_SCRIPT, INSTRUCTIONS}
-# Build logs electron-builder leaves in its output folder: not for users.
-BUILD_LEFTOVERS = {"builder-debug.yml", "builder-effective-config.yaml"}
 
 INSTALLER_SUFFIXES = (
     ".appimage", ".deb", ".rpm", ".pacman", ".snap", ".flatpak", ".pkg.tar.zst",
@@ -95,7 +106,7 @@ def collect(folder: Path) -> list[Artifact]:
     artifacts, unknown = [], []
     for path in sorted(folder.iterdir()):
         name = path.name
-        if not path.is_file() or name.startswith(".") or name in BUILD_LEFTOVERS:
+        if not path.is_file() or name.startswith(".") or builder_working_entry(name):
             continue
         if is_release_file(name):
             continue
@@ -198,3 +209,32 @@ def gather(bundle_root: Path, target: Path) -> list[Path]:
                 shutil.copy2(path, target / path.name)
                 copied.append(target / path.name)
     return copied
+
+
+def rehearsal_of(artifacts: list[Artifact]) -> dict | None:
+    """The manifest's `rehearsal` entry: None for a real release, a kind and a note for a
+    layout-only one. A folder that mixes both stops the release: one of them is misplaced."""
+    marked = [a.name for a in artifacts if LAYOUT_ONLY_MARK.search(a.name.lower())]
+    if not marked:
+        return None
+    if len(marked) != len(artifacts):
+        real = sorted({a.name for a in artifacts} - set(marked))
+        raise ArtifactError(
+            f"layout-only rehearsal artifacts ({', '.join(marked)}) sit beside real ones "
+            f"({', '.join(real)}): keep rehearsals in their own folder"
+        )
+    return {"kind": LAYOUT_ONLY, "note": LAYOUT_ONLY_NOTE}
+
+
+def take(work_dir: Path, target: Path) -> list[Path]:
+    """Move what a packager left in its working folder into a clean release folder: only
+    the files a release holds (installers, updater files, blockmaps, signatures), never its
+    unpacked app or logs. The release folder is replaced: it holds one build, this one."""
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    moved = []
+    for path in sorted(work_dir.iterdir()):
+        if path.is_file() and not path.name.startswith(".") and role_of(path.name):
+            moved.append(path.replace(target / path.name))
+    return moved

@@ -39,6 +39,8 @@ OFFLINE = DIST / "offline"
 class Bundle:
     folder: Path
     archives: list[Path]
+    # The release manifest's `rehearsal` mark (None for a real release).
+    rehearsal: dict | None = None
 
 
 def make_bundle(release_dir: Path, output: Path = OFFLINE) -> Bundle:
@@ -74,7 +76,7 @@ def make_bundle(release_dir: Path, output: Path = OFFLINE) -> Bundle:
     for archive in archives:
         sidecar = archive.with_name(archive.name + ".sha256")
         sidecar.write_bytes(checksum_line(sha256_of(archive), archive.name).encode("utf-8"))
-    return Bundle(folder, archives)
+    return Bundle(folder, archives, manifest.get("rehearsal"))
 
 
 def _timestamp(manifest: dict) -> int:

@@ -85,6 +85,12 @@ def _offline_bundle(args: argparse.Namespace) -> int:
     print(f"offline-bundle: {result.folder}")
     for archive in result.archives:
         print(f"offline-bundle: {archive} (+ {archive.name}.sha256)")
+    if result.rehearsal:
+        print(
+            f"offline-bundle: a {result.rehearsal['kind']} REHEARSAL, not for carrying to a "
+            f"site: {result.rehearsal['note']}"
+        )
+        return 0
     print(f"offline-bundle: carry one of these; check it with {result.folder.name}/VERIFY.txt")
     return 0
 

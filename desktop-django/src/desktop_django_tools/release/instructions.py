@@ -20,9 +20,18 @@ def verify_text(
     artifacts: list[Artifact],
     hashes: dict[str, str],
     key: SigningKey | None,
+    rehearsal: dict | None = None,
 ) -> str:
-    """`hashes`: every other file listed in SHA256SUMS (VERIFY.txt cannot list itself)."""
+    """`hashes`: every other file listed in SHA256SUMS (VERIFY.txt cannot list itself);
+    `rehearsal`: the manifest's mark of a release that is not for installing."""
     out = [title, "=" * len(title), ""]
+    if rehearsal:
+        out += [
+            f"THIS IS A {rehearsal['kind'].upper()} REHEARSAL, NOT A RELEASE: {rehearsal['note']}.",
+            "Nothing in this folder is for installing; the checks below prove only that the",
+            "rehearsal's files are intact.",
+            "",
+        ]
     out += [
         "Check this folder before installing anything from it:",
         "",
@@ -75,12 +84,21 @@ def verify_text(
         f"   Linux and macOS:  python3 verify.py .{pubkey_args}",
         f"   Windows:          py -3 verify.py .{pubkey_args}",
         "",
-        "   Expected: the last line starts with VERIFIED and the exit status is 0.",
+        (
+            "   Expected: the last line starts with REHEARSAL and the exit status is 3."
+            if rehearsal
+            else "   Expected: the last line starts with VERIFIED and the exit status is 0."
+        ),
         "",
     ]
     installers = [a.name for a in artifacts if a.role == INSTALLER]
     if installers:
-        out += ["Installers in this folder:", *[f"    {name}" for name in installers], ""]
+        heading = (
+            "Rehearsal packages (not for installing):"
+            if rehearsal
+            else "Installers in this folder:"
+        )
+        out += [heading, *[f"    {name}" for name in installers], ""]
     out += ["SHA-256 of each file, to compare by eye:", ""]
     out += [f"    {digest}  {name}" for name, digest in sorted(hashes.items())]
     return "\n".join(out) + "\n"

@@ -2,8 +2,9 @@
 
 The folder dist/<shell>/<version>/ ends up holding, beside the artifacts the packager left:
 
-    release-manifest.json   product, shell, version, git sha, build time, OS/arch, and each
-                            artifact's name, size, sha256 and role
+    release-manifest.json   product, shell, version, git sha, build time, OS/arch, each
+                            artifact's name, size, sha256 and role, and `rehearsal` (null, or
+                            the kind and reason of a release not for installing)
     verify.py               the standalone verifier (standard library only)
     VERIFY.txt              the commands that check the folder by hand on each OS
     <app id>-release.pub    the minisign public key, when signed
@@ -43,7 +44,9 @@ from desktop_django_tools.release.verify import (
 ROOT = workspace_root() or Path.cwd()
 DIST = ROOT / "dist"
 SHELLS = ("electron", "tauri", "positron")
-SCHEMA_VERSION = 1
+# 2: `rehearsal` (null for a real release; {kind, note} for a layout-only one), which
+# verify.py turns into its REHEARSAL verdict.
+SCHEMA_VERSION = 2
 # Commit the project's release public key here and every signed release is checked against
 # it: a release can then never be signed with a stray key by mistake.
 TRUSTED_PUBLIC_KEY = ROOT / "release" / "release-signing-key.pub"
@@ -103,16 +106,37 @@ def build_time() -> str:
 
 
 def bundle_name(manifest: dict) -> str:
-    """The offline bundle's folder name, fixed by the manifest (VERIFY.txt quotes it)."""
+    """The offline bundle's folder name, fixed by the manifest (VERIFY.txt quotes it); a
+    rehearsal's says which kind it is."""
     plat = manifest["platform"]
+    rehearsal = manifest.get("rehearsal")
+    kind = f"-{rehearsal['kind']}" if rehearsal else ""
     return (
-        f"{manifest['product']['id']}-{manifest['shell']}-{manifest['version']}"
+        f"{manifest['product']['id']}-{manifest['shell']}-{manifest['version']}{kind}"
         f"-{plat['os']}-{plat['arch']}"
     )
 
 
 def release_folder(shell: str, version: str) -> Path:
     return DIST / shell / version
+
+
+def rehearsal_folder(shell: str, version: str) -> Path:
+    """Where a layout-only build's artifacts go: never the real release folder."""
+    return DIST / f"{shell}-{artifact_rules.LAYOUT_ONLY}" / version
+
+
+def _no_artifacts(shell: str, folder: Path, exc: Exception) -> ReleaseError:
+    """What to do when the folder holds nothing to release: package first, or name the
+    folder that does hold the artifacts (a rehearsal's, when there is one)."""
+    hint = f"run `nox -s package -- {shell}` first, or pass `--dir FOLDER` for artifacts elsewhere"
+    rehearsal = rehearsal_folder(shell, folder.name)
+    if rehearsal.is_dir() and rehearsal != folder:
+        hint += (
+            f" (a layout-only rehearsal is in {rehearsal}: `nox -s release -- {shell} --dir "
+            f"{rehearsal}`)"
+        )
+    return ReleaseError(f"{exc}: {hint}")
 
 
 def gather_tauri(folder: Path) -> None:
@@ -151,10 +175,13 @@ def make_release(
         p.name for p in folder.glob(f"*{artifact_rules.PUBLIC_KEY_SUFFIX}")
     ]:
         (folder / name).unlink(missing_ok=True)
+    if not folder.is_dir():
+        raise _no_artifacts(shell, folder, FileNotFoundError(f"{folder} does not exist"))
     try:
         found = artifact_rules.collect(folder)
+        rehearsal = artifact_rules.rehearsal_of(found)
     except artifact_rules.ArtifactError as exc:
-        raise ReleaseError(f"{exc} (run `nox -s package -- {shell}` first)") from exc
+        raise _no_artifacts(shell, folder, exc) from exc
 
     key_file = None
     if key is not None:
@@ -172,6 +199,7 @@ def make_release(
         "buildTime": build_time(),
         "platform": host_platform(),
         "artifacts": [artifact.as_json() for artifact in found],
+        "rehearsal": rehearsal,
         "signing": {
             "signed": key is not None,
             "format": "minisign" if key else None,
@@ -195,9 +223,14 @@ def make_release(
     listed = [a.name for a in found] + [MANIFEST, artifact_rules.VERIFY_SCRIPT]
     if key_file:
         listed.append(key_file)
+    purpose = (
+        f"{rehearsal['kind'].upper()} REHEARSAL, NOT FOR INSTALLING"
+        if rehearsal
+        else "verify before installing"
+    )
     title = (
         f"{product_info.name} {product_info.version} ({shell}, "
-        f"{manifest['platform']['os']} {manifest['platform']['arch']}): verify before installing"
+        f"{manifest['platform']['os']} {manifest['platform']['arch']}): {purpose}"
     )
     instructions = verify_text(
         title=title,
@@ -205,6 +238,7 @@ def make_release(
         artifacts=found,
         hashes={name: sha256_of(folder / name) for name in listed},
         key=key,
+        rehearsal=rehearsal,
     )
     (folder / artifact_rules.INSTRUCTIONS).write_text(instructions, encoding="utf-8", newline="\n")
     listed.append(artifact_rules.INSTRUCTIONS)
@@ -268,6 +302,11 @@ def run(
 
 def describe(folder: Path, manifest: dict) -> list[str]:
     lines = [f"release: {folder}"]
+    rehearsal = manifest.get("rehearsal")
+    if rehearsal:
+        lines.append(
+            f"  {rehearsal['kind'].upper()} REHEARSAL, NOT FOR INSTALLING: {rehearsal['note']}"
+        )
     for item in manifest["artifacts"]:
         updater = ", downloaded by the updater" if item.get("updater") else ""
         lines.append(f"  {item['role']:<17} {item['name']} ({item['size']} bytes{updater})")

@@ -7,7 +7,11 @@ minisign signature of SHA256SUMS when there is one.
 FOLDER defaults to the folder this script is in. Each file is reported as OK, MISSING,
 CHANGED or UNEXPECTED; the exit status is 0 only when every listed file is present and
 unchanged, nothing unlisted is there, and the signature (if any, or if one is required) is
-valid. Exit status 1 means the folder failed verification, 2 that it could not be read.
+valid. Exit status 1 means the folder failed verification, 2 that it could not be read, 3
+that it is intact but a rehearsal its manifest marks as not for installing (a layout-only
+Electron build, made with a stand-in executable that cannot run). electron-builder's own
+working files (`linux-unpacked/`, `builder-debug.yml`, ...) are never part of a release: a
+folder that still holds them is reported with one IGNORED line for each, not as problems.
 
 This file is one self-contained script on purpose: it runs on a bare Python 3.8+ with the
 standard library only, because it is carried into sites where nothing can be installed.
@@ -30,10 +34,15 @@ SIGNATURE = CHECKSUMS + ".minisig"
 MANIFEST = "release-manifest.json"
 # Files that describe the release rather than belong to it: never listed in SHA256SUMS.
 DESCRIPTORS = (CHECKSUMS, SIGNATURE)
+# What electron-builder leaves in its output folder beside the artifacts: the unpacked app
+# (`linux-unpacked/`, `win-unpacked/`, `mac/`, `mac-arm64/`, ...) and its build logs.
+BUILDER_LOGS = ("builder-debug.yml", "builder-effective-config.yaml")
+BUILDER_FOLDERS = ("mac", "mac-arm64", "mac-universal")
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_UNREADABLE = 2
+EXIT_REHEARSAL = 3
 
 
 # --- Ed25519 verification (RFC 8032, section 5.1.7) ------------------------------------------
@@ -278,12 +287,28 @@ def sha256_of(path: Path) -> str:
 # --- The folder -------------------------------------------------------------------------------
 
 
+def builder_working_entry(name: str) -> str | None:
+    """The top-level entry (`linux-unpacked/`, `builder-debug.yml`) when `name`, a path
+    relative to the folder, is one of electron-builder's working files; else None."""
+    top, _, rest = name.partition("/")
+    if rest and (top.endswith("-unpacked") or top in BUILDER_FOLDERS):
+        return top + "/"
+    if not rest and top in BUILDER_LOGS:
+        return top
+    return None
+
+
 class Report:
     def __init__(self):
         self.files: list[tuple[str, str]] = []  # (status, name)
         self.problems: list[str] = []
+        self.ignored: list[str] = []  # electron-builder's working files, not the release's
         self.signature = "UNSIGNED"  # or "OK", "BAD"
         self.signature_detail = ""
+        # The manifest's mark of a release that is not for installing, e.g. "layout-only",
+        # and its reason.
+        self.rehearsal: str | None = None
+        self.rehearsal_note = ""
 
     @property
     def ok(self) -> bool:
@@ -295,6 +320,10 @@ class Report:
 
     def lines(self) -> list[str]:
         out = [f"{status:<10} {name}" for status, name in self.files]
+        out += [
+            f"IGNORED    {entry} (electron-builder's working files: not part of the release)"
+            for entry in self.ignored
+        ]
         out += [f"PROBLEM    {problem}" for problem in self.problems]
         detail = f" ({self.signature_detail})" if self.signature_detail else ""
         out.append(f"SIGNATURE  {self.signature}{detail}")
@@ -349,9 +378,18 @@ def verify_folder(
             report.files.append(("OK", name))
     manifest = _check_manifest(folder, expected, present, report)
     _check_signature(folder, manifest, public_key_text, require_signature, present, report)
-    if not ignore_unlisted:
-        for name in sorted(present - set(expected) - set(DESCRIPTORS)):
+    rehearsal = manifest.get("rehearsal")
+    if isinstance(rehearsal, dict):
+        report.rehearsal = str(rehearsal.get("kind") or "unnamed")
+        report.rehearsal_note = str(rehearsal.get("note") or "")
+    ignored = set()
+    for name in sorted(present - set(expected) - set(DESCRIPTORS)):
+        working = builder_working_entry(name)
+        if working is not None:
+            ignored.add(working)
+        elif not ignore_unlisted:
             report.files.append(("UNEXPECTED", name))
+    report.ignored = sorted(ignored)
     return report
 
 
@@ -465,6 +503,13 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     failures = sum(1 for status, _name in report.files if status != "OK")
     failures += len(report.problems)
+    if report.ok and report.rehearsal:
+        note = f" ({report.rehearsal_note})" if report.rehearsal_note else ""
+        print(
+            f"REHEARSAL  {len(report.files)} files intact in {args.folder}, but it is a "
+            f"{report.rehearsal} rehearsal, NOT FOR INSTALLING{note}"
+        )
+        return EXIT_REHEARSAL
     if report.ok:
         print(f"VERIFIED   {len(report.files)} files in {args.folder}")
         return EXIT_OK
