@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import logging
 import os
 import sys
@@ -35,6 +36,8 @@ def main(argv: list[str] | None = None, *, settings_module: str) -> int:
         return serve(args)
     if args.command == "worker":
         return worker(args)
+    if args.command == "diagnostics":
+        return diagnostics(args)
     return prepare(args)
 
 
@@ -54,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     worker_cmd.add_argument("--interval", type=float, default=None, help="poll seconds")
     worker_cmd.add_argument("--no-stdin-guard", dest="stdin_guard", action="store_false")
     commands.add_parser("prepare", help="migrate, seed and reconcile, then exit")
+    diagnostics_cmd = commands.add_parser(
+        "diagnostics", help="write one zip for a support request (no token, no secret key)"
+    )
+    diagnostics_cmd.add_argument("path", type=Path, help="the zip file, or a folder for it")
     return parser
 
 
@@ -195,6 +202,19 @@ def prepare(_args: argparse.Namespace) -> int:
         return 1
     state = "created" if report.brand_new else "ready"
     print(f"app data {state} at {app_data.root} ({len(report.applied)} migrations applied)")
+    return 0
+
+
+def diagnostics(args: argparse.Namespace) -> int:
+    from desktop_django.diagnostics import write
+    from desktop_django.settings import stage_dir
+
+    try:
+        written = write(args.path, AppData.from_environment(), stage_dir())
+    except (OSError, AppDataError) as exc:
+        print(f"diagnostics: {_describe(exc)}", file=sys.stderr)
+        return 1
+    print(json.dumps({"event": "diagnostics", "path": str(written)}), flush=True)
     return 0
 
 
