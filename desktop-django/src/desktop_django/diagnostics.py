@@ -12,6 +12,7 @@ works when the app cannot start: that is when a support request is made.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -50,10 +51,8 @@ def write(destination: Path, app_data: AppData, stage_dir: Path | None) -> Path:
 
 def _secret_values(app_data: AppData) -> list[str]:
     values = [os.environ.get(env.AUTH_TOKEN, "")]
-    try:
+    with contextlib.suppress(OSError):
         values.append(app_data.secret_key_file.read_text(encoding="utf-8").strip())
-    except OSError:
-        pass
     try:
         owner = json.loads((app_data.root / "app.owner.json").read_text(encoding="utf-8"))
         values += [str(v) for k, v in owner.items() if "token" in k.lower()]
