@@ -50,6 +50,12 @@ def install(session: nox.Session, *groups: str) -> None:
     session.install("-e", "desktop-django", "-e", "backend", *names)
 
 
+def cli(session: nox.Session, group: str, *args: str, **kwargs) -> None:
+    """Install a dependency group, then run one `desktop-django` command in the session."""
+    install(session, group)
+    session.run("desktop-django", *args, **kwargs)
+
+
 def install_positron(session: nox.Session) -> None:
     """The test group, then Positron and its GUI toolkit (outside the lock: the right PyGObject
     depends on the system's GLib, see shells/positron/constraints-debian12.txt)."""
@@ -76,6 +82,8 @@ def parse(session: nox.Session, parser: argparse.ArgumentParser) -> argparse.Nam
 @nox.session(python=False)
 def doctor(session: nox.Session) -> None:
     """Toolchains, system packages and download hosts this machine has, with fixes for the rest."""
+    # On nox's own interpreter, from the checkout: the doctor must work before anything else
+    # does (no Python 3.12+, no uv).
     session.run(sys.executable, "-m", "desktop_django_tools", "doctor",
                 env={"PYTHONPATH": str(ROOT / "desktop-django" / "src")})  # fmt: skip
 
@@ -93,8 +101,7 @@ def dev(session: nox.Session) -> None:
     """Run Flying Stable in the best shell here (`-- --shell NAME`, or `--browser`)."""
     options = parse(session, DEV_OPTIONS)
     if options.browser:
-        install(session, "dev")
-        session.run("desktop-django", "run", "browser", "--port", str(options.port))
+        cli(session, "dev", "run", "browser", "--port", str(options.port))
         return
     choice = shell_choice.choose(options.shell)
     if choice.shell is None:
@@ -106,15 +113,13 @@ def dev(session: nox.Session) -> None:
 @nox.session(name="dev-electron", python=PYTHON, default=False)
 def dev_electron(session: nox.Session) -> None:
     """Run the Electron shell on the backend source, or on the stage with `-- --staged`."""
-    install(session, "dev")
-    session.run("desktop-django", "run", "electron", *session.posargs)
+    cli(session, "dev", "run", "electron", *session.posargs)
 
 
 @nox.session(name="dev-tauri", python=PYTHON, default=False)
 def dev_tauri(session: nox.Session) -> None:
     """Run the Tauri shell on the stage (builds the app the first time: minutes)."""
-    install(session, "dev")
-    session.run("desktop-django", "run", "tauri", *session.posargs)
+    cli(session, "dev", "run", "tauri", *session.posargs)
 
 
 @nox.session(name="dev-positron", python=PYTHON, default=False)
@@ -168,25 +173,26 @@ def tests_positron(session: nox.Session) -> None:
 @nox.session(name="tests-tauri", python=PYTHON, default=False)
 def tests_tauri(session: nox.Session) -> None:
     """Tauri: supervisor and app crate tests, then the real window over WebDriver."""
-    install(session, "tauri")
-    session.run("desktop-django", "test-shell", "tauri", *session.posargs)
+    cli(session, "tauri", "test-shell", "tauri", *session.posargs)
 
 
 @nox.session(name="tests-electron", python=PYTHON, default=False)
 def tests_electron(session: nox.Session) -> None:
     """Electron: node unit, integration, packaging and e2e tests, then electronegativity."""
-    install(session, "stage")
-    session.run("desktop-django", "test-shell", "electron", *session.posargs)
+    cli(session, "stage", "test-shell", "electron", *session.posargs)
+
+
+RELIABILITY_OPTIONS = argparse.ArgumentParser(prog="nox -s reliability --")
+RELIABILITY_OPTIONS.add_argument("--quick", action="store_true", help="the profile CI runs")
 
 
 @nox.session(python=PYTHON, default=False)
 def reliability(session: nox.Session) -> None:
     """Reliability suite, full profile (faults, crashes, load, bad input, scans); `-- --quick`."""
+    options, pytest_args = RELIABILITY_OPTIONS.parse_known_args(session.posargs)
     install(session, "test")
-    quick = "--quick" in session.posargs
-    args = [arg for arg in session.posargs if arg != "--quick"]
-    env = {"RELIABILITY_PROFILE": "quick" if quick else "full"}
-    session.run("pytest", "tests/reliability", *args, env=env)
+    env = {"RELIABILITY_PROFILE": "quick" if options.quick else "full"}
+    session.run("pytest", "tests/reliability", *pytest_args, env=env)
 
 
 @nox.session(python=PYTHON, default=False)
@@ -204,15 +210,13 @@ def bench(session: nox.Session) -> None:
 @nox.session(python=PYTHON, default=False)
 def stage(session: nox.Session) -> None:
     """Build the stage: relocatable CPython + backend + static files + manifest (docs/stage.md)."""
-    install(session, "stage")
-    session.run("desktop-django", "stage", *session.posargs)
+    cli(session, "stage", "stage", *session.posargs)
 
 
 @nox.session(name="verify-stage", python=PYTHON, default=False)
 def verify_stage(session: nox.Session) -> None:
     """Re-hash the stage against its manifest; names every missing, extra or changed file."""
-    install(session, "stage")
-    session.run("desktop-django", "verify-stage", *session.posargs)
+    cli(session, "stage", "verify-stage", *session.posargs)
 
 
 @nox.session(python=PYTHON, default=False)
@@ -220,11 +224,10 @@ def wrap(session: nox.Session) -> None:
     """Check an existing Django project for a desktop build; `-- PATH --apply` wraps it."""
     if not session.posargs or session.posargs[0].startswith("-"):
         session.error("usage: nox -s wrap -- PATH [--apply] (see `desktop-django wrap --help`)")
-    install(session, "dev")
     path, *options = session.posargs
     # nox points VIRTUAL_ENV at its own session venv: hand the user's (if any) to the preflight.
     env = {"DESKTOP_DJANGO_USER_VIRTUAL_ENV": os.environ.get("VIRTUAL_ENV", "")}
-    session.run("desktop-django", "wrap", user_path(session, path), *options, env=env)
+    cli(session, "dev", "wrap", user_path(session, path), *options, env=env)
 
 
 # --- Package and release (docs/release.md) ---
@@ -244,8 +247,7 @@ def package(session: nox.Session) -> None:
 @nox.session(python=PYTHON, default=False)
 def icons(session: nox.Session) -> None:
     """Every shell's icons from assets/brand/ (`-- --check` only compares)."""
-    install(session, "release")
-    session.run("desktop-django", "icons", *session.posargs)
+    cli(session, "release", "icons", *session.posargs)
 
 
 @nox.session(python=PYTHON, default=False)
@@ -253,8 +255,7 @@ def release(session: nox.Session) -> None:
     """Manifest, SHA256SUMS and signature for dist/SHELL/VERSION: `-- SHELL [--dir FOLDER]`."""
     if not session.posargs:
         session.error("usage: nox -s release -- electron|tauri|positron [--dir FOLDER]")
-    install(session, "release")
-    session.run("desktop-django", "release", *session.posargs)
+    cli(session, "release", "release", *session.posargs)
 
 
 @nox.session(name="offline-bundle", python=PYTHON, default=False)
@@ -262,5 +263,4 @@ def offline_bundle(session: nox.Session) -> None:
     """Folder + .zip + .tar.gz, verified, to carry into an air-gapped site: `-- SHELL`."""
     if not session.posargs:
         session.error("usage: nox -s offline-bundle -- electron|tauri|positron [--dir FOLDER]")
-    install(session, "release")
-    session.run("desktop-django", "offline-bundle", *session.posargs)
+    cli(session, "release", "offline-bundle", *session.posargs)
