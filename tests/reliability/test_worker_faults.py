@@ -4,10 +4,13 @@ busy timeout. The worker restarts alone (Electron's exit policy), without `serve
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 
 import pytest
 
 from tests.reliability.conftest import size
+from tests.reliability.http_client import Client
 from tests.support.backend import spawn, start_routine, wait_for_latest_routine
 
 pytestmark = pytest.mark.slow
@@ -48,3 +51,62 @@ def test_worker_killed_mid_routine_is_reconciled_by_the_next_worker(backend, tmp
         running.stop()
     scoreboard("D3 worker killed mid-routine", trials, len(failures), "; ".join(failures)[:80])
     assert not failures
+
+
+LOCK_HOLD_SECONDS = 25  # longer than SQLite's 20 s busy timeout in the packaged settings
+
+
+def test_write_lock_held_past_the_busy_timeout(backend, tmp_path, scoreboard):
+    """D5 and H9: another process holds the write lock for 25 s. The idle worker waits it out
+    and says so in its log; a request that needs to write gets a 503 that says the database
+    is busy, not a 500; afterwards both work normally."""
+    running = backend(tmp_path / "held-lock", DJANGO_SETTINGS_MODULE=TEST_SETTINGS).start(
+        with_worker=True
+    )
+    worker_log = running.app_data / "logs" / "worker.log"
+    deadline = time.monotonic() + 15
+    while "worker started" not in (worker_log.read_text() if worker_log.exists() else ""):
+        assert time.monotonic() < deadline, "the worker did not start"
+        time.sleep(0.1)
+    holder = sqlite3.connect(running.app_data / "app.sqlite3", timeout=5)
+    holder.execute("BEGIN IMMEDIATE")
+    held_since = time.monotonic()
+    blocked = {}
+
+    client = Client(running.url, running.token)  # waits 30 s for an answer
+    client.prepare_csrf()
+
+    def write_while_locked() -> None:
+        status, body, _headers = client.request(
+            "POST",
+            "/routines/start/",
+            f"kind=feeding&csrfmiddlewaretoken={client.csrf_form.decode()}".encode(),
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"csrftoken={client.csrf_cookie}",
+            },
+        )
+        blocked.update(status=status, body=body, seconds=time.monotonic() - held_since)
+
+    writer = threading.Thread(target=write_while_locked)
+    writer.start()
+    time.sleep(LOCK_HOLD_SECONDS)
+    holder.rollback()
+    holder.close()
+    writer.join()
+    client.close()
+    worker_alive = running.worker.poll() is None
+    waited = "stayed locked" in worker_log.read_text()
+    reply = start_routine(running.url, running.token, "grooming")
+    routine, _seen = wait_for_latest_routine(running.url, running.token, "done", 15)
+    problems = {
+        "worker died": not worker_alive,
+        "worker log silent": not waited,
+        f"blocked write got {blocked.get('status')}": blocked.get("status") != 503,
+        "503 did not say the database is busy": b"database is busy" not in blocked.get("body", b""),
+        "no routine after the lock": reply.status != 302 or routine["status"] != "done",
+    }
+    failed = [name for name, bad in problems.items() if bad]
+    note = f"503 after {blocked.get('seconds', 0):.0f} s; " + ", ".join(failed)
+    scoreboard("D5/H9 write lock held 25 s", 1, int(bool(failed)), note[:80])
+    assert not failed
