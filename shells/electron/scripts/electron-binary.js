@@ -49,7 +49,8 @@ function findElectronBinary({ download = true } = {}) {
   const lines = `${run.stderr || ''}\n${run.stdout || ''}`.split('\n').map((line) => line.trim()).filter(Boolean);
   const cause = lines.find((line) => /error|fail|ENOTFOUND|ECONN|EAI_AGAIN|status/i.test(line)) || lines[0] || `exit ${run.status}`;
   const version = require(path.join(packageDir, 'package.json')).version;
-  return { reason: `the Electron ${version} binary download failed (${cause}; it comes from GitHub unless ELECTRON_MIRROR is set)` };
+  const source = process.env.ELECTRON_MIRROR ? `from the mirror ${process.env.ELECTRON_MIRROR}` : 'from GitHub, unless ELECTRON_MIRROR names a mirror';
+  return { reason: `the Electron ${version} binary download failed (${cause}; it comes ${source})` };
 }
 
 if (require.main === module) {

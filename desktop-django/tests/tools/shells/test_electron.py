@@ -1,0 +1,87 @@
+"""The Electron orchestration (`desktop-django run|test-shell|package electron`): what it
+refuses and how it says so, against the real shell folder, npm and electron-builder. The
+full layout-only build is tests/tools/release/test_layout_only_rehearsal.py."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+
+import pytest
+from desktop_django_tools.shells import electron
+
+from tests.support.ci import require_in_ci
+
+
+@pytest.fixture
+def no_stage(monkeypatch, tmp_path):
+    monkeypatch.setenv("DESKTOP_DJANGO_STAGE_DIR", str(tmp_path / "nothing-here"))
+    return tmp_path / "nothing-here"
+
+
+@pytest.fixture
+def node_and_npm():
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        require_in_ci("Node.js and npm are not installed")
+
+
+def test_the_test_files_are_every_suite_in_order():
+    files = electron.test_files(electron.shell_dir())
+    folders = [name.split("/")[1] for name in files]
+    assert folders == sorted(folders, key=electron.TEST_FOLDERS.index)
+    assert set(folders) == set(electron.TEST_FOLDERS)
+    assert "test/unit/stage-location.test.js" in files
+    assert all(name.endswith(".test.js") for name in files)
+
+
+def test_a_staged_run_without_a_stage_names_the_command(no_stage, capsys):
+    assert electron.run(["--staged"]) == 1
+    err = capsys.readouterr().err
+    assert f"there is no staged backend in {no_stage}: run `nox -s stage` first" in err
+
+
+def test_packaging_without_a_stage_names_the_command(no_stage, capsys):
+    assert electron.package(["--layout-only"]) == 1
+    assert "run `nox -s stage` first" in capsys.readouterr().err
+
+
+def test_a_stage_without_a_version_names_the_field(tmp_path):
+    (tmp_path / "runtime-manifest.json").write_text('{"app": {}}', encoding="utf-8")
+    with pytest.raises(electron.ElectronShellError, match=r"no `app\.version`"):
+        electron.stage_version(tmp_path)
+
+
+def test_unknown_package_options_are_refused():
+    with pytest.raises(SystemExit) as exit_info:
+        electron.package(["--sign-with-magic"])
+    assert exit_info.value.code == 2
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="electron-builder on Linux")
+def test_packaging_with_no_electron_to_be_had_points_at_the_layout_only_rehearsal(
+    monkeypatch, tmp_path, staged, node_and_npm
+):
+    monkeypatch.delenv("ELECTRON_OVERRIDE_DIST_PATH", raising=False)
+    monkeypatch.setenv("ELECTRON_MIRROR", "http://127.0.0.1:9/")  # nothing answers there
+    shell = electron.shell_dir()
+    if (shell / "node_modules" / "electron" / "dist").is_dir():
+        pytest.skip("an Electron binary is installed here: the download is not needed")
+    node = electron.prepare(shell)
+    with pytest.raises(electron.ElectronShellError) as error:
+        electron.build(node, [], stage=staged, work=tmp_path / "w", release=tmp_path / "r")
+    message = str(error.value)
+    assert "download failed" in message
+    assert "ELECTRON_OVERRIDE_DIST_PATH" in message
+    assert "--layout-only" in message
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_dev_run_without_electron_says_how_to_get_one(
+    monkeypatch, tmp_path, capsys, node_and_npm
+):
+    monkeypatch.setenv("ELECTRON_OVERRIDE_DIST_PATH", str(tmp_path))  # holds no Electron
+    assert electron.run([]) == 1
+    err = capsys.readouterr().err
+    assert f"ELECTRON_OVERRIDE_DIST_PATH={tmp_path} holds no Electron binary" in err
+    assert "ELECTRON_MIRROR" in err
+    assert "nox -s dev-positron" in err
