@@ -1,108 +1,82 @@
-"""Thin wrapper over cargo: where the Tauri shell's crates come from.
+"""Thin wrapper over cargo for the Tauri shell's workspace.
 
-The supervisor crate needs only serde, serde_json and getrandom. Machines that cannot reach
-crates.io (this project's build machines) take those from Debian's packaged crates
-(`apt-get install librust-serde-json-dev librust-serde-derive-dev librust-getrandom-dev`),
-passed with `cargo --config` only then, so the committed Cargo files stay normal for everyone
-else. The Tauri app crate needs tauri and its plugins, which Debian does not package: without
-crates.io it cannot be built at all, and the sessions say so.
+`shells/tauri` is one Cargo workspace (the app crate and its supervisor crate) with one
+committed Cargo.lock and one target folder, so every command here runs `--locked` against the
+workspace manifest, and a build made by one step (the tests) is reused by the next (packaging).
 """
 
 from __future__ import annotations
 
 import os
+import platform
 import shutil
-import subprocess
-from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
-
-DEBIAN_REGISTRY = Path("/usr/share/cargo/registry")
-DEBIAN_CRATE_PACKAGES = (
-    "librust-serde-json-dev",
-    "librust-serde-derive-dev",
-    "librust-getrandom-dev",
-)
-DEBIAN_CRATES = ("serde", "serde_derive", "serde_json", "getrandom")
-# Generous for a slow link fetching the Tauri app's crates; without a link it fails at once.
-FETCH_TIMEOUT = 900
 
 
 class CargoError(RuntimeError):
     pass
 
 
-@dataclass(frozen=True)
-class Source:
-    """Where a crate's dependencies come from: crates.io (no extra arguments) or Debian."""
-
-    name: str
-    config_args: tuple[str, ...] = ()
-    offline: bool = False
-
-    def command(self, subcommand: str, manifest: Path, *args: str) -> list[str]:
-        # `--config` belongs to cargo itself, so it goes before the subcommand.
-        offline = ("--offline",) if self.offline else ()
-        return [
-            executable(), *self.config_args, subcommand,
-            "--manifest-path", str(manifest), *offline, *args,
-        ]  # fmt: skip
-
-
-CRATES_IO = Source("crates.io")
-
-
 def executable() -> str:
     found = shutil.which("cargo")
     if not found:
         raise CargoError(
-            "cargo is not installed: install Rust with rustup, then run `rustup default stable`"
+            "cargo is not installed: install Rust with rustup (https://rustup.rs), then run "
+            "`rustup default stable`"
         )
     return found
 
 
-@cache
-def fetch(manifest: Path) -> tuple[bool, str]:
-    """Download every dependency of `manifest`: (True, "") or (False, cargo's last words)."""
-    try:
-        result = subprocess.run(
-            [executable(), "fetch", "--manifest-path", str(manifest)],
-            capture_output=True,
-            text=True,
-            timeout=FETCH_TIMEOUT,
-            # One attempt: an unreachable registry should answer "no" at once, not after retries.
-            env={**os.environ, "CARGO_NET_RETRY": "0"},
-        )
-    except subprocess.TimeoutExpired:
-        return False, f"cargo fetch took longer than {FETCH_TIMEOUT} s"
-    lines = result.stderr.strip().splitlines()
-    return result.returncode == 0, lines[-1].strip() if lines else ""
+def manifest(workspace: Path) -> Path:
+    path = workspace / "Cargo.toml"
+    if not path.is_file():
+        raise CargoError(f"{path} is missing: {workspace} is not the Tauri shell's workspace")
+    return path
 
 
-def can_fetch(manifest: Path) -> bool:
-    return fetch(manifest)[0]
+def command(subcommand: str, workspace: Path, *args: str) -> list[str]:
+    """`cargo SUBCOMMAND` on the workspace, refusing to change Cargo.lock."""
+    return [
+        executable(), subcommand, "--manifest-path", str(manifest(workspace)), "--locked", *args,
+    ]  # fmt: skip
 
 
-def debian_source() -> Source:
-    registry = DEBIAN_REGISTRY.as_posix()
-    return Source(
-        "Debian's packaged crates",
-        (
-            "--config", 'source.crates-io.replace-with="debian"',
-            "--config", f'source.debian.directory="{registry}"',
-        ),
-        offline=True,
-    )  # fmt: skip
+def build_command(workspace: Path, *, release: bool = False) -> list[str]:
+    return command("build", workspace, *(["--release"] if release else []))
 
 
-def source_for(manifest: Path) -> Source:
-    """crates.io when reachable, else Debian's packaged crates, else a CargoError that says
-    exactly what to install."""
-    if can_fetch(manifest):
-        return CRATES_IO
-    if all(any(DEBIAN_REGISTRY.glob(f"{crate}-*")) for crate in DEBIAN_CRATES):
-        return debian_source()
-    raise CargoError(
-        "crates.io is unreachable and Debian's packaged crates are missing: run "
-        f"`sudo apt-get install {' '.join(DEBIAN_CRATE_PACKAGES)}`, or run on a connected machine"
-    )
+def test_command(workspace: Path, *args: str) -> list[str]:
+    return command("test", workspace, "--workspace", *args)
+
+
+def clippy_command(workspace: Path) -> list[str]:
+    """Every target of every crate, with each warning an error."""
+    return [*command("clippy", workspace, "--workspace", "--all-targets"), "--", "-D", "warnings"]
+
+
+def target_dir(workspace: Path) -> Path:
+    """Where cargo builds: `$CARGO_TARGET_DIR` when set, else the workspace's `target/`."""
+    configured = os.environ.get("CARGO_TARGET_DIR", "").strip()
+    if configured:
+        return (workspace / configured).resolve()
+    return workspace / "target"
+
+
+def binary(workspace: Path, name: str, *, release: bool) -> Path:
+    suffix = ".exe" if platform.system() == "Windows" else ""
+    profile = "release" if release else "debug"
+    return target_dir(workspace) / profile / f"{name}{suffix}"
+
+
+def install_command(crate: str, version: str, root: Path) -> list[str]:
+    """`cargo install` of one exact version, with the crate's own lock file, into `root/bin`
+    (kept out of the user's ~/.cargo so the version the tests need cannot drift)."""
+    return [
+        executable(), "install", crate, "--version", f"={version}", "--locked",
+        "--root", str(root),
+    ]  # fmt: skip
+
+
+def installed_binary(root: Path, name: str) -> Path:
+    suffix = ".exe" if platform.system() == "Windows" else ""
+    return root / "bin" / f"{name}{suffix}"

@@ -1,21 +1,27 @@
 """Thin wrapper over the Tauri CLI (`@tauri-apps/cli` from npm, which ships the binary).
 
 Sessions call these verbs; the CLI's quirks (its npm install, where its binary and its config
-schema live, which bundles each OS can make) stay here.
+schema live, which bundles each OS can make here, how it signs updates) stay here.
 """
 
 from __future__ import annotations
 
+import json
 import platform
 import shutil
 from pathlib import Path
 
-# What `tauri build --bundles` can make on each host (tauri.<os>.conf.json lists the same).
+# What `tauri build --bundles` makes on each host without downloading anything.
 HOST_BUNDLES = {
-    "Linux": ("deb", "appimage"),
+    "Linux": ("deb", "rpm"),
     "Darwin": ("app", "dmg"),
     "Windows": ("nsis",),
 }
+# Said once per Linux package run, instead of failing on a download halfway through.
+APPIMAGE_NOTICE = (
+    "AppImage skipped: the Tauri bundler downloads linuxdeploy and its plugins from GitHub "
+    "for it; add `--bundles appimage` where those downloads are allowed"
+)
 
 
 class TauriCliError(RuntimeError):
@@ -55,13 +61,45 @@ def host_bundles() -> tuple[str, ...]:
     return bundles
 
 
-def build_command(shell_dir: Path, *extra: str) -> list[str]:
-    return [str(binary(shell_dir)), "build", "--bundles", ",".join(host_bundles()), *extra]
+def config_arg(overrides: dict) -> list[str]:
+    """`--config JSON`: merged onto tauri.conf.json (RFC 7396) for this one build."""
+    return ["--config", json.dumps(overrides, separators=(",", ":"))] if overrides else []
 
 
-def dev_command(shell_dir: Path, *extra: str) -> list[str]:
-    return [str(binary(shell_dir)), "dev", *extra]
+def build_command(
+    shell_dir: Path, bundles: tuple[str, ...], overrides: dict | None = None, *extra: str
+) -> list[str]:
+    return [
+        str(binary(shell_dir)), "build", "--bundles", ",".join(bundles),
+        *config_arg(overrides or {}), *extra,
+    ]  # fmt: skip
 
 
-def bundle_dir(shell_dir: Path) -> Path:
-    return shell_dir / "src-tauri" / "target" / "release" / "bundle"
+def signer_generate_command(shell_dir: Path, private_key: Path, password: str) -> list[str]:
+    """A new updater key pair: `private_key` and `private_key` + `.pub` (minisign format)."""
+    return [
+        str(binary(shell_dir)), "signer", "generate", "--ci", "--force",
+        "--write-keys", str(private_key), "--password", password,
+    ]  # fmt: skip
+
+
+def signing_env(private_key: Path, password: str) -> dict[str, str]:
+    """What `tauri build` reads to sign updater artifacts (`bundle.createUpdaterArtifacts`)."""
+    return {
+        "TAURI_SIGNING_PRIVATE_KEY": private_key.read_text(encoding="utf-8"),
+        "TAURI_SIGNING_PRIVATE_KEY_PASSWORD": password,
+    }
+
+
+def bundle_dir(target_dir: Path) -> Path:
+    return target_dir / "release" / "bundle"
+
+
+def bundles_built(target_dir: Path, bundles: tuple[str, ...]) -> list[Path]:
+    """The artifacts of one build: `bundle/<format>/*.<format>` (plus updater signatures)."""
+    found: list[Path] = []
+    for bundle in bundles:
+        folder = bundle_dir(target_dir) / bundle
+        if folder.is_dir():
+            found.extend(sorted(p for p in folder.iterdir() if p.is_file()))
+    return found

@@ -1,0 +1,180 @@
+"""Tauri: dev runs on the stage, the shell's own tests (cargo, then the real window over
+WebDriver), and this OS's packages. cargo's and the Tauri CLI's quirks live in
+`integrations/cargo.py` and `integrations/tauri_cli.py`; this module only orders the verbs.
+
+The Cargo workspace in `shells/tauri` has one target folder, so the release build the tests
+make is the one `package` bundles again (cargo finds nothing to recompile).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from desktop_django_tools import devdata, locations
+from desktop_django_tools.integrations import cargo, tauri_cli
+
+APP_BINARY = "flying-stable-tauri"
+# The WebDriver server the end-to-end tests drive the real window through (crates.io).
+TAURI_DRIVER = ("tauri-driver", "2.1.0")
+SMOKE_TEST_ENV = "DESKTOP_DJANGO_SMOKE_TEST"
+# bundle.resources in tauri.conf.json: the default stage, for a plain `tauri build`.
+DEFAULT_STAGE_RESOURCE = "../../../.stage/backend/"
+
+
+def shell_dir() -> Path:
+    return locations.require_workspace("The Tauri shell") / "shells" / "tauri"
+
+
+def tools_root(shell: Path) -> Path:
+    """Tools the tests need, built into the (ignored, cached) target folder."""
+    return cargo.target_dir(shell) / "tools"
+
+
+def _step(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> bool:
+    print(f"tauri: {' '.join(command)}", flush=True)
+    return subprocess.run(command, cwd=cwd, env=env, check=False).returncode == 0
+
+
+def ensure_cli(shell: Path) -> None:
+    """The Tauri CLI exactly as package-lock.json pins it (npm registry only)."""
+    if not tauri_cli.is_installed(shell) and not _step(tauri_cli.install_command(), shell):
+        raise tauri_cli.TauriCliError(f"`npm ci` failed in {shell}")
+
+
+def ensure_tauri_driver(shell: Path) -> Path:
+    crate, version = TAURI_DRIVER
+    root = tools_root(shell)
+    if not _step(cargo.install_command(crate, version, root), shell):
+        raise cargo.CargoError(f"`cargo install {crate} --version ={version}` failed")
+    return cargo.installed_binary(root, crate)
+
+
+def bundles(options: list[str]) -> tuple[str, ...]:
+    """`--bundles a,b` from the options, else what this OS makes without downloads."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--bundles", default="")
+    known, _rest = parser.parse_known_args(options)
+    chosen = tuple(b for b in known.bundles.split(",") if b)
+    return chosen or tauri_cli.host_bundles()
+
+
+def build_overrides(stage: Path) -> dict:
+    """What the build takes from the stage and the backend rather than from tauri.conf.json:
+    the backend it bundles, and the app's name and version (one source for every shell)."""
+    from desktop_django_tools.release.manifest import product
+
+    app = product()
+    # A merge patch: null drops the committed entry (the default stage) before adding this one.
+    resources = {DEFAULT_STAGE_RESOURCE: None, f"{stage.as_posix()}/": "backend/"}
+    return {"productName": app.name, "version": app.version, "bundle": {"resources": resources}}
+
+
+def build(
+    shell: Path,
+    chosen: tuple[str, ...],
+    overrides: dict | None = None,
+    env: dict[str, str] | None = None,
+    extra: tuple[str, ...] = (),
+) -> list[Path]:
+    """`tauri build` (release binary + bundles); the artifacts it wrote."""
+    stage = locations.stage_dir()
+    if not (stage / "runtime-manifest.json").is_file():
+        raise tauri_cli.TauriCliError(
+            f"there is no stage in {stage}: run `nox -s stage` (or `desktop-django stage`) first"
+        )
+    ensure_cli(shell)
+    merged = {**build_overrides(stage), **(overrides or {})}
+    command = tauri_cli.build_command(shell, chosen, merged, *extra)
+    if not _step(command, shell, env={**os.environ, **(env or {})}):
+        raise tauri_cli.TauriCliError("`tauri build` failed (its output above says why)")
+    return tauri_cli.bundles_built(cargo.target_dir(shell), chosen)
+
+
+def release_binary(shell: Path) -> Path:
+    return cargo.binary(shell, APP_BINARY, release=True)
+
+
+def run(options: list[str]) -> int:
+    """A dev run: the debug build on the stage, app data in .devdata/tauri.
+    `--smoke` exits once the main page has loaded (DESKTOP_DJANGO_SMOKE_TEST=1)."""
+    parser = argparse.ArgumentParser(prog="desktop-django run tauri")
+    parser.add_argument("--smoke", action="store_true", help="exit 0 once the app has loaded")
+    args = parser.parse_args(options)
+    shell = shell_dir()
+    try:
+        if not _step(cargo.build_command(shell), shell):
+            return 1
+        app = cargo.binary(shell, APP_BINARY, release=False)
+    except cargo.CargoError as exc:
+        print(f"tauri: {exc}", file=sys.stderr)
+        return 1
+    env = {
+        **os.environ,
+        locations.STAGE_DIR_VARIABLE: str(locations.stage_dir()),
+        "DESKTOP_DJANGO_APP_DATA_DIR": str(devdata.folder("tauri")),
+    }
+    if args.smoke:
+        env[SMOKE_TEST_ENV] = "1"
+    print(f"tauri: app data in {env['DESKTOP_DJANGO_APP_DATA_DIR']}", flush=True)
+    try:
+        return subprocess.run([str(app)], env=env, check=False).returncode
+    except KeyboardInterrupt:
+        return 130
+
+
+def package(options: list[str]) -> int:
+    """This OS's bundles (Linux: .deb and .rpm) with the stage inside, copied into
+    dist/tauri/<version>/. Options after the shell go to `tauri build`."""
+    from desktop_django_tools.release.manifest import product
+
+    shell = shell_dir()
+    chosen = bundles(options)
+    extra = _without_bundles_option(options)
+    if platform.system() == "Linux" and "appimage" not in chosen:
+        print(f"package: {tauri_cli.APPIMAGE_NOTICE}")
+    try:
+        artifacts = build(shell, chosen, extra=tuple(extra))
+    except (cargo.CargoError, tauri_cli.TauriCliError) as exc:
+        print(f"package: {exc}", file=sys.stderr)
+        return 1
+    target = shell.parent.parent / "dist" / "tauri" / product().version
+    target.mkdir(parents=True, exist_ok=True)
+    for artifact in artifacts:
+        shutil.copy2(artifact, target / artifact.name)
+        print(f"package: artifact {target / artifact.name}")
+    return 0 if artifacts else 1
+
+
+def _without_bundles_option(options: list[str]) -> list[str]:
+    rest, skip = [], False
+    for option in options:
+        if skip:
+            skip = False
+        elif option == "--bundles":
+            skip = True
+        elif not option.startswith("--bundles="):
+            rest.append(option)
+    return rest
+
+
+def test(options: list[str]) -> int:
+    """The crates' tests and clippy, then the real-window tests (options go to pytest)."""
+    shell = shell_dir()
+    try:
+        for command in (cargo.test_command(shell), cargo.clippy_command(shell)):
+            if not _step(command, shell):
+                return 1
+    except cargo.CargoError as exc:
+        print(f"tauri: {exc}", file=sys.stderr)
+        return 1
+    pytest = [
+        sys.executable, "-m", "pytest", "-p", "no:django",
+        "-W", "ignore::pytest.PytestConfigWarning", str(shell / "tests"), *options,
+    ]  # fmt: skip
+    return 0 if _step(pytest, locations.require_workspace("The Tauri tests")) else 1

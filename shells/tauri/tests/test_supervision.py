@@ -1,0 +1,82 @@
+"""The release build as a real process in a real window (Xvfb): the smoke-test contract, and
+what happens to `serve` and `worker` when the app is killed, closed, or loses its worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import psutil
+from tauri_app import LINUX_ONLY, close_window_like_a_window_manager, gone, wait_until_gone
+
+pytestmark = LINUX_ONLY
+
+
+def test_smoke_mode_exits_0_once_the_main_page_loaded_and_all_stopped(launch):
+    app = launch(DESKTOP_DJANGO_SMOKE_TEST="1")
+    server, worker = app.backend_pids()
+    page = app.wait_for("page-loaded")
+    assert page["url"].endswith("/")
+    assert "token" not in page["url"]
+    assert app.wait_for("smoke-test")["passed"] is True
+    stopped = app.wait_for("stopped")
+    assert stopped["allStopped"] is True
+    assert app.process.wait(timeout=30) == 0
+    assert gone(server)
+    assert gone(worker)
+
+
+def test_smoke_mode_fails_when_the_backend_cannot_start(launch, tmp_path):
+    empty_stage = tmp_path / "no-stage"
+    empty_stage.mkdir()
+    app = launch(DESKTOP_DJANGO_SMOKE_TEST="1", DESKTOP_DJANGO_STAGE_DIR=str(empty_stage))
+    error = app.wait_for("error")
+    assert "runtime-manifest.json" in error["message"]
+    assert app.wait_for("smoke-test")["passed"] is False
+    assert app.process.wait(timeout=30) == 1
+
+
+def test_kill_9_of_the_app_takes_serve_and_worker_down_within_2_seconds(launch):
+    app = launch()
+    server, worker = app.backend_pids()
+    app.wait_for("page-loaded")
+    assert not gone(server)
+    assert not gone(worker)
+    app.process.send_signal(signal.SIGKILL)
+    app.process.wait(timeout=10)
+    # Their stdin pipes close with the app: the launcher's orphan guard does the rest.
+    assert wait_until_gone([server, worker], timeout=2.0), "serve or worker outlived the app"
+
+
+def test_closing_the_window_stops_everything_cleanly(launch, app_env, artifacts_dir):
+    app = launch()
+    server, worker = app.backend_pids()
+    app.wait_for("page-loaded")
+    closed_at = time.monotonic()
+    close_window_like_a_window_manager(app_env["DISPLAY"], "Flying Stable")
+    stopped = app.wait_for("stopped", timeout=30)
+    assert app.process.wait(timeout=30) == 0
+    wall = time.monotonic() - closed_at
+    assert stopped["allStopped"] is True
+    assert gone(server)
+    assert gone(worker)
+    # The supervisor's grace period is 5 s; a clean stop needs none of it being used up.
+    assert stopped["seconds"] < 5
+    report = {"stop_seconds": stopped["seconds"], "close_to_exit_seconds": round(wall, 3)}
+    (artifacts_dir / "close-stop-time.json").write_text(json.dumps(report), encoding="utf-8")
+    print(f"close -> stopped: backend stop {stopped['seconds']:.3f} s, process exit {wall:.3f} s")
+
+
+def test_a_dead_worker_is_restarted(launch):
+    app = launch()
+    server, worker = app.backend_pids()
+    app.wait_for("page-loaded")
+    os.kill(worker, signal.SIGKILL)
+    app.wait_for("worker-exited", timeout=10)
+    restarted = app.wait_for("worker-restarted", timeout=15)
+    assert restarted["pid"] != worker
+    replacement = psutil.Process(restarted["pid"])
+    assert "worker" in replacement.cmdline()
+    assert not gone(server)
