@@ -51,6 +51,10 @@ def prepare_database(app_data: AppData, app_version: str) -> DatabaseReport:
     path = app_data.database
     report = DatabaseReport()
     try:
+        found = damage_record(path)
+        if found:
+            raise DamageFound(f"{found.get('error', 'damage')} (found {found.get('found_at')})")
+        _check_integrity(connection)
         first_start_unfinished = _first_run_pending(connection)
         if not first_start_unfinished and _up_to_date(connection):
             _record_version(app_data, app_version)
@@ -72,9 +76,9 @@ def prepare_database(app_data: AppData, app_version: str) -> DatabaseReport:
             call_command("migrate", interactive=False, verbosity=0)
             report.applied = [f"{m.app_label}.{m.name}" for m, _backwards in plan]
             logger.info("applied %d migrations: %s", len(plan), ", ".join(report.applied))
-    except DjangoDatabaseError as exc:
-        if _is_corruption(exc):
-            connection.close()
+    except (DjangoDatabaseError, DamageFound) as exc:
+        if isinstance(exc, DamageFound) or is_corruption(exc):
+            _close_without_checkpoint(connection)
             kept = move_aside(path)
             raise DatabaseError(
                 f"database {path} is damaged ({exc}); it was moved aside to {kept} and kept. "
@@ -97,7 +101,7 @@ def _first_run_pending(connection) -> bool:
             cursor.execute("PRAGMA user_version")
             return cursor.fetchone()[0] == FIRST_RUN_PENDING
     except DjangoDatabaseError as exc:
-        if _is_corruption(exc):
+        if is_corruption(exc):
             raise
         return False  # cannot read it: let the careful path below report what is wrong
 
@@ -166,17 +170,63 @@ def _migration_files() -> tuple[set[str], set[tuple[str, str]]]:
 
 
 CORRUPTION_MESSAGES = ("file is not a database", "database disk image is malformed")
+# Beside the database: written when a request or a task meets damage, so that nothing writes
+# into the file again and the next start moves it aside (with this record of what was found).
+DAMAGE_SUFFIX = "-damage"
 
 
-def _is_corruption(exc: BaseException) -> bool:
+class DamageFound(Exception):
+    """The database was found damaged while the app was running (see record_damage)."""
+
+
+def is_corruption(exc: BaseException) -> bool:
     return any(text in str(exc) for text in CORRUPTION_MESSAGES)
 
 
+def record_damage(database: Path, exc: BaseException) -> None:
+    marker = database.with_name(database.name + DAMAGE_SUFFIX)
+    if not marker.exists():
+        found = {"found_at": datetime.now(UTC).isoformat(timespec="seconds"), "error": str(exc)}
+        marker.write_text(json.dumps(found), encoding="utf-8")
+        logger.error("database %s is damaged (%s); it is not written again", database, exc)
+
+
+def damage_record(database: Path) -> dict | None:
+    marker = database.with_name(database.name + DAMAGE_SUFFIX)
+    try:
+        return json.loads(marker.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {"error": f"damage recorded in {marker}"}
+
+
+def _check_integrity(connection) -> None:
+    """SQLite's quick_check: every page of every b-tree read once (milliseconds for a
+    desktop-sized database), without the index-content cross-check of integrity_check.
+    Damage inside an ordinary table otherwise shows only when a page reads that table."""
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA quick_check(5)")
+        problems = [row[0] for row in cursor.fetchall()]
+    if problems != ["ok"]:
+        raise DamageFound("database disk image is malformed: " + "; ".join(problems)[:300])
+
+
+def _close_without_checkpoint(connection) -> None:
+    """Close Django's connection without SQLite's checkpoint-on-close, which would copy the
+    WAL into the damaged file: it is moved aside exactly as it was found."""
+    raw = connection.connection
+    if raw is not None and hasattr(raw, "setconfig"):  # Python 3.12+
+        raw.setconfig(sqlite3.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, True)
+    connection.close()
+
+
 def move_aside(path: Path) -> Path:
-    """Rename a damaged database (with its WAL and shared-memory files): never delete it."""
+    """Rename a damaged database (with its WAL and shared-memory files, and the record of
+    damage found while running): never delete it."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     kept = path.with_name(f"{path.name}.damaged-{stamp}")
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", DAMAGE_SUFFIX):
         companion = path.with_name(path.name + suffix)
         if companion.exists():
             companion.rename(kept.with_name(kept.name + suffix))

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hmac
 import logging
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.db import OperationalError
+from django.db import DatabaseError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 
+from desktop_django.database import is_corruption, record_damage
 from desktop_django.redirects import safe_next_path
 
 TOKEN_HEADER = "X-Desktop-Django-Token"  # noqa: S105 - a name, not a secret
@@ -55,6 +57,9 @@ def tokens_match(presented: str | None, expected: str) -> bool:
 
 class DesktopAuthMiddleware:
     """Host check, token check and `/health/`, before anything else (static files included)."""
+
+    # Set for the whole process once a request met a damaged database.
+    database_damaged = False
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -97,12 +102,19 @@ class DesktopAuthMiddleware:
                 return _forbidden()
         if request.path_info == HEALTH_PATH:
             return JsonResponse({"status": "ok"})
+        if DesktopAuthMiddleware.database_damaged:
+            return _damaged()
         return None
 
     def process_exception(self, request: HttpRequest, exception: Exception):
-        """A write lock held past SQLite's busy timeout (another process in a long
-        transaction) is a passing condition: say so with a 503 the user can act on, not a
-        generic server error."""
+        """Database conditions a user can act on get a 503 that says what to do, not a
+        generic server error: a write lock held past SQLite's busy timeout (another process
+        in a long transaction) passes; damage does not, so it is recorded, and from then on
+        this server writes nothing more into the file (the next start moves it aside)."""
+        if isinstance(exception, DatabaseError) and is_corruption(exception):
+            record_damage(Path(settings.DATABASES["default"]["NAME"]), exception)
+            DesktopAuthMiddleware.database_damaged = True
+            return _with_own_headers(_damaged())
         if not (isinstance(exception, OperationalError) and "locked" in str(exception)):
             return None
         logger.warning(
@@ -140,6 +152,15 @@ def _forbidden() -> HttpResponse:
     return HttpResponse(
         "Forbidden: this local server only answers the desktop app that started it.\n",
         status=403,
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+def _damaged() -> HttpResponse:
+    return HttpResponse(
+        "The app's database is damaged, so nothing more is saved into it. Quit the app and "
+        "start it again: the damaged file is moved aside and kept, and a fresh one begins.\n",
+        status=503,
         content_type="text/plain; charset=utf-8",
     )
 

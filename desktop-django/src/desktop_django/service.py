@@ -106,16 +106,22 @@ class WebBackend:
             self.server = None
         from django.db import connections
 
-        try:
-            # Fold the WAL back into the database file, so a stopped app leaves one tidy file
-            # (server threads' connections may still be open until the process exits). Plain
-            # sqlite3, not Django's connection: an in-process shell calls stop() from its GUI
-            # thread, which runs an event loop, and there Django refuses database calls.
-            if self.app_data.database.exists():
-                with closing(sqlite3.connect(self.app_data.database, timeout=5)) as db:
+        from desktop_django.database import damage_record
+
+        database = self.app_data.database
+        if damage_record(database):
+            logger.warning("%s is damaged: left exactly as it is for the next start", database)
+        elif database.exists():
+            try:
+                # Fold the WAL back into the database file, so a stopped app leaves one tidy
+                # file (server threads' connections may still be open until the process
+                # exits). Plain sqlite3, not Django's connection: an in-process shell calls
+                # stop() from its GUI thread, which runs an event loop, and there Django
+                # refuses database calls.
+                with closing(sqlite3.connect(database, timeout=5)) as db:
                     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except Exception:  # stopping must go on; the WAL stays durable anyway
-            logger.warning("WAL checkpoint at stop failed", exc_info=True)
+            except Exception:  # stopping must go on; the WAL stays durable anyway
+                logger.warning("WAL checkpoint at stop failed", exc_info=True)
         connections.close_all()
         if self.lock is not None:
             self.lock.release()

@@ -17,6 +17,7 @@ import secrets
 import time
 
 from desktop_django.app_data import AppData
+from desktop_django.database import DatabaseError, damage_record, is_corruption, record_damage
 from desktop_django.instance_lock import InstanceLock
 
 logger = logging.getLogger("desktop_django.worker")
@@ -54,6 +55,14 @@ class TaskWorker:
         """Become this app data's one worker. Raises InstanceLockedError (naming the lock
         file) when another worker is still running."""
         if self._lock is None:
+            found = damage_record(self.app_data.database)
+            if found:
+                raise DatabaseError(
+                    f"database {self.app_data.database} was found damaged "
+                    f"({found.get('error')}); the worker does not write into it. Start the "
+                    "app again: the damaged file is moved aside and kept.",
+                    self.app_data.database,
+                )
             self._lock = InstanceLock(
                 self.app_data.worker_lock_file,
                 holder="worker",
@@ -86,9 +95,15 @@ class TaskWorker:
 
     def _wait_out(self, exc: Exception) -> bool:
         """True when `exc` is a passing condition of the database (logged, then retried)."""
+        from django.db import DatabaseError as DjangoDatabaseError
         from django.db import OperationalError, close_old_connections
         from django_tasks_db.utils import is_locked_database_exception
 
+        if isinstance(exc, DjangoDatabaseError) and is_corruption(exc):
+            # Never keep writing into a damaged file: stop; the next start moves it aside.
+            record_damage(self.app_data.database, exc)
+            self.stop()
+            return True
         if not isinstance(exc, OperationalError):
             return False
         if "no such table" in str(exc):
