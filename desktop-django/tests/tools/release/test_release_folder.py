@@ -325,3 +325,41 @@ def test_tauri_bundles_are_gathered_flat_without_build_scaffolding(tmp_path):
         "Flying Stable_0.1.0_amd64.AppImage.sig",
         "Flying Stable_0.1.0_amd64.deb",
     ]
+
+
+def test_a_real_release_is_not_a_rehearsal(released):
+    data = json.loads((released / "release-manifest.json").read_text(encoding="utf-8"))
+    assert data["schemaVersion"] == 2
+    assert data["rehearsal"] is None
+
+
+def test_layout_only_names_make_a_marked_rehearsal_that_never_verifies_as_a_release(tmp_path):
+    folder = tmp_path / "dist" / "electron-layout-only" / "0.1.0"
+    folder.mkdir(parents=True)
+    (folder / "flying-stable-layout-only-linux-0.1.0-x64.tar.gz").write_bytes(b"stand-in")
+    data = make_release("electron", folder, product_info=PRODUCT, git=GIT, key=None)
+    assert data["rehearsal"]["kind"] == "layout-only"
+    assert release_manifest.bundle_name(data).startswith(
+        "flying-stable-electron-0.1.0-layout-only-"
+    )
+    described = "\n".join(release_manifest.describe(folder, data))
+    assert "LAYOUT-ONLY REHEARSAL, NOT FOR INSTALLING" in described
+    result = run_verifier(folder)
+    assert result.returncode == 3, result.stdout
+    assert result.stdout.splitlines()[-1].startswith("REHEARSAL")
+    assert "VERIFIED" not in result.stdout
+    # Damage still fails first: a rehearsal verdict is only given to an intact folder.
+    (folder / "flying-stable-layout-only-linux-0.1.0-x64.tar.gz").write_bytes(b"altered")
+    assert run_verifier(folder).returncode == 1
+
+
+def test_no_release_folder_names_package_and_dir_and_the_rehearsal(monkeypatch, tmp_path):
+    monkeypatch.setattr(release_manifest, "DIST", tmp_path / "dist")
+    missing = release_manifest.release_folder("electron", "0.1.0")
+    with pytest.raises(ReleaseError, match=r"nox -s package -- electron.*--dir FOLDER") as error:
+        make_release("electron", missing, product_info=PRODUCT, git=GIT, key=None)
+    assert "rehearsal" not in str(error.value)
+    rehearsal = release_manifest.rehearsal_folder("electron", "0.1.0")
+    rehearsal.mkdir(parents=True)
+    with pytest.raises(ReleaseError, match=r"a layout-only rehearsal is in .*electron-layout-only"):
+        make_release("electron", missing, product_info=PRODUCT, git=GIT, key=None)
