@@ -86,11 +86,44 @@ def prepare_database(app_data: AppData, app_version: str) -> DatabaseReport:
                 f"from {app_data.backups}.",
                 path,
             ) from exc
-        raise DatabaseError(f"cannot open database {path}: {exc}", path) from exc
+        raise explain(path, exc) from exc
     if report.brand_new:
         _finish_first_run(connection)
     _record_version(app_data, app_version)
     return report
+
+
+# SQLite's words for causes a user can fix, and what to do about each.
+_CAUSES = (
+    ("readonly", "it is read-only: make the file (and its folder) writable for this user"),
+    ("disk is full", "the disk is full: free some space, then start the app again"),
+    (
+        "disk I/O error",
+        "SQLite could not write the file or create its -wal/-shm companions beside it: is "
+        "the disk full, or the folder on a read-only or network drive?",
+    ),
+    ("unable to open", "the file or its folder cannot be opened: check its permissions"),
+)
+
+
+def explain(path: Path, exc: BaseException) -> DatabaseError:
+    """A database error at start-up as one message that names the file and the next step."""
+    text = str(exc)
+    if "disk I/O error" in text and _nearly_full(path.parent):
+        text = "disk is full"  # what SQLite calls an I/O error when -shm cannot grow
+    for words, advice in _CAUSES:
+        if words in text:
+            return DatabaseError(f"cannot use database {path}: {advice} ({exc})", path)
+    return DatabaseError(f"cannot open database {path}: {exc}", path)
+
+
+def _nearly_full(folder: Path) -> bool:
+    import shutil
+
+    try:
+        return shutil.disk_usage(folder).free < 1024 * 1024
+    except OSError:
+        return False
 
 
 def _first_run_pending(connection) -> bool:
@@ -282,5 +315,11 @@ def _recorded_version(app_data: AppData) -> str:
 
 
 def _record_version(app_data: AppData, version: str) -> None:
+    """Only names the backups made before the next migration: a full disk must not stop a
+    start whose database is fine."""
     if _recorded_version(app_data) != version:
-        (app_data.root / VERSION_FILE).write_text(json.dumps({"version": version}), "utf-8")
+        path = app_data.root / VERSION_FILE
+        try:
+            path.write_text(json.dumps({"version": version}), "utf-8")
+        except OSError as exc:
+            logger.warning("could not record the app version in %s: %s", path, exc)

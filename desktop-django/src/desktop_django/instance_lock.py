@@ -7,10 +7,13 @@ file left by a crash is simply acquired again: there is nothing to clean up by h
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
 from filelock import FileLock, Timeout
+
+logger = logging.getLogger("desktop_django.instance_lock")
 
 
 class InstanceLockedError(RuntimeError):
@@ -38,9 +41,13 @@ class InstanceLock:
         return self
 
     def record_owner(self, **details) -> None:
-        """Add details (URL, IPC port) to what a second instance can learn about the owner."""
+        """Add details (URL, IPC port) to what a second instance can learn about the owner.
+        Only a convenience for that second instance: a full disk must not stop this one."""
         payload = {**self.owner(), "pid": os.getpid(), **details}
-        self.owner_file.write_text(json.dumps(payload), encoding="utf-8")
+        try:
+            self.owner_file.write_text(json.dumps(payload), encoding="utf-8")
+        except OSError as exc:
+            logger.warning("could not record this instance in %s: %s", self.owner_file, exc)
 
     def owner(self) -> dict:
         try:

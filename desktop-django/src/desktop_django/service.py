@@ -65,12 +65,16 @@ def bring_database_up_to_date(app_data: AppData):
     """Migrate safely for this app version (see database.py), then run the start-up hooks.
     Django must be set up and the caller must hold the instance lock."""
     from django.conf import settings
+    from django.db import DatabaseError as DjangoDatabaseError
 
-    from desktop_django.database import prepare_database
+    from desktop_django.database import explain, prepare_database
     from desktop_django.hooks import run_hooks
 
     report = prepare_database(app_data, getattr(settings, "DESKTOP_DJANGO_APP_VERSION", "0"))
-    run_hooks("DESKTOP_DJANGO_ON_STARTUP")
+    try:
+        run_hooks("DESKTOP_DJANGO_ON_STARTUP")
+    except DjangoDatabaseError as exc:  # the first write of an everyday start happens here
+        raise explain(app_data.database, exc) from exc
     return report
 
 
