@@ -1,12 +1,15 @@
 """Apply: write the desktop entry folder and one small dependency edit into the project.
 
 Refuses (and writes nothing) on a preflight blocker, a dirty or missing git tree without
---force, or an existing desktop folder. Every file written is listed; nothing of the user's
-is overwritten: the dependency edit only appends a line.
+--force (checked before anything is written), or an existing desktop folder. Every file
+written is listed; nothing of the user's is overwritten: the dependency edit adds one line,
+in the file's own style (its line endings; pyproject.toml through tomlkit).
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -14,8 +17,12 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
+import tomlkit
 from desktop_django import __version__
+from tomlkit.exceptions import TOMLKitError
 
+from desktop_django_tools import locations
+from desktop_django_tools.wrap import server_only
 from desktop_django_tools.wrap.preflight import Preflight
 from desktop_django_tools.wrap.project import DESKTOP_DJANGO, local_top_level
 
@@ -50,16 +57,43 @@ class ApplyResult:
             lines.append(f"  ! {step}")
         lines += [
             "",
-            "Next: review the diff (git diff; git status), run your tests, then from a clone of",
-            "Desktop Django Starter:",
+            "Next: review the diff (git diff; git status), run your tests, then stage it:",
+            f"  desktop-django stage --project {root}",
+            "or, from a clone of Desktop Django Starter:",
             f"  nox -s stage -- --project {root}",
             f"  nox -s dev-positron -- --project {root}",
         ]
         return "\n".join(lines)
 
 
-def requirement_line(report: Preflight) -> str:
+def installed_reference() -> str | None:
+    """Where this desktop-django comes from, as a URL a requirement can point at: the source
+    folder of a checkout, else the folder or wheel it was installed from (PEP 610), else None
+    (installed from an index, where a version specifier finds it)."""
+    source = locations.runtime_source()
+    if source is not None:
+        return source.as_uri()
+    try:
+        direct = importlib.metadata.distribution(DESKTOP_DJANGO).read_text("direct_url.json")
+        url = json.loads(direct or "{}").get("url", "")
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return None
+    return url if url.startswith("file:") else None
+
+
+def requirement_line(report: Preflight, spec: str | None = None) -> str:
+    """The dependency line the project gets. desktop-django is not on PyPI yet, so by default
+    it is a direct reference to the desktop-django these tools run from (a line every
+    installer resolves); `spec` (--desktop-django) is a requirement or a wheel/folder path."""
     extra = "[django52]" if report.needs_tasks_backport else ""
+    if spec:
+        path = Path(spec).expanduser()
+        if path.exists():
+            return f"{DESKTOP_DJANGO}{extra} @ {path.resolve().as_uri()}"
+        return spec
+    reference = installed_reference()
+    if reference:
+        return f"{DESKTOP_DJANGO}{extra} @ {reference}"
     return f"{DESKTOP_DJANGO}{extra}>={__version__}"
 
 
@@ -81,7 +115,8 @@ def git_state(root: Path) -> str | None:
     return status.stdout
 
 
-def check_can_apply(report: Preflight, force: bool) -> None:
+def check_can_apply(report: Preflight, force: bool, state: str | None) -> None:
+    """`state` is the project's `git status --porcelain`, taken before anything ran."""
     if report.blockers:
         raise ApplyRefused(
             f"preflight found {len(report.blockers)} blocker(s) (above); nothing was written"
@@ -92,7 +127,6 @@ def check_can_apply(report: Preflight, force: bool) -> None:
             f"{project.desktop_dir} already exists: the project is already wrapped. Nothing was "
             "written; delete that folder to generate it again"
         )
-    state = git_state(project.root)
     if state is None and not force:
         raise ApplyRefused(
             f"{project.root} is not in a git work tree, so the changes could not be reviewed "
@@ -110,6 +144,8 @@ def check_can_apply(report: Preflight, force: bool) -> None:
 def include_list(report: Preflight) -> list[str]:
     root = report.project.root
     entries = set(local_top_level(root)) | {report.project.desktop_package}
+    if report.project.src_layout:
+        entries.add("src")
     for name in RUNTIME_FOLDERS:
         if (root / name).is_dir():
             entries.add(name)
@@ -147,18 +183,80 @@ def dependency_plan(report: Preflight) -> tuple[str, Path | None]:
     return f'requirements = ["{own}"]', None
 
 
+def toml_list(items) -> str:
+    return ", ".join(f'"{item}"' for item in items)
+
+
+def keep_list(report: Preflight) -> list[str]:
+    """Server-only distributions the stage must keep anyway (the PostgreSQL driver that
+    django.contrib.postgres imports at start-up)."""
+    declared = {server_only.normalize(n) for n in report.project.dependencies.names}
+    server = {n for n in declared if server_only.why_server_only(n)}
+    return sorted(server - set(report.server_only))
+
+
+# Folder settings re-anchored to the project root when they hold relative paths: the
+# generated line for each (STATICFILES_DIRS entries may be (prefix, path) pairs).
+ANCHORED = {
+    "TEMPLATES DIRS": (
+        "TEMPLATES = [\n"
+        '    {**engine, "DIRS": [PROJECT_ROOT / d for d in engine.get("DIRS", [])]}\n'
+        "    for engine in project.TEMPLATES\n"
+        "]\n"
+    ),
+    "STATICFILES_DIRS": (
+        "STATICFILES_DIRS = [\n"
+        "    (d[0], PROJECT_ROOT / d[1]) if isinstance(d, (list, tuple)) else PROJECT_ROOT / d\n"
+        "    for d in project.STATICFILES_DIRS\n"
+        "]\n"
+    ),
+    "LOCALE_PATHS": "LOCALE_PATHS = [PROJECT_ROOT / d for d in project.LOCALE_PATHS]\n",
+    "FIXTURE_DIRS": "FIXTURE_DIRS = [PROJECT_ROOT / d for d in project.FIXTURE_DIRS]\n",
+}
+
+
+def anchored_paths(report: Preflight) -> tuple[str, str]:
+    """(extra import lines, the block re-anchoring relative folder settings), or empty."""
+    found = report.relative_paths
+    if not found:
+        return "", ""
+    block = (
+        f"\n# {report.project.settings_module} names folders relative to where manage.py runs; "
+        "the\n# desktop app starts elsewhere, so they are anchored to the project root.\n"
+        "PROJECT_ROOT = Path(__file__).resolve().parent.parent\n"
+        + "".join(ANCHORED[name] for name in found)
+    )
+    return "from pathlib import Path\n\n", block
+
+
+def project_imports(desktop_package: str, settings_module: str) -> str:
+    """The two first-party imports in the order isort (ruff's I rules) keeps them."""
+    lines = {desktop_package: "app", settings_module: "project"}
+    return "".join(f"import {m} as {lines[m]}\n" for m in sorted(lines, key=str.lower))
+
+
 def render_templates(report: Preflight, dependencies_line: str) -> dict[str, str]:
     project = report.project
     ident = report.identity
+    imports, anchored = anchored_paths(report)
+    pythonpath = (
+        "" if not project.src_layout else f"pythonpath = [{toml_list(project.pythonpath)}]\n"
+    )
     values = {
         "name": ident.name.replace('"', "'"),
         "app_id": ident.app_id,
         "version": ident.version,
         "desktop_package": project.desktop_package,
         "settings_module": project.settings_module,
-        "include": ", ".join(f'"{e}"' for e in include_list(report)),
+        "include": toml_list(include_list(report)),
+        "pythonpath": pythonpath,
         "dependencies": dependencies_line,
         "extras": '"django52"' if report.needs_tasks_backport else "",
+        "server_only": ", ".join(report.server_only) or "none declared",
+        "keep": toml_list(keep_list(report)),
+        "stdlib_imports": imports,
+        "project_imports": project_imports(project.desktop_package, project.settings_module),
+        "anchored_paths": anchored,
     }
     folder = resources.files("desktop_django_tools.wrap").joinpath("templates")
     return {
@@ -167,9 +265,12 @@ def render_templates(report: Preflight, dependencies_line: str) -> dict[str, str
     }
 
 
-def apply(report: Preflight, force: bool = False) -> ApplyResult:
-    check_can_apply(report, force)
+def apply(
+    report: Preflight, force: bool, state: str | None, desktop_django: str | None = None
+) -> ApplyResult:
+    check_can_apply(report, force, state)
     project = report.project
+    requirement = requirement_line(report, desktop_django)
     dependencies_line, edit_target = dependency_plan(report)
     files = render_templates(report, dependencies_line)
     result = ApplyResult()
@@ -177,7 +278,7 @@ def apply(report: Preflight, force: bool = False) -> ApplyResult:
         django = report.probe["django"]["version"]
         files["requirements.txt"] = (
             f"# Desktop build of {report.identity.name}: what the stage installs.\n"
-            f"django=={django}\n{requirement_line(report)}\n"
+            f"django=={django}\n{requirement}\n"
         )
     project.desktop_dir.mkdir()
     for name, text in files.items():
@@ -186,76 +287,58 @@ def apply(report: Preflight, force: bool = False) -> ApplyResult:
         result.created.append(path)
     if edit_target is not None and not project.dependencies.declares(DESKTOP_DJANGO):
         if edit_target.suffix == ".txt":
-            _append_requirement(edit_target, requirement_line(report))
+            _append_requirement(edit_target, requirement)
             result.edited.append(edit_target)
-        elif _add_pyproject_dependency(edit_target, requirement_line(report)):
+        elif _add_pyproject_dependency(edit_target, requirement):
             result.edited.append(edit_target)
         else:
             result.manual.append(
-                f"add {requirement_line(report)!r} to the dependencies in {edit_target.name}"
+                f"add {requirement!r} to [project] dependencies in {edit_target.name}"
             )
         if project.dependencies.uv_lock:
             result.manual.append(
-                "uv.lock does not list desktop-django yet: the stage installs it from the "
-                "starter; run `uv lock` once desktop-django is on your index"
+                "uv.lock does not list desktop-django yet: run `uv lock` (the stage exports "
+                "the lock and installs desktop-django from these tools meanwhile)"
             )
     return result
 
 
+def _newline(text: str) -> str:
+    return "\r\n" if "\r\n" in text else "\n"
+
+
+def _read_exact(path: Path) -> str:
+    """The file's text with its line endings as they are on disk."""
+    with path.open(encoding="utf-8", newline="") as file:
+        return file.read()
+
+
 def _append_requirement(path: Path, line: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    separator = "" if text.endswith("\n") or not text else "\n"
-    path.write_text(f"{text}{separator}{COMMENT}\n{line}\n", encoding="utf-8")
+    text = _read_exact(path)
+    newline = _newline(text)
+    separator = "" if not text or text.endswith("\n") else newline
+    added = f"{separator}{COMMENT}{newline}{line}{newline}"
+    path.write_text(text + added, encoding="utf-8", newline="")
 
 
 def _add_pyproject_dependency(path: Path, line: str) -> bool:
-    """Insert `line` into `[project] dependencies = [...]`, keeping the file's own layout."""
-    text = path.read_text(encoding="utf-8")
-    section = re.search(r"^\[project\]\s*$", text, re.MULTILINE)
-    if not section:
+    """Add `line` to `[project] dependencies`, keeping the file's layout (tomlkit)."""
+    text = _read_exact(path)
+    try:
+        document = tomlkit.parse(text)
+    except TOMLKitError:
         return False
-    next_table = re.search(r"^\[", text[section.end() :], re.MULTILINE)
-    table_end = section.end() + next_table.start() if next_table else len(text)
-    key = re.compile(r"^dependencies\s*=\s*\[", re.MULTILINE)
-    match = key.search(text, section.end(), table_end)
-    if not match:
+    dependencies = document.get("project", {}).get("dependencies")
+    if not isinstance(dependencies, tomlkit.items.Array):
         return False
-    start = match.end()
-    end = _closing_bracket(text, start)
-    if end is None:
-        return False
-    inner = text[start:end]
-    if "\n" in inner:
-        stripped = inner.rstrip()
-        indent = re.search(r"\n([ \t]*)\S", inner)
-        pad = indent.group(1) if indent else "    "
-        comma = "" if stripped.endswith(",") or not stripped.strip() else ","
-        new_inner = f'{stripped}{comma}\n{pad}"{line}",{inner[len(stripped) :]}'
+    layout = dependencies.as_string()
+    if "\n" in layout:
+        indent = re.search(r"\n([ \t]*)\S", layout)
+        dependencies.add_line(line, indent=indent.group(1) if indent else "    ")
     else:
-        stripped = inner.strip().rstrip(",")
-        new_inner = f'{stripped}, "{line}"' if stripped else f'"{line}"'
-    path.write_text(text[:start] + new_inner + text[end:], encoding="utf-8")
+        dependencies.append(line)
+    updated = tomlkit.dumps(document)
+    if _newline(text) == "\r\n":  # tomlkit writes its own additions with \n
+        updated = updated.replace("\r\n", "\n").replace("\n", "\r\n")
+    path.write_text(updated, encoding="utf-8", newline="")
     return True
-
-
-def _closing_bracket(text: str, position: int) -> int | None:
-    """Index of the `]` closing a TOML array that starts at `position` (strings and comments
-    may hold brackets: `"psycopg[binary]"`)."""
-    quote = None
-    while position < len(text):
-        char = text[position]
-        if quote:
-            if char == "\\" and quote == '"':
-                position += 1
-            elif char == quote:
-                quote = None
-        elif char in "\"'":
-            quote = char
-        elif char == "#":
-            newline = text.find("\n", position)
-            position = len(text) if newline < 0 else newline
-            continue
-        elif char == "]":
-            return position
-        position += 1
-    return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -28,7 +29,14 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--python",
         type=Path,
         metavar="PATH",
-        help="interpreter that can import the project (default: its .venv, else this one)",
+        help="interpreter that can import the project (default: the active virtualenv, "
+        "else the project's .venv/ or venv/)",
+    )
+    wrap.add_argument(
+        "--desktop-django",
+        metavar="SPEC",
+        help="with --apply: the desktop-django line to add (a requirement, or a wheel or "
+        "folder path; default: a reference to the desktop-django running this command)",
     )
     wrap.add_argument("--apply", action="store_true", help="write the files (else: report only)")
     wrap.add_argument(
@@ -39,9 +47,34 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from desktop_django_tools.integrations.uv import UvError
+    from desktop_django_tools.wrap.apply import ApplyRefused
+
+    try:
+        return _run(args)
+    except ApplyRefused as refusal:
+        print(f"\ndesktop-django wrap --apply refused: {refusal}", file=sys.stderr)
+    except (OSError, UvError, subprocess.SubprocessError) as exc:
+        # One line, with what to do: never a traceback.
+        print(
+            f"desktop-django wrap: {exc.__class__.__name__}: {exc}. Nothing more was written; "
+            "fix the cause named here and run the command again",
+            file=sys.stderr,
+        )
+    return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     from desktop_django_tools.wrap import apply as applying
     from desktop_django_tools.wrap import preflight
+    from desktop_django_tools.wrap.project import ProjectError, find_manage_py
 
+    state = None
+    if args.apply:  # the tree as the user left it, before anything runs
+        try:
+            state = applying.git_state(find_manage_py(args.path.absolute()).parent)
+        except ProjectError:
+            state = None  # the preflight reports it as a blocker
     report = preflight.run(args.path, args.settings, args.python, args.name)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
@@ -49,10 +82,6 @@ def run(args: argparse.Namespace) -> int:
         print(report.render())
     if not args.apply:
         return 1 if report.blockers else 0
-    try:
-        result = applying.apply(report, force=args.force)
-    except applying.ApplyRefused as refusal:
-        print(f"\ndesktop-django wrap --apply refused: {refusal}", file=sys.stderr)
-        return 1
+    result = applying.apply(report, args.force, state, args.desktop_django)
     print(result.render(report.project.root), file=sys.stderr if args.json else sys.stdout)
     return 0

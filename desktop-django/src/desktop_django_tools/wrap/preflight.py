@@ -1,7 +1,9 @@
 """Preflight: what will work in a desktop build, what needs a change, what is out of scope.
 
-Nothing is written. The project's settings are read by its own interpreter (`probe.py`),
-with the environment a desktop app starts with: none of the developer's shell variables.
+Nothing is written into the project. Its settings are read by its own interpreter
+(`probe.py`, without bytecode, from a scratch folder), with the environment a desktop app starts
+with: none of the developer's shell variables. Every check runs, whatever an earlier one found,
+so one run lists everything to fix; each finding names its file (and line) and the fix.
 """
 
 from __future__ import annotations
@@ -10,10 +12,15 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from desktop_django_tools.stage.config import PYTHON_VERSION
+from desktop_django_tools.wrap import scan, server_only, versions
 from desktop_django_tools.wrap.project import DESKTOP_DJANGO, Project, ProjectError, locate
 
 PROBE = Path(__file__).with_name("probe.py")
@@ -58,25 +65,27 @@ STATIC_STORAGES = (
     "whitenoise.storage.CompressedManifestStaticFilesStorage",
     "whitenoise.storage.CompressedStaticFilesStorage",
 )
-INLINE_SCRIPT = re.compile(
-    r"<script\b(?![^>]*\bsrc\s*=)(?![^>]*type\s*=\s*[\"']?(?:application/(?:ld\+)?json|text/template))"
-    r"[^>]*>\s*[^<\s]",
-    re.IGNORECASE,
-)
-INLINE_STYLE = re.compile(r"<style\b|\sstyle\s*=\s*[\"']", re.IGNORECASE)
-INLINE_HANDLER = re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.IGNORECASE)
-REMOTE_ASSET = re.compile(r"\b(?:src|href)\s*=\s*[\"'](?:https?:)?//", re.IGNORECASE)
+# Settings holding folders Django resolves against the current folder when they are relative.
+PATH_SETTINGS = ("TEMPLATES DIRS", "STATICFILES_DIRS", "LOCALE_PATHS", "FIXTURE_DIRS")
+SHOWN_LOCATIONS = 5
 
 
 @dataclass(frozen=True)
 class Finding:
     kind: str  # works | change | out-of-scope | blocker
     topic: str
-    message: str
+    message: str  # what was found, then the fix
     by: str = ""  # for changes: "apply" (the packaged settings make it) or "you"
+    locations: tuple[str, ...] = ()  # file:line (relative to the project root when inside it)
 
     def to_json(self) -> dict:
-        return {"kind": self.kind, "topic": self.topic, "message": self.message, "by": self.by}
+        return {
+            "kind": self.kind,
+            "topic": self.topic,
+            "message": self.message,
+            "by": self.by,
+            "locations": list(self.locations),
+        }
 
 
 @dataclass(frozen=True)
@@ -94,8 +103,24 @@ class Preflight:
     probe: dict = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
 
-    def add(self, kind: str, topic: str, message: str, by: str = "") -> None:
-        self.findings.append(Finding(kind, topic, message, by))
+    def add(self, kind: str, topic: str, message: str, by: str = "", locations=()) -> None:
+        self.findings.append(Finding(kind, topic, message, by, tuple(locations)))
+
+    @property
+    def settings(self) -> dict | None:
+        """The project's settings as the probe read them; None when they could not be read."""
+        return self.probe.get("settings")
+
+    @property
+    def relative_paths(self) -> dict[str, list[str]]:
+        """Folder settings holding relative paths: {"TEMPLATES DIRS": ["mysite/templates"]}."""
+        return relative_paths(self.settings or {})
+
+    @property
+    def server_only(self) -> list[str]:
+        """The declared distributions the stage leaves out by default."""
+        apps = (self.settings or {}).get("INSTALLED_APPS") or ()
+        return server_only.default_exclusions(self.project.dependencies.names, apps)
 
     @property
     def blockers(self) -> list[Finding]:
@@ -121,7 +146,9 @@ class Preflight:
                 "settings": project.settings_module,
                 "settingsSource": project.settings_source,
                 "desktopPackage": project.desktop_package,
-                "python": str(project.python),
+                "python": None if project.python is None else str(project.python),
+                "pythonSource": project.python_source,
+                "pythonpath": list(project.pythonpath),
                 "dependencies": project.dependencies.source,
             },
             "app": None if self.identity is None else self.identity.__dict__,
@@ -134,13 +161,16 @@ class Preflight:
         lines = [f"desktop-django wrap: preflight of {self.path}", ""]
         project = self.project
         if project is not None:
+            python = project.python or "no interpreter"
             rows = [
                 ("manage.py", str(project.manage_py)),
                 ("settings", f"{project.settings_module} (from {project.settings_source})"),
                 ("Django", self.probe.get("django", {}).get("version", "unknown")),
-                ("read with", f"{project.python} ({project.python_source})"),
+                ("read with", f"{python} ({project.python_source})"),
                 ("desktop entry", f"{project.desktop_package}/"),
             ]
+            if project.src_layout:
+                rows.insert(1, ("layout", "src/ (the stage puts src/ on sys.path)"))
             if self.identity:
                 ident = self.identity
                 rows.append(("desktop app", f"{ident.name} (id {ident.app_id}, {ident.version})"))
@@ -155,9 +185,16 @@ class Preflight:
             for item in items:
                 who = {"apply": " [--apply does it]", "you": " [yours to do]"}.get(item.by, "")
                 lines.append(f"  {markers[kind]:>2} {item.topic}: {item.message}{who}")
+                lines += [f"       at {where}" for where in item.locations[:SHOWN_LOCATIONS]]
+                if len(item.locations) > SHOWN_LOCATIONS:
+                    more = len(item.locations) - SHOWN_LOCATIONS
+                    lines.append(f"       ... and {more} more (--json lists them all)")
             lines.append("")
         if self.blockers:
-            lines.append(f"Result: {len(self.blockers)} blocker(s); nothing can be wrapped yet.")
+            lines.append(
+                f"Result: {len(self.blockers)} blocker(s); fix them (each says how), then run "
+                "the preflight again."
+            )
         else:
             lines.append(
                 "Result: ready to wrap. Review the list above, then run again with --apply."
@@ -179,18 +216,21 @@ def run(
         return report
     report.project = project
     report.identity = identity(project, name)
-    report.probe = run_probe(project)
-    _check_probe(report)
-    if report.blockers:
-        return report
-    _check_layout(report)
-    _check_dependencies(report)
-    _check_database(report)
-    _check_static(report)
-    _check_tasks(report)
-    _check_services(report)
-    _check_security(report)
-    _check_templates(report)
+    if project.python is None:
+        report.add(BLOCKER, "python", project.python_source)
+    else:
+        report.probe = run_probe(project)
+        _check_probe(report)
+    # Every check that has what it needs runs, whatever was found before.
+    checks = [_check_python_version, _check_dependencies, _check_server_only]
+    if project.python is not None and "django" in report.probe:
+        checks.append(_check_versions)
+    if report.settings is not None:
+        checks += [_check_layout, _check_database, _check_static, _check_media, _check_tasks,
+                   _check_services, _check_security, _check_relative_paths]  # fmt: skip
+    checks += [_check_templates, _check_spawns]
+    for check in checks:
+        check(report)
     return report
 
 
@@ -219,15 +259,20 @@ def probe_environment() -> dict:
 
 
 def run_probe(project: Project) -> dict:
+    # No bytecode (-B), and a scratch working folder: reading the settings writes nothing
+    # into the project, so `git status` is the same before and after.
+    args = [str(project.python), "-I", "-B", str(PROBE), str(project.root),
+            project.settings_module, *project.pythonpath]  # fmt: skip
     try:
-        done = subprocess.run(
-            [str(project.python), "-I", str(PROBE), str(project.root), project.settings_module],
-            cwd=project.root,
-            env=probe_environment(),
-            capture_output=True,
-            text=True,
-            timeout=PROBE_TIMEOUT_SECONDS,
-        )
+        with tempfile.TemporaryDirectory(prefix="desktop-django-probe-") as scratch:
+            done = subprocess.run(
+                args,
+                cwd=scratch,
+                env={**probe_environment(), "PYTHONDONTWRITEBYTECODE": "1"},
+                capture_output=True,
+                text=True,
+                timeout=PROBE_TIMEOUT_SECONDS,
+            )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return {"error": {"kind": "probe", "message": f"{project.python} could not run: {exc}"}}
     lines = done.stdout.strip().splitlines()
@@ -264,6 +309,7 @@ def _check_probe(report: Preflight) -> None:
         return
     version = report.django_version
     text = report.probe["django"]["version"]
+    pinned = _declared_at(project, "django")
     if version == (5, 2):
         report.add(
             WORKS, "django", f"Django {text} (5.2 LTS): the build adds the django-tasks backport"
@@ -271,7 +317,48 @@ def _check_probe(report: Preflight) -> None:
     elif version and version[0] == 6:
         report.add(WORKS, "django", f"Django {text}")
     else:
-        report.add(BLOCKER, "django", f"Django {text} is not supported: use 5.2 LTS or 6.x")
+        report.add(
+            BLOCKER,
+            "django",
+            f"Django {text} (in {project.python}) is not supported: upgrade the project to "
+            "Django 5.2 LTS or 6.x (its pin, then its virtualenv), then run the preflight again",
+            locations=pinned,
+        )
+
+
+def _declared_at(project: Project, name: str) -> list[str]:
+    deps = project.dependencies
+    return [f"{deps.locations[name]} ({deps.names[name]})"] if name in deps.locations else []
+
+
+def _check_python_version(report: Preflight) -> None:
+    deps = report.project.dependencies
+    if not deps.requires_python:
+        return
+    where = [f"pyproject.toml (requires-python = {deps.requires_python!r})"]
+    try:
+        allowed = SpecifierSet(deps.requires_python)
+    except InvalidSpecifier:
+        report.add(
+            BLOCKER,
+            "python",
+            f"requires-python {deps.requires_python!r} is not a version specifier: fix it "
+            "(for example '>=3.12')",
+            locations=where,
+        )
+        return
+    if allowed.contains(PYTHON_VERSION, prereleases=True):
+        report.add(WORKS, "python", f"requires-python {deps.requires_python} allows the "
+                   f"stage's Python {PYTHON_VERSION}")  # fmt: skip
+    else:
+        report.add(
+            BLOCKER,
+            "python",
+            f"requires-python {deps.requires_python} excludes Python {PYTHON_VERSION}, the one "
+            "the stage ships: allow it in pyproject.toml if the code runs on it (test with "
+            f"Python {PYTHON_VERSION[:4]}), or keep this project on the server for now",
+            locations=where,
+        )
 
 
 def _check_layout(report: Preflight) -> None:
@@ -313,7 +400,17 @@ def _check_layout(report: Preflight) -> None:
         report.add(
             BLOCKER,
             "apps",
-            f"INSTALLED_APPS that cannot be imported: {', '.join(outside)}",
+            f"INSTALLED_APPS that {project.python} ({project.python_source}) cannot import: "
+            f"{', '.join(outside)}. Install the project's requirements into that interpreter, "
+            "or point the preflight at the one that has them (activate it, or --python PATH)",
+        )
+    if project.src_layout:
+        report.add(
+            CHANGE,
+            "layout",
+            f"src/ layout ({project.settings_module} is in src/): the stage copies src/ and "
+            'puts it on sys.path (desktop-stage.toml: pythonpath = [".", "src"])',
+            by="apply",
         )
 
 
@@ -342,7 +439,61 @@ def _check_dependencies(report: Preflight) -> None:
     if deps.declares(DESKTOP_DJANGO):
         report.add(WORKS, "dependencies", f"{DESKTOP_DJANGO} is already declared")
     elif edited:
-        report.add(CHANGE, "dependencies", f"adds {DESKTOP_DJANGO}{extra} to {edited}", by="apply")
+        report.add(
+            CHANGE,
+            "dependencies",
+            f"adds {DESKTOP_DJANGO}{extra} (a reference to this desktop-django until it is on "
+            f"an index; --desktop-django SPEC picks another) to {edited}",
+            by="apply",
+        )
+
+
+def _check_versions(report: Preflight) -> None:
+    """Resolve the project's requirements with desktop-django's, as the stage will install."""
+    extras = ("django52",) if report.needs_tasks_backport else ()
+    resolution = versions.resolve(report.project, extras)
+    if resolution.ok:
+        report.add(
+            WORKS,
+            "versions",
+            f"the project's requirements and {DESKTOP_DJANGO}'s resolve together "
+            f"for the stage's Python {PYTHON_VERSION} (uv pip compile)",
+        )
+    elif not resolution.checked:
+        report.add(
+            CHANGE,
+            "versions",
+            f"could not resolve the requirements to check them ({resolution.explanation}); "
+            "the stage will: when online, run the preflight again to check them now",
+            by="you",
+        )
+    else:
+        report.add(
+            BLOCKER,
+            "versions",
+            f"the project's pins conflict with {DESKTOP_DJANGO}'s requirements: "
+            f"{resolution.explanation}. Loosen or raise the pin named here (the lines "
+            "below), reinstall the project's requirements, then run the preflight again",
+            locations=resolution.involved,
+        )
+
+
+def _check_server_only(report: Preflight) -> None:
+    excluded = report.server_only
+    if not excluded:
+        return
+    deps = report.project.dependencies
+    where = [f"{deps.locations.get(n, '?')} ({n}: {server_only.why_server_only(n)})"
+             for n in excluded]  # fmt: skip
+    report.add(
+        CHANGE,
+        "server-only dependencies",
+        f"{', '.join(excluded)} serve only a server deployment: the stage leaves them out "
+        "by default, with what only they need; to ship one anyway (your code imports it at "
+        "run time), name it in `keep` in desktop-stage.toml [dependencies]",
+        by="apply",
+        locations=where,
+    )
 
 
 def _engine_label(engine: str) -> str:
@@ -417,16 +568,30 @@ def _check_static(report: Preflight) -> None:
         "collected into the stage (hashed names, compressed) and served by WhiteNoise behind "
         "the desktop token",
     )
+
+
+def _check_media(report: Preflight) -> None:
+    settings = report.settings
+    root = report.project.root
+    fields = scan.upload_fields(report.project.source_root)
+    where = [hit.where(root) for hit in fields]
     media = ((settings.get("STORAGES") or {}).get("default") or {}).get("BACKEND", "")
     if media and media != "django.core.files.storage.FileSystemStorage":
         report.add(
-            OUT_OF_SCOPE, "media", f"file storage {media}: uploads go to app data/media instead"
+            OUT_OF_SCOPE,
+            "media",
+            f"file storage {media} keeps uploads on a remote service: the desktop build stores "
+            "them in app data/media instead (existing remote files are not copied)",
+            locations=where,
         )
-    else:
+    elif fields or "MEDIA_ROOT" in report.probe.get("explicit", []):
         report.add(
             WORKS,
             "media",
-            "uploads (if any) are stored in app data/media; serving them is up to your views",
+            "uploads (FileField/ImageField) are stored in app data/media and, in packaged mode, "
+            "served from there at MEDIA_URL behind the desktop token; MEDIA_ROOT is set by "
+            "the desktop settings",
+            locations=where,
         )
 
 
@@ -510,6 +675,50 @@ def _check_services(report: Preflight) -> None:
         )
 
 
+def relative_paths(settings: dict) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    values = {
+        "TEMPLATES DIRS": [d for e in settings.get("TEMPLATES") or [] for d in e.get("DIRS", [])],
+        "STATICFILES_DIRS": [
+            d[-1] if isinstance(d, list) else d for d in settings.get("STATICFILES_DIRS") or []
+        ],
+        "LOCALE_PATHS": settings.get("LOCALE_PATHS") or [],
+        "FIXTURE_DIRS": settings.get("FIXTURE_DIRS") or [],
+    }
+    for name in PATH_SETTINGS:
+        relative = [
+            str(v) for v in values[name] if isinstance(v, str) and not Path(v).is_absolute()
+        ]
+        if relative:
+            found[name] = relative
+    return found
+
+
+def _check_relative_paths(report: Preflight) -> None:
+    found = report.relative_paths
+    if not found:
+        return
+    settings_file = Path(report.probe.get("settings_file") or "")
+    text = scan.read(settings_file)
+    where = []
+    for name, paths in found.items():
+        for value in paths:
+            at = max(text.find(f'"{value}"'), text.find(f"'{value}'"))
+            line = f":{scan.line_at(text, at)}" if at >= 0 else ""
+            where.append(
+                f"{scan.shown(settings_file, report.project.root)}{line} ({name} {value!r})"
+            )
+    report.add(
+        CHANGE,
+        "relative paths",
+        "folder settings with relative paths resolve against the folder the app starts in, "
+        "which is not the project in a desktop build: the desktop settings anchor them to the "
+        "project root",
+        by="apply",
+        locations=where,
+    )
+
+
 def _check_security(report: Preflight) -> None:
     settings = report.probe["settings"]
     report.add(
@@ -545,50 +754,65 @@ def _check_security(report: Preflight) -> None:
         )
 
 
-def template_dirs(report: Preflight) -> list[Path]:
-    root = report.project.root
-    settings = report.probe["settings"]
-    dirs = []
+def template_dirs(report: Preflight) -> list[tuple[str, Path]]:
+    """(whose, folder) of every template folder: the project's, then each installed app's.
+
+    Without readable settings, the project's own `templates/` folders are still scanned.
+    """
+    project = report.project
+    root = project.root
+    found: dict[Path, str] = {}
+    settings = report.settings or {}
     for engine in settings.get("TEMPLATES") or []:
-        dirs += [Path(d) for d in engine.get("DIRS", [])]
-    for info in report.probe.get("apps", {}).values():
-        if info.get("origin") == "project":
-            dirs.append(root.joinpath(*info["module"].split(".")) / "templates")
-    inside = []
-    for folder in dirs:
-        folder = folder if folder.is_absolute() else root / folder
-        try:
-            folder.resolve().relative_to(root)
-        except ValueError:
-            continue
-        if folder.is_dir():
-            inside.append(folder)
-    return inside
+        for folder in engine.get("DIRS", []):
+            found.setdefault((root / folder).resolve(), "project")
+    for entry, info in report.probe.get("apps", {}).items():
+        if info.get("path") and not entry.startswith(("django.", "desktop_django")):
+            whose = "project" if info.get("origin") == "project" else info["module"]
+            found.setdefault(Path(info["path"]) / "templates", whose)
+    if report.settings is None:
+        for folder in sorted(project.source_root.glob("*/templates")):
+            found.setdefault(folder.resolve(), "project")
+        found.setdefault((root / "templates").resolve(), "project")
+    return [(whose, folder) for folder, whose in found.items() if folder.is_dir()]
 
 
 def _check_templates(report: Preflight) -> None:
     root = report.project.root
-    problems: dict[str, list[str]] = {}
-    checks = (
-        (INLINE_SCRIPT, "inline <script> blocks"),
-        (INLINE_HANDLER, "inline event handlers (onclick=...)"),
-        (INLINE_STYLE, "inline styles"),
-        (REMOTE_ASSET, "remote scripts, styles or fonts (//host/...)"),
+    labels = {key: label for key, _, label in scan.TEMPLATE_CHECKS}
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for whose, folder in template_dirs(report):
+        for hit in scan.template_hits(folder):
+            base = root if whose == "project" else folder
+            grouped.setdefault((whose, hit.what), []).append(hit.where(base))
+    for (whose, key), where in grouped.items():
+        if key == "remote-asset":
+            fix = ("download each file into a static folder and load it with {% static %}: the "
+                   "desktop app makes no remote requests")  # fmt: skip
+        else:
+            fix = "move them into static .js/.css files (a class instead of style=)"
+        if whose == "project":
+            message = f"{labels[key]} in your templates: the desktop CSP blocks them; {fix}"
+        else:
+            message = (
+                f"{labels[key]} in the templates of installed app {whose} (paths below are in "
+                f"its templates folder): the desktop CSP blocks them, so the pages using them "
+                "lose that part. Override those templates in your own templates folder (same "
+                f"path) and {fix}, or check the app's docs for a CSP-compatible mode"
+            )
+        report.add(CHANGE, "templates", message, by="you", locations=where)
+
+
+def _check_spawns(report: Preflight) -> None:
+    root = report.project.root
+    hits = scan.python_spawns(report.project.source_root)
+    if not hits:
+        return
+    report.add(
+        WORKS,
+        "subprocess",
+        "code starts a Python interpreter (`python ...` or sys.executable): in the stage the "
+        "launcher puts the bundled interpreter first on PATH, so `python` and sys.executable "
+        "are the stage's own; nothing to change",
+        locations=[f"{hit.where(root)} ({hit.what})" for hit in hits],
     )
-    for folder in template_dirs(report):
-        for template in sorted(folder.rglob("*.html")):
-            try:
-                text = template.read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                continue
-            for pattern, label in checks:
-                if pattern.search(text):
-                    problems.setdefault(label, []).append(str(template.relative_to(root)))
-    for label, files in problems.items():
-        shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
-        report.add(
-            CHANGE,
-            "templates",
-            f"{label} in {shown}: the desktop CSP blocks them; move them to static files",
-            by="you",
-        )

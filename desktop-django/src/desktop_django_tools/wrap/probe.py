@@ -1,9 +1,10 @@
 """Read a project's settings with the project's own interpreter; print one JSON object.
 
-Run as a script (`python probe.py ROOT SETTINGS_MODULE`), never imported by desktop-django:
-the project's interpreter may not have desktop-django installed, and may run another Django.
-Only the settings module is imported (no `django.setup()`, no app code, no database).
-Standard library and Django only.
+Run as a script (`python -I -B probe.py ROOT SETTINGS_MODULE [PYTHONPATH...]`), never imported
+by desktop-django: the project's interpreter may not have desktop-django installed, and may run
+another Django. Only the settings module is imported (no `django.setup()`, no app code, no
+database); the apps are located, not set up. The caller runs it without bytecode and from a
+scratch folder, so nothing is written into the project. Standard library and Django only.
 """
 
 import importlib.util
@@ -42,31 +43,37 @@ def _jsonable(value):
     return str(value)
 
 
-def _origin(module_name, root):
-    """Where an importable top-level module lives: 'project', 'installed' or None."""
-    top = module_name.split(".")[0]
-    try:
-        spec = importlib.util.find_spec(top)
-    except (ImportError, ValueError):
-        return None
-    if spec is None:
-        return None
-    places = list(spec.submodule_search_locations or []) or [spec.origin or ""]
-    for place in places:
+def _locate_app(entry, root):
+    """{"module", "origin": "project" | "installed" | None, "path"} of an INSTALLED_APPS entry.
+
+    An entry is a module ("wagtail.admin") or an AppConfig class ("notes.apps.NotesConfig");
+    finding a submodule imports its parents, which is what Django itself would do.
+    """
+    candidates = [entry, entry.rsplit(".", 1)[0]] if "." in entry else [entry]
+    if ".apps." in entry:
+        candidates.insert(0, entry.split(".apps.")[0])
+    for module in candidates:
         try:
-            Path(place).resolve().relative_to(root)
-            return "project"
-        except ValueError:
+            spec = importlib.util.find_spec(module)
+        except Exception:  # a parent that fails to import: the app cannot be found either
+            spec = None
+        if spec is None:
             continue
-    return "installed"
+        # A package's folder; for a plain module, the folder it sits in (as Django's
+        # AppConfig.path).
+        places = list(spec.submodule_search_locations or [])
+        path = Path(places[0] if places else Path(spec.origin or "").parent).resolve()
+        origin = "project" if path.is_relative_to(root) else "installed"
+        return {"module": module, "origin": origin, "path": str(path)}
+    return {"module": candidates[0], "origin": None, "path": None}
 
 
-def probe(root, settings_module):
+def probe(root, settings_module, pythonpath):
     # Only the project goes on the path: never this script's folder (Python < 3.11 adds it
     # even under -I), whose module names could shadow the project's.
     here = Path(__file__).resolve().parent
     sys.path[:] = [p for p in sys.path if p and Path(p).resolve() != here]
-    sys.path.insert(0, str(root))
+    sys.path[:0] = [str(root / entry) for entry in pythonpath]
     os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
     result = {"python": sys.version.split()[0], "executable": sys.executable}
     try:
@@ -115,13 +122,7 @@ def probe(root, settings_module):
         for n in explicit
         if n.startswith(("CELERY", "RQ_", "HUEY", "DRAMATIQ", "Q_CLUSTER")) or n in names
     )
-    apps = {}
-    for entry in settings.INSTALLED_APPS:
-        module = entry
-        if ".apps." in entry:
-            module = entry.split(".apps.")[0]
-        apps[entry] = {"module": module, "origin": _origin(module, root)}
-    result["apps"] = apps
+    result["apps"] = {entry: _locate_app(entry, root) for entry in settings.INSTALLED_APPS}
     result["network_modules"] = sorted(
         label for name, label in NETWORK_MODULES.items()
         if any(m == name or m.startswith(name + ".") for m in imported)
@@ -133,8 +134,7 @@ def probe(root, settings_module):
 def main():
     root = Path(sys.argv[1]).resolve()
     settings_module = sys.argv[2]
-    os.chdir(root)
-    result = probe(root, settings_module)
+    result = probe(root, settings_module, sys.argv[3:] or ["."])
     sys.stdout.write("\n" + json.dumps(result) + "\n")
 
 

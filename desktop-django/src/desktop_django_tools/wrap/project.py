@@ -32,6 +32,8 @@ class Dependencies:
     pyproject: Path | None = None
     uv_lock: Path | None = None
     names: dict[str, str] = field(default_factory=dict)  # normalized name -> declaration
+    locations: dict[str, str] = field(default_factory=dict)  # normalized name -> file:line
+    requires_python: str | None = None  # [project] requires-python
 
     @property
     def source(self) -> str:
@@ -54,8 +56,19 @@ class Project:
     settings_module: str
     settings_source: str  # "--settings", "manage.py", "pyproject.toml"
     dependencies: Dependencies
-    python: Path
+    python: Path | None  # None: no interpreter found (python_source says what to do)
     python_source: str
+    # Folders (relative to root) that go on sys.path: "." and, in a src/ layout, "src".
+    pythonpath: tuple[str, ...] = (".",)
+
+    @property
+    def src_layout(self) -> bool:
+        return "src" in self.pythonpath
+
+    @property
+    def source_root(self) -> Path:
+        """The folder holding the project's importable packages."""
+        return self.root / self.pythonpath[-1]
 
     @property
     def package(self) -> str:
@@ -149,55 +162,118 @@ def find_dependencies(root: Path) -> Dependencies:
         deps.pyproject = root / "pyproject.toml"
     if (root / "uv.lock").is_file() and deps.pyproject:
         deps.uv_lock = root / "uv.lock"
-    declared: list[str] = []
+    declared: list[tuple[str, str]] = []  # (requirement, file:line)
     for requirements in deps.requirements:
-        declared += _requirement_lines(requirements)
+        declared += [
+            (line, f"{_relative(path, root)}:{number}")
+            for path, number, line in requirement_lines(requirements)
+        ]
     if deps.pyproject:
+        text = _read_text(deps.pyproject)
         project = _read_toml(deps.pyproject).get("project", {})
-        declared += [d for d in project.get("dependencies", []) if isinstance(d, str)]
-    for line in declared:
+        requires = project.get("requires-python")
+        deps.requires_python = requires if isinstance(requires, str) else None
+        for requirement in project.get("dependencies", []):
+            if isinstance(requirement, str):
+                number = _line_of(text, requirement)
+                declared.append((requirement, f"pyproject.toml:{number}"))
+    for line, where in declared:
         match = REQUIREMENT_NAME.match(line)
         if match:
-            deps.names.setdefault(normalize(match.group(1)), line.strip())
+            name = normalize(match.group(1))
+            deps.names.setdefault(name, line.strip())
+            deps.locations.setdefault(name, where)
     return deps
 
 
-def _requirement_lines(path: Path, seen: set[Path] | None = None) -> list[str]:
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _line_of(text: str, needle: str) -> int:
+    """1-based line of the first occurrence of `needle` in `text` (0 when absent)."""
+    at = text.find(needle)
+    return text.count("\n", 0, at) + 1 if at >= 0 else 0
+
+
+def requirement_lines(path: Path, seen: set[Path] | None = None) -> list[tuple[Path, int, str]]:
+    """(file, line number, requirement) of every requirement, following `-r` includes."""
     seen = seen if seen is not None else set()
     if path in seen or not path.is_file():
         return []
     seen.add(path)
     lines = []
-    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for number, raw in enumerate(_read_text(path).splitlines(), start=1):
         line = raw.split(" #")[0].strip()
         if not line or line.startswith("#"):
             continue
         if line.startswith(("-r ", "--requirement ")):
-            lines += _requirement_lines(path.parent / line.split(None, 1)[1], seen)
+            lines += requirement_lines(path.parent / line.split(None, 1)[1], seen)
         elif not line.startswith("-"):
-            lines.append(line)
+            lines.append((path, number, line))
     return lines
 
 
-def find_python(root: Path, explicit: Path | None) -> tuple[Path, str]:
-    """The interpreter that can import the project: --python, its virtualenv, or this one."""
+# nox replaces VIRTUAL_ENV with its session's own venv; `nox -s wrap` passes the one the user
+# had active in this variable (empty: none was active).
+USER_VIRTUAL_ENV = "DESKTOP_DJANGO_USER_VIRTUAL_ENV"
+VENV_PYTHON = "Scripts/python.exe" if sys.platform == "win32" else "bin/python"
+NO_INTERPRETER = (
+    "no interpreter for the project: activate its virtualenv, create .venv/ (or venv/) in "
+    "{root}, or pass --python PATH"
+)
+
+
+def active_virtualenv() -> tuple[str, str] | None:
+    """(folder, where it came from) of the virtualenv the user had active, if any."""
+    if USER_VIRTUAL_ENV in os.environ:
+        value = os.environ[USER_VIRTUAL_ENV].strip()
+        return (value, f"the active virtualenv (${USER_VIRTUAL_ENV})") if value else None
+    value = os.environ.get("VIRTUAL_ENV", "").strip()
+    if value and os.environ.get("NOX_CURRENT_SESSION") and Path(value) == Path(sys.prefix):
+        return None  # nox's own session venv, running this command: not the user's
+    return (value, "the active virtualenv ($VIRTUAL_ENV)") if value else None
+
+
+def find_python(root: Path, explicit: Path | None) -> tuple[Path | None, str]:
+    """The interpreter that can import the project, the way a user expects it to be chosen:
+    --python, the virtualenv they had active, .venv/ or venv/ in the project; else (None,
+    what to do)."""
     if explicit:
         if not explicit.exists():
-            raise ProjectError(f"--python {explicit} does not exist")
-        return explicit, "--python"
-    names = ("Scripts/python.exe",) if sys.platform == "win32" else ("bin/python",)
-    for folder in (".venv", "venv", "env"):
-        for name in names:
-            candidate = root / folder / name
-            if candidate.exists():
-                return candidate, f"the project's {folder}/"
-    active = os.environ.get("VIRTUAL_ENV")
+            raise ProjectError(f"--python {explicit} does not exist: pass an interpreter path")
+        return explicit.absolute(), "--python"
+    active = active_virtualenv()
     if active:
-        for name in names:
-            candidate = Path(active) / name
-            if candidate.exists():
-                return candidate, "the active virtualenv ($VIRTUAL_ENV)"
-    return Path(sys.executable), "the interpreter running desktop-django"
+        candidate = Path(active[0]) / VENV_PYTHON
+        if not candidate.exists():
+            raise ProjectError(
+                f"{active[1]} is {active[0]}, which has no {VENV_PYTHON}: activate the "
+                "project's virtualenv, or pass --python PATH"
+            )
+        return candidate, active[1]
+    for folder in (".venv", "venv"):
+        candidate = root / folder / VENV_PYTHON
+        if candidate.exists():
+            return candidate, f"the project's {folder}/"
+    return None, NO_INTERPRETER.format(root=root)
+
+
+def find_pythonpath(root: Path, package: str) -> tuple[str, ...]:
+    """`(".",)`, or `(".", "src")` when the settings package sits in a src/ folder."""
+    if not (root / package).is_dir() and (root / "src" / package).is_dir():
+        return (".", "src")
+    return (".",)
 
 
 def locate(path: Path, settings: str | None = None, python: Path | None = None) -> Project:
@@ -225,14 +301,15 @@ def locate(path: Path, settings: str | None = None, python: Path | None = None) 
         dependencies=find_dependencies(root),
         python=interpreter,
         python_source=python_source,
+        pythonpath=find_pythonpath(root, module.split(".")[0]),
     )
 
 
-def local_top_level(root: Path) -> list[str]:
-    """Top-level Python packages of the project (folders with an __init__.py)."""
+def local_top_level(folder: Path) -> list[str]:
+    """Top-level Python packages in `folder` (folders with an __init__.py)."""
     return sorted(
         entry.name
-        for entry in root.iterdir()
+        for entry in folder.iterdir()
         if entry.is_dir()
         and entry.name not in SKIPPED_DIRS
         and not entry.name.startswith(".")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.ci import require_in_ci
+from tools.wrap.fixtures_preflight import make_fixture, preflight_envs  # noqa: F401
 from tools.wrap.projects import KINDS, Kind, make_env, make_project
 
 # The one project whose stage is precompiled, so bytecode of app/ is covered too.

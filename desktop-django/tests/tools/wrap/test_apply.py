@@ -28,10 +28,11 @@ def test_apply_adds_one_folder_and_one_line(case):
     added = [line for line in diff if line.startswith("+") and not line.startswith("+++")]
     assert removed == [], "the user's lines are never changed"
     extra = "[django52]" if case.kind.django == "5.2" else ""
-    assert any(f"desktop-django{extra}>=" in line for line in added), added
+    # Not on PyPI yet: a direct reference to the desktop-django that wrapped it.
+    assert any(f"desktop-django{extra} @ file:///" in line for line in added), added
     assert len(added) <= 2
     if case.kind.dependencies == "uv.lock":
-        assert "run `uv lock` once desktop-django is on your index" in case.applied.stdout
+        assert "uv.lock does not list desktop-django yet: run `uv lock`" in case.applied.stdout
 
 
 def test_stage_config_names_the_project_sources(case):

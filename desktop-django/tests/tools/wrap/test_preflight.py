@@ -88,7 +88,8 @@ def test_custom_user_admin_and_csp_unfriendly_templates(wrap_cases):
     templates = findings(report, "templates")
     assert len(templates) == 1
     assert templates[0]["by"] == "you"
-    assert "inline styles in templates/base.html" in templates[0]["message"]
+    assert templates[0]["message"].startswith("inline styles in your templates")
+    assert templates[0]["locations"] == ["templates/base.html:4"]
 
 
 def test_out_of_scope_services_are_reported_without_blocking(plain_project):

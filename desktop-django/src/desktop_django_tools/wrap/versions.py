@@ -1,0 +1,153 @@
+"""Do the project's pins and desktop-django's requirements fit together? Ask the resolver.
+
+Guessing from version strings misses transitive floors (a project pinning django-tasks 0.9
+meets django-tasks-db's 0.12 floor only through desktop-django), so the preflight resolves the
+project's declared requirements together with desktop-django's runtime requirements with
+`uv pip compile`, for the Python the stage ships (on the project's interpreter's platform; no
+interpreter is downloaded). Nothing is installed or written into the project: the files the
+resolver reads are written to a scratch folder.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+import tempfile
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop_django_tools import locations
+from desktop_django_tools.integrations import uv
+from desktop_django_tools.stage.config import BUILD_ONLY_DISTRIBUTIONS, PYTHON_VERSION
+from desktop_django_tools.wrap.project import (
+    DESKTOP_DJANGO,
+    REQUIREMENT_NAME,
+    Project,
+    normalize,
+    requirement_lines,
+)
+
+# Requirement-file options the resolver needs to see the same packages (private indexes).
+INDEX_OPTIONS = ("--index-url", "--extra-index-url", "-i ", "--find-links", "-f ", "--no-index")
+UNSOLVABLE = "No solution found"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    ok: bool
+    explanation: str = ""  # the resolver's own words, one line
+    involved: tuple[str, ...] = ()  # the project's declarations it names, as file:line
+    checked: bool = True  # False: the resolver could not run (offline, no uv)
+
+
+def desktop_django_requirements(extras: tuple[str, ...]) -> list[str]:
+    """desktop-django's runtime requirements (its build tools' own left out), with `extras`.
+
+    From the source folder in a checkout (an editable install's metadata goes stale when the
+    pyproject changes), else from the installed distribution's metadata.
+    """
+    declared = _source_requirements(extras)
+    if declared is None:
+        try:
+            declared = importlib.metadata.requires(DESKTOP_DJANGO) or []
+        except importlib.metadata.PackageNotFoundError:
+            declared = []
+    kept = []
+    for requirement in declared:
+        spec, _, marker = requirement.partition(";")
+        name = _name(spec)
+        if name in BUILD_ONLY_DISTRIBUTIONS:
+            continue
+        extra = re.search(r"extra\s*==\s*[\"']([^\"']+)[\"']", marker)
+        if extra and extra.group(1) not in extras:
+            continue
+        kept.append(spec.strip() if extra else requirement.strip())
+    return kept
+
+
+def _source_requirements(extras: tuple[str, ...]) -> list[str] | None:
+    source = locations.runtime_source()
+    if source is None:
+        return None
+    project = tomllib.loads((source / "pyproject.toml").read_text("utf-8")).get("project", {})
+    optional = project.get("optional-dependencies", {})
+    # Optional requirements carry no `extra ==` marker here: they are only the chosen ones.
+    return [*project.get("dependencies", []), *(r for e in extras for r in optional.get(e, []))]
+
+
+def _name(requirement: str) -> str:
+    match = REQUIREMENT_NAME.match(requirement)
+    return normalize(match.group(1)) if match else ""
+
+
+def project_requirements(project: Project, scratch: Path) -> list[str]:
+    """What the stage would install for the project, as requirement lines (no desktop-django)."""
+    deps = project.dependencies
+    if deps.source == "uv.lock":
+        exported = uv.export_locked_requirements(
+            project.root, scratch / "locked.txt", exclude=(DESKTOP_DJANGO,)
+        )
+        return exported.read_text(encoding="utf-8").splitlines()
+    lines = []
+    if deps.source == "requirements":
+        for file in deps.requirements:
+            lines += [line for _, _, line in requirement_lines(file)]
+            lines += [
+                raw.strip()
+                for raw in file.read_text(encoding="utf-8", errors="replace").splitlines()
+                if raw.strip().startswith(INDEX_OPTIONS)
+            ]
+    elif deps.source == "pyproject":
+        lines = list(deps.names.values())
+    return [line for line in lines if _name(line) != DESKTOP_DJANGO]
+
+
+def resolve(project: Project, extras: tuple[str, ...]) -> Resolution:
+    with tempfile.TemporaryDirectory(prefix="desktop-django-resolve-") as folder:
+        scratch = Path(folder)
+        try:
+            lines = project_requirements(project, scratch)
+        except uv.UvError as exc:
+            return Resolution(ok=False, explanation=_one_line(str(exc)), checked=False)
+        ours = desktop_django_requirements(extras)
+        (scratch / "project.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (scratch / "desktop.txt").write_text("\n".join(ours) + "\n", encoding="utf-8")
+        try:
+            uv.run(
+                "pip", "compile", "--python", str(project.python), "--python-version",
+                PYTHON_VERSION, "--no-header",
+                "--no-annotate", "--quiet", "project.txt", "desktop.txt",
+                cwd=scratch, capture=True,
+            )  # fmt: skip
+        except uv.UvError as exc:
+            message = str(exc)
+            if UNSOLVABLE not in message:
+                return Resolution(ok=False, explanation=_one_line(message), checked=False)
+            explanation = _explanation(message)
+            return Resolution(
+                ok=False, explanation=explanation, involved=_involved(project, explanation)
+            )
+    return Resolution(ok=True)
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())[:400]
+
+
+def _explanation(message: str) -> str:
+    """The resolver's reasoning after "No solution found", without its box-drawing marks."""
+    after = message.split(UNSOLVABLE, 1)[1]
+    text = re.sub("[\u00d7\u2570\u2500\u25b6\u2502\u251c]+|cause:", " ", after.split(":", 1)[-1])
+    return _one_line(text).rstrip(".")
+
+
+def _involved(project: Project, explanation: str) -> tuple[str, ...]:
+    """file:line of each of the project's declarations the resolver's explanation names."""
+    words = {normalize(w) for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9._-]*", explanation)}
+    deps = project.dependencies
+    return tuple(
+        f"{deps.locations[name]} ({deps.names[name]})"
+        for name in sorted(deps.names)
+        if name in words and name in deps.locations
+    )
