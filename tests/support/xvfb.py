@@ -1,0 +1,33 @@
+"""A private X display on Xvfb for the real windows (Linux), or the skip rule without Xvfb."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def virtual_display() -> Iterator[str]:
+    """DISPLAY of a new Xvfb server (it picks a free number itself: -displayfd); stopped after.
+    No TCP listener: clients reach it over its Unix socket, from any network namespace."""
+    from tests.support.ci import require_in_ci
+
+    if not shutil.which("Xvfb"):
+        require_in_ci("Xvfb is not installed (apt-get install xvfb)")
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
+        pass_fds=(write_end,),
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    with os.fdopen(read_end) as numbers:
+        display = f":{numbers.readline().strip()}"
+    try:
+        yield display
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
