@@ -5,7 +5,8 @@ Only the standard library and Django are used, since this runs inside the stage.
 counts as broken when it fails to import something that the stage holds part of (a pruned
 submodule such as `django.test`, a missing file) or when it is the project's own code; a
 module of a third-party app that needs a distribution the stage does not hold at all (a test
-suite's pytest, an optional search backend's client) is reported as optional.
+suite's pytest, an optional search backend's client) is reported as optional. Third-party
+apps' test suites are not imported (see is_test_suite).
 """
 
 import importlib
@@ -23,6 +24,13 @@ def is_app_package(path):
     return os.path.isfile(os.path.join(path, "apps.py")) or os.path.isfile(
         os.path.join(path, "models.py")
     )
+
+
+def is_test_suite(name):
+    """A third-party app's own test suite: not run-time code, and importing it registers test
+    models and settings that break the real modules imported after it."""
+    last = name.rpartition(".")[2]
+    return last in ("test", "tests", "testing", "conftest") or last.startswith("test_")
 
 
 def top_level_present(name):
@@ -72,6 +80,8 @@ def main():
         while pending:
             paths, prefix = pending.pop()
             for info in pkgutil.iter_modules(paths, prefix + "."):
+                if not own and is_test_suite(info.name):
+                    continue
                 if info.ispkg:
                     folder = os.path.join(info.module_finder.path, info.name.rpartition(".")[2])
                     # Another app inside this one (a contrib app, a test app): walked when it

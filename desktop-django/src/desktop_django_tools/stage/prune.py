@@ -40,9 +40,10 @@ RUNTIME_EXCLUDES = (
     "*/__pycache__", "__pycache__",
 )  # fmt: skip
 
-# Only the interpreter itself stays in bin/: the rest are scripts whose shebangs name the
-# build machine's path (pip, idle, pydoc, 2to3, and console scripts installed later).
-BIN_KEEP = re.compile(r"^python3(\.\d+)?$")
+# Only the interpreter itself stays in bin/, under all three names (the launcher puts bin/
+# first on PATH, so `python` in a subprocess is this one): the rest are scripts whose
+# shebangs name the build machine's path (pip, idle, pydoc, 2to3, console scripts).
+BIN_KEEP = re.compile(r"^python(3(\.\d+)?)?$")
 
 
 def runtime_skip(relative_posix: str) -> bool:
