@@ -21,6 +21,7 @@ from desktop_django import protocol
 from desktop_django.app_data import AppData, AppDataError
 from desktop_django.lifecycle import StopRequest
 from desktop_django.logs import log_to_file
+from desktop_django.subprocess_path import put_interpreter_first_on_path
 
 logger = logging.getLogger("desktop_django.launcher")
 
@@ -73,6 +74,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         app_data = AppData.from_environment().prepare()
         log_path = log_to_file(app_data.logs, "serve")
+        put_interpreter_first_on_path()
         from desktop_django.service import WebBackend, setup_django
 
         setup_django(os.environ["DJANGO_SETTINGS_MODULE"])
@@ -124,6 +126,7 @@ def worker(args: argparse.Namespace) -> int:
     try:
         app_data = AppData.from_environment().prepare()
         log_to_file(app_data.logs, "worker")
+        put_interpreter_first_on_path()
         from desktop_django.service import setup_django
         from desktop_django.worker import TaskWorker
 

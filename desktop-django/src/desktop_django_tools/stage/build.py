@@ -41,6 +41,7 @@ def build(options: StageOptions) -> dict:
     output.parent.mkdir(parents=True, exist_ok=True)
     # Build next to the destination, then swap: a failed build never leaves half a stage.
     building = Path(tempfile.mkdtemp(prefix=f".{output.name}.building-", dir=output.parent))
+    building.chmod(0o755)  # mkdtemp makes it 0700: the stage must run for every user
     try:
         with runtime.temporary_workdir() as work:
             manifest = _build_into(building, Path(work), options)
