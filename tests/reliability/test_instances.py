@@ -98,3 +98,87 @@ def test_in_process_restarts_leak_no_file_handles(backend, tmp_path, scoreboard)
     note = f"fds {fds_first}->{fds_last}, threads {threads_first}->{threads_last}"
     scoreboard("6 start/stop cycles (in-process)", cycles, leaked, note)
     assert not leaked, counts
+
+
+# A stand-in shell that starts `serve` without the stdin guard (as on a platform where it
+# cannot fire), reports its pid and ready line, then idles until it is killed.
+UNGUARDED_PARENT = """
+import subprocess, sys, time
+serve = subprocess.Popen([sys.executable, "-m", "flying_stable.desktop", "serve",
+                          "--no-stdin-guard"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+print(serve.pid, flush=True)
+print(serve.stdout.readline().decode().strip(), flush=True)
+time.sleep(600)
+"""
+
+
+def test_backend_left_running_by_a_crashed_shell_is_stopped(backend, tmp_path, scoreboard):
+    """Stale-instance sweep: the new launch stops the orphan (its shell is gone) and starts."""
+    running = backend(tmp_path / "stale")
+    shell = subprocess.Popen(
+        [sys.executable, "-c", UNGUARDED_PARENT], env=running.env, stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    stale_pid = int(shell.stdout.readline())
+    assert '"ready"' in shell.stdout.readline()
+    shell.kill()  # the shell crashes; its serve keeps the lock, serving nobody
+    shell.wait()
+    shell.stdout.close()
+    stale = psutil.Process(stale_pid)
+    try:
+        assert stale.is_running()
+        running.start()
+        gone = not stale.is_running() or stale.status() == psutil.STATUS_ZOMBIE
+        healthy = running.get("/health/").status == 200
+    finally:
+        if stale.is_running():
+            stale.kill()
+    log = (running.app_data / "logs" / "serve.log").read_text(encoding="utf-8")
+    explained = f"stopping pid {stale_pid}" in log
+    scoreboard("7 stale backend swept", 1, int(not (gone and healthy and explained)))
+    assert gone, f"pid {stale_pid} still runs"
+    assert healthy
+    assert explained, "the sweep was not logged"
+
+
+@pytest.mark.parametrize("differs", ["start time", "command line"])
+def test_a_process_that_is_not_ours_is_never_touched(backend, tmp_path, scoreboard, differs):
+    """The owner record names a pid that now belongs to another program (a recycled pid)
+    which holds the lock: the launch refuses and leaves it alone. Either of start time and
+    command line not matching the record is enough to tell."""
+    running = backend(tmp_path / "foreign")
+    running.app_data.mkdir(parents=True)
+    lock_file = running.app_data / "app.lock"
+    foreign = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time, filelock; held = filelock.FileLock(sys.argv[1]); held.acquire();"
+         "print('held', flush=True); time.sleep(600)", str(lock_file)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert foreign.stdout.readline().strip() == "held"
+        me = psutil.Process(foreign.pid)
+        # What a stale serve with this pid would have recorded; its shell is long gone.
+        (running.app_data / "app.owner.json").write_text(
+            json.dumps({
+                "pid": foreign.pid, "argv": [sys.executable, "-m", "flying_stable.desktop",
+                                             "serve"],
+                "started": me.create_time() - (3600 if differs == "start time" else 0),
+                "parent": 999999, "parent_started": 0,
+                "shell_child": True,
+            })
+        )  # fmt: skip
+        serve = spawn("serve", running.env)
+        line = read_protocol_line(serve)
+        serve.stdin.close()
+        serve.wait(timeout=10)
+        serve.stdout.close()
+        untouched = foreign.poll() is None
+    finally:
+        foreign.kill()
+        foreign.wait()
+        foreign.stdout.close()
+    refused = line["event"] == "error" and "already serving" in line["message"]
+    scoreboard(f"7 foreign pid never touched ({differs})", 1, int(not (untouched and refused)))
+    assert untouched, "the foreign process was stopped"
+    assert refused, line

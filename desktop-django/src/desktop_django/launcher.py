@@ -131,7 +131,8 @@ def worker(args: argparse.Namespace) -> int:
         from desktop_django.worker import TaskWorker
 
         setup_django(os.environ["DJANGO_SETTINGS_MODULE"])
-        task_worker = TaskWorker() if args.interval is None else TaskWorker(args.interval)
+        interval = {} if args.interval is None else {"interval": args.interval}
+        task_worker = TaskWorker(shell_child=True, **interval)
         task_worker.claim()
     except Exception as exc:
         stop.mark_ready()  # report this failure with its own exit status (see serve)

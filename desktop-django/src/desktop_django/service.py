@@ -93,7 +93,7 @@ class WebBackend:
 
         started = time.perf_counter()
         if self.lock is None:  # an embedding shell may have taken it already (single instance)
-            self.lock = InstanceLock(self.app_data.lock_file).acquire()
+            self.lock = InstanceLock(self.app_data.lock_file, shell_child=True).acquire()
         require_token_when_packaged()
         bring_database_up_to_date(self.app_data)
         self.timings["database"] = time.perf_counter() - started

@@ -35,10 +35,18 @@ class AbandonedTaskError(Exception):
 
 
 class TaskWorker:
-    def __init__(self, interval: float = POLL_INTERVAL_SECONDS, app_data: AppData | None = None):
+    def __init__(
+        self,
+        interval: float = POLL_INTERVAL_SECONDS,
+        app_data: AppData | None = None,
+        shell_child: bool = False,
+    ):
+        """`shell_child`: a `worker` process a shell started (a later launch may stop it
+        once that shell is gone); not Positron's worker thread."""
         from django_tasks_db.management.commands.db_worker import Worker
 
         self.app_data = app_data or AppData.from_environment()
+        self.shell_child = shell_child
         self._lock: InstanceLock | None = None
         self._worker = Worker(
             queue_names=["*"],
@@ -67,6 +75,7 @@ class TaskWorker:
                 self.app_data.worker_lock_file,
                 holder="worker",
                 wait_seconds=WORKER_LOCK_WAIT_SECONDS,
+                shell_child=self.shell_child,
             ).acquire()
             self._lock.record_owner(role="worker")
 
