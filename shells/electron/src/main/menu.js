@@ -16,9 +16,23 @@ function viewMenu(isDev) {
   return { label: 'View', submenu: items };
 }
 
+// Support items: the diagnostics zip (logs, manifest, versions, integrity check, app-data
+// listing; never the token or the secret key) is offered wherever the shell can write one.
+function supportItems(actions) {
+  const items = [
+    { label: 'Open App Data Folder', click: () => actions.openAppDataFolder() },
+    { label: 'Open Logs Folder', click: () => actions.openLogsFolder() },
+  ];
+  if (actions.exportDiagnostics) {
+    items.push({ label: 'Export Diagnostics…', click: () => actions.exportDiagnostics() });
+  }
+  return items;
+}
+
 /**
  * @param {{appName: string, isDev: boolean, isMac: boolean,
- *          actions: {checkForUpdates, openAppDataFolder, openLogsFolder, about}}} options
+ *          actions: {checkForUpdates, openAppDataFolder, openLogsFolder, about,
+ *                    exportDiagnostics?}}} options
  */
 function buildMenuTemplate({ appName, isDev, isMac, actions }) {
   const template = [];
@@ -34,8 +48,7 @@ function buildMenuTemplate({ appName, isDev, isMac, actions }) {
       submenu: [
         { label: 'Check for Updates…', click: () => actions.checkForUpdates() },
         { type: 'separator' },
-        { label: 'Open App Data Folder', click: () => actions.openAppDataFolder() },
-        { label: 'Open Logs Folder', click: () => actions.openLogsFolder() },
+        ...supportItems(actions),
         { type: 'separator' },
         { label: `About ${appName}`, click: () => actions.about() },
       ],

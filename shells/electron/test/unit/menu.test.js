@@ -51,3 +51,22 @@ test('installMenu hands the template to Electron', () => {
   installMenu(Menu, { appName: 'X', isDev: true, isMac: false, actions: {} });
   assert.equal(installed.built.length, 5);
 });
+
+test('Export Diagnostics… appears once the shell provides the action, and calls it', () => {
+  const calls = [];
+  const actions = Object.fromEntries(
+    ['checkForUpdates', 'openAppDataFolder', 'openLogsFolder', 'about', 'exportDiagnostics'].map((name) => [
+      name,
+      () => calls.push(name),
+    ]),
+  );
+  const menu = buildMenuTemplate({ appName: 'Flying Stable', isDev: false, isMac: false, actions });
+  const help = menu.find((item) => item.label === 'Help').submenu;
+  const item = help.find((entry) => entry.label === 'Export Diagnostics…');
+  assert.ok(item, 'the item is in the Help menu');
+  assert.equal(help.indexOf(item), help.findIndex((entry) => entry.label === 'Open Logs Folder') + 1);
+  item.click();
+  assert.deepEqual(calls, ['exportDiagnostics']);
+  const without = template().menu.find((entry) => entry.label === 'Help').submenu;
+  assert.ok(!without.some((entry) => entry.label === 'Export Diagnostics…'));
+});
