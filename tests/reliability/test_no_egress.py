@@ -92,6 +92,7 @@ def test_real_window_reaches_only_loopback(shell, staged, tmp_path, loopback_onl
     window = shell_windows.positron() if shell == shell_windows.POSITRON else shell_windows.tauri()
     if isinstance(window, str):
         require_in_ci(window)
+    require_tool("Xvfb", "the real windows run on a private X display (apt xvfb)")
     with virtual_display() as display:
         steps, attempts = run_traced(staged, tmp_path, "--shell", shell, "--display", display)
     off = leaving(attempts)

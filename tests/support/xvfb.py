@@ -1,4 +1,4 @@
-"""A private X display on Xvfb for the real windows (Linux), or the skip rule without Xvfb."""
+"""A private X display on Xvfb for the real windows (Linux): tests and the shell benchmark."""
 
 from __future__ import annotations
 
@@ -12,11 +12,10 @@ from collections.abc import Iterator
 @contextlib.contextmanager
 def virtual_display() -> Iterator[str]:
     """DISPLAY of a new Xvfb server (it picks a free number itself: -displayfd); stopped after.
-    No TCP listener: clients reach it over its Unix socket, from any network namespace."""
-    from tests.support.ci import require_in_ci
-
+    No TCP listener: clients reach it over its Unix socket, from any network namespace.
+    Callers check for Xvfb first (tests: the skip rule; the benchmark: a reported gap)."""
     if not shutil.which("Xvfb"):
-        require_in_ci("Xvfb is not installed (apt-get install xvfb)")
+        raise FileNotFoundError("Xvfb is not installed (apt-get install xvfb)")
     read_end, write_end = os.pipe()
     server = subprocess.Popen(
         ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
