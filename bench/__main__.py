@@ -16,11 +16,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import latency, machine, report, shutdown, size, startup, tasks
+from bench import latency, machine, report, shells, shutdown, size, startup, tasks
 from bench.staged import Stage
 
 REPO = Path(__file__).resolve().parent.parent
-MEASUREMENTS = ("startup", "latency", "tasks", "shutdown", "size", "memory")
+MEASUREMENTS = ("startup", "latency", "tasks", "shutdown", "size", "memory", "shells")
 SCHEMA_VERSION = 1
 
 
@@ -131,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
             if "memory" in args.only:
                 results["memory"] = memory
+            if "shells" in args.only:
+                results["shells"] = timed("shells", lambda: shells.run(stage, work, args.runs, say))
     finally:
         if args.keep_work:
             say(f"scratch folder kept: {work}")
@@ -205,6 +207,11 @@ def sanity_problems(results: dict, selected: list[str]) -> list[str]:
     for name, row in results.get("memory", {}).items():
         if not row.get("peak_rss_bytes"):
             problems.append(f"memory {name}: no peak RSS")
+    # A shell not built here is reported as missing; one that was found must have measured.
+    for name in results.get("shells", {}).get("sides", []):
+        runs = results["shells"]["samples"][name]
+        if not runs or not all(run["peak_rss_bytes"] for run in runs):
+            problems.append(f"shells {name}: no complete runs")
     return problems
 
 

@@ -53,6 +53,8 @@ def targets(results: dict) -> list[Target]:
         results, "size", "total", "xz_bytes"
     )
 
+    shell_rows = _get(results, "shells", "summary", default={})
+
     def at_most(value, limit):
         return None if value is None else value <= limit
 
@@ -101,7 +103,27 @@ def targets(results: dict) -> list[Target]:
             "MB",
             at_most(compressed, 25 * MB),
         ),
+        *_shell_targets(shell_rows),
     ]
+
+
+def _shell_targets(summary: dict) -> list[Target]:
+    """The shells end to end: no target in the issue, so reported, side by side."""
+    rows = []
+    for shell, tree in (("Tauri", "shell + serve + worker"), ("Positron", "in-process backend")):
+        side = summary.get(shell.lower(), {})
+        page = _get(side, "page_loaded_ms", "median")
+        peak = _get(side, "peak_rss_bytes", "median")
+        pss = _get(side, "pss_at_peak_bytes", "median")
+        rows += [
+            Target(f"{shell}: spawn → main page in the real window, median", "reported",
+                   page, "ms", None),
+            Target(f"{shell}: peak RSS of the tree ({tree} + WebKit), median", "reported",
+                   _mb(peak), "MB", None),
+            Target(f"{shell}: PSS of the tree at that peak, median", "reported",
+                   _mb(pss), "MB", None),
+        ]  # fmt: skip
+    return rows
 
 
 def _mb(value):
@@ -167,6 +189,8 @@ def markdown(results: dict) -> str:
         out += _size_section(results["size"])
     if "memory" in results:
         out += _memory_section(results["memory"])
+    if "shells" in results:
+        out += _shells_section(results["shells"])
     return "\n".join(out) + "\n"
 
 
@@ -324,6 +348,46 @@ def _memory_section(memory: dict) -> list[str]:
             f"| {name} | {_fmt(_mb(row['peak_rss_bytes']), 'MB')} "
             f"| {_fmt(_mb(row['rss_bytes']), 'MB')} |"
         )
+    return [*out, ""]
+
+
+def _shells_section(shells: dict) -> list[str]:
+    out = [
+        "## Shells end to end",
+        "",
+        "Each shell in its real window on Xvfb, in smoke mode, against the stage; the sides "
+        "interleaved run by run, after one discarded first launch each. Page: spawn → the "
+        "shell's `page-loaded` line. Peak RSS: the highest sum of RSS over the whole process "
+        f"tree, sampled every {shells['sample_interval_ms']:.0f} ms (shared pages counted once "
+        "per process: an upper bound). Median (p10-p90).",
+        "",
+        "| shell | build | runs | page loaded ms | peak RSS MB | PSS at peak MB "
+        "| processes at peak | RSS at peak, by process kind (MB) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, summary in shells.get("summary", {}).items():
+        runs = shells["samples"][name]
+        peak, pss = summary["peak_rss_bytes"], summary["pss_at_peak_bytes"]
+        heaviest = max(runs, key=lambda run: run["peak_rss_bytes"])
+        kinds = ", ".join(
+            f"{kind} {_mb(size):.0f}" for kind, size in sorted(heaviest["peak_by_kind"].items())
+        )
+        out.append(
+            f"| {name} | {shells['builds'][name]} | {summary['page_loaded_ms']['n']} "
+            f"| {_spread(summary['page_loaded_ms'])} "
+            f"| {_mb(peak['median']):.0f} ({_mb(peak['p10']):.0f}-{_mb(peak['p90']):.0f}) "
+            f"| {_mb(pss['median']):.0f} ({_mb(pss['p10']):.0f}-{_mb(pss['p90']):.0f}) "
+            f"| {heaviest['peak_processes']} | {kinds} |"
+        )
+    for pair, values in shells.get("ratios", {}).items():
+        out += [
+            "",
+            f"{pair} (medians): page loaded {_fmt(values['page_loaded_ms'], 'x')}, "
+            f"peak RSS {_fmt(values['peak_rss_bytes'], 'x')}, "
+            f"PSS at peak {_fmt(values['pss_at_peak_bytes'], 'x')}.",
+        ]
+    for name, reason in shells.get("missing", {}).items():
+        out += ["", f"{name}: not measured ({reason})."]
     return [*out, ""]
 
 

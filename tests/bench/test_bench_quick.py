@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-MEASUREMENTS = ("startup", "latency", "tasks", "shutdown", "size", "memory")
+MEASUREMENTS = ("startup", "latency", "tasks", "shutdown", "size", "memory", "shells")
 
 
 @pytest.fixture(scope="module")
