@@ -129,3 +129,52 @@ def test_ctrl_c_stops_the_backend_cleanly(staged, xvfb_display, tmp_path):
     assert app.process.wait(timeout=5) == 0
     assert not (app.app_data / "app.owner.json").exists()
     InstanceLock(app.app_data / "app.lock").acquire().release()
+
+
+class RecordingServer:
+    """Another local server on another port: records every request that reaches it."""
+
+    def __init__(self):
+        import http.server
+
+        requests = self.requests = []
+
+        class Record(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                requests.append({"path": self.path, "cookie": self.headers.get("Cookie")})
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"<p>not the app</p>")
+
+            def log_message(self, *_args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Record)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/steal"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_page_cannot_send_the_web_view_to_another_loopback_port(staged, xvfb_display, tmp_path):
+    """H2: cookies ignore ports, so another port on 127.0.0.1 would receive the token
+    cookie. The page's own script tries to go there; the WebView must stay, and the other
+    server must never be asked for anything."""
+    other = RecordingServer()
+    try:
+        app = PositronProcess(
+            staged, tmp_path / "app-data", xvfb_display,
+            DESKTOP_DJANGO_SMOKE_TEST="1", DESKTOP_DJANGO_SMOKE_NAVIGATE_TO=other.url,
+        )  # fmt: skip
+        loaded = app.wait_for("page-loaded")
+        refused = app.wait_for("navigation-refused", timeout=15)
+        probe = app.wait_for("navigation-probe", timeout=15)
+        app.wait_for("smoke-test", timeout=15)
+        assert app.process.wait(timeout=15) == 0
+    finally:
+        other.close()
+    assert refused["url"] == other.url
+    assert probe["url"].startswith(loaded["url"].rsplit("/", 1)[0])
+    assert other.requests == [], other.requests

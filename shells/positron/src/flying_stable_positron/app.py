@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -12,14 +13,26 @@ from pathlib import Path
 
 import toga
 
-from flying_stable_positron.addresses import bootstrap_url, carries_token, is_backend_page
+from flying_stable_positron.addresses import (
+    bootstrap_url,
+    carries_token,
+    is_backend_page,
+    origin,
+)
 from flying_stable_positron.folders import open_folder
 from flying_stable_positron.host import BackendHost
+from flying_stable_positron.navigation import lock_navigation
 from flying_stable_positron.single_instance import InstanceServer
 
 logger = logging.getLogger("positron.app")
 
 SMOKE_TEST_ENV = "DESKTOP_DJANGO_SMOKE_TEST"
+DIAGNOSTICS_COMMAND = "Export Diagnostics…"
+SPLASH_BASE_URL = "http://127.0.0.1/"
+# Smoke mode only: after the page loads, the page itself tries to go to this URL (a test of
+# the navigation lock), and the app reports where the WebView ended up.
+SMOKE_NAVIGATE_ENV = "DESKTOP_DJANGO_SMOKE_NAVIGATE_TO"
+NAVIGATION_PROBE_SECONDS = 2.0
 SMOKE_TIMEOUT_SECONDS = 60
 
 
@@ -48,11 +61,12 @@ class PositronApp(toga.App):
         self.webview = toga.WebView(
             on_webview_load=self.on_page_load, style=toga.style.Pack(flex=1)
         )
+        lock_navigation(self.webview, self.may_load)
         self.main_window = toga.MainWindow(title=self.formal_name, size=(1100, 760))
         self.main_window.content = self.webview
         # Toga's WebView loads only http(s) URLs, so the self-contained splash goes in as
         # content; it references nothing, so the base URL is never requested.
-        self.webview.set_content("http://127.0.0.1/", splash_file().read_text(encoding="utf-8"))
+        self.webview.set_content(SPLASH_BASE_URL, splash_file().read_text(encoding="utf-8"))
         self.commands.add(
             toga.Command(
                 lambda _cmd, **_kw: open_folder(self.host.app_data.root),
@@ -64,6 +78,7 @@ class PositronApp(toga.App):
                 text="Open Logs Folder",
                 group=toga.Group.FILE,
             ),
+            toga.Command(self.export_diagnostics, text=DIAGNOSTICS_COMMAND, group=toga.Group.HELP),
         )
         self.on_exit = self.handle_exit
         self.main_window.show()
@@ -124,8 +139,28 @@ class PositronApp(toga.App):
             return
         self._page_announced = True
         announce("page-loaded", url=url, token_in_url=carries_token(url, self.host.token))
-        if self.smoke_test:
+        probe = os.environ.get(SMOKE_NAVIGATE_ENV) if self.smoke_test else None
+        if probe:
+            self.webview.evaluate_javascript(f"window.location.href = {json.dumps(probe)};")
+            self.loop.call_later(NAVIGATION_PROBE_SECONDS, self._after_navigation_probe)
+        elif self.smoke_test:
             threading.Thread(target=self._smoke_check, name="smoke", daemon=True).start()
+
+    def may_load(self, url: str) -> bool:
+        """The navigation lock (navigation.py): the backend's origin only; before the
+        backend is up, only the splash."""
+        if self.host is not None and self.host.url:
+            allowed = origin(url) == origin(self.host.url)
+        else:
+            allowed = url in ("about:blank", SPLASH_BASE_URL)
+        if not allowed:
+            logger.warning("refused navigation to %s", url)
+            announce("navigation-refused", url=url)
+        return allowed
+
+    def _after_navigation_probe(self) -> None:
+        announce("navigation-probe", url=self.webview.url)
+        threading.Thread(target=self._smoke_check, name="smoke", daemon=True).start()
 
     def _smoke_check(self) -> None:
         # The backend URL comes from our own server (always http://127.0.0.1:PORT).
@@ -146,6 +181,29 @@ class PositronApp(toga.App):
             announce("smoke-test", passed=False, reason="the main page did not load in time")
             self.exit_code = 1
             self.loop.call_soon_threadsafe(self.request_exit)
+
+    async def export_diagnostics(self, _command, **_kwargs) -> None:
+        """Help > Export Diagnostics…: one zip for a support request (logs, manifest,
+        versions, integrity check, app-data listing; never the token or the secret key)."""
+        from desktop_django.diagnostics import write
+        from desktop_django.settings import stage_dir
+
+        target = await self.main_window.dialog(
+            toga.SaveFileDialog(
+                "Export Diagnostics", f"{self.app_name}-diagnostics.zip", file_types=["zip"]
+            )
+        )
+        if target is None:
+            return
+        try:
+            written = await asyncio.to_thread(write, Path(target), self.host.app_data, stage_dir())
+        except OSError as exc:
+            await self.main_window.dialog(toga.ErrorDialog("Diagnostics not saved", str(exc)))
+            return
+        announce("diagnostics", path=str(written))
+        await self.main_window.dialog(
+            toga.InfoDialog("Diagnostics saved", f"{written}\n\nIt holds no token and no key.")
+        )
 
     def on_instance_command(self, command: str) -> None:
         if command == "focus":
