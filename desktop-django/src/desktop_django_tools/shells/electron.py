@@ -23,6 +23,8 @@ from desktop_django_tools.integrations import electron_builder, npm
 
 TEST_FOLDERS = ("unit", "integration", "packaging", "e2e")
 STANDIN_SCRIPT = "packaging/electron-dist-standin.js"
+# How long Ctrl+C waits for Electron's own clean quit (backend stopped, database closed).
+QUIT_GRACE_SECONDS = 30
 UNAVAILABLE = (
     "{reason}: set ELECTRON_MIRROR to a reachable mirror, or ELECTRON_OVERRIDE_DIST_PATH to an "
     "unpacked Electron of the pinned version; or use `nox -s dev-positron`"
@@ -111,10 +113,17 @@ def run(options: list[str]) -> int:
     except ElectronShellError as exc:
         return _fail(exc)
     print(f"electron: {mode} run, app data in {env['DESKTOP_DJANGO_USER_DATA_DIR']}", flush=True)
+    child = subprocess.Popen([str(binary), ".", *electron_args], cwd=shell, env=env)
     try:
-        return subprocess.run([str(binary), ".", *electron_args], cwd=shell, env=env).returncode
+        return child.wait()
     except KeyboardInterrupt:
-        # Electron got the same Ctrl+C and stops its backend itself: that is a clean stop.
+        # Electron got the same Ctrl+C and quits, stopping its backend first (src/main/
+        # index.js): wait for that clean stop instead of killing it halfway.
+        try:
+            child.wait(timeout=QUIT_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
         return 130
 
 

@@ -4,7 +4,10 @@ full layout-only build is tests/tools/release/test_layout_only_rehearsal.py."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
 import sys
 
 import pytest
@@ -85,3 +88,41 @@ def test_a_dev_run_without_electron_says_how_to_get_one(
     assert f"ELECTRON_OVERRIDE_DIST_PATH={tmp_path} holds no Electron binary" in err
     assert "ELECTRON_MIRROR" in err
     assert "nox -s dev-positron" in err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and a shell-script Electron")
+def test_ctrl_c_waits_for_electrons_own_clean_quit(tmp_path, node_and_npm):
+    """Ctrl+C reaches the whole foreground group: Electron quits by itself (stopping its
+    backend first), and the dev run waits for that instead of killing it halfway. The real
+    Electron cannot be downloaded here, so an executable that quits the same way (after a
+    second of clean-up) stands in for it through ELECTRON_OVERRIDE_DIST_PATH."""
+    dist = tmp_path / "electron-dist"
+    dist.mkdir()
+    finished = tmp_path / "quit-finished"
+    script = dist / "electron"
+    script.write_text(
+        "#!/bin/sh\n"
+        f"trap 'sleep 1; echo clean > \"{finished}\"; exit 0' INT\n"
+        "echo started\n"
+        "while :; do sleep 0.1; done\n",
+        encoding="utf-8",
+    )
+    script.chmod(0o755)
+    env = {**os.environ, "ELECTRON_OVERRIDE_DIST_PATH": str(dist)}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "desktop_django_tools", "run", "electron"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        for line in run.stdout:
+            if line.strip() == "started":
+                break
+        else:
+            pytest.fail("the dev run ended before Electron started")
+        os.killpg(run.pid, signal.SIGINT)
+        assert run.wait(timeout=60) == 130
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    assert finished.read_text(encoding="utf-8").strip() == "clean"
