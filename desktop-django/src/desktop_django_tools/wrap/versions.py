@@ -113,13 +113,19 @@ def resolve(project: Project, extras: tuple[str, ...]) -> Resolution:
         ours = desktop_django_requirements(extras)
         (scratch / "project.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
         (scratch / "desktop.txt").write_text("\n".join(ours) + "\n", encoding="utf-8")
+        compile_args = ("pip", "compile", "--python", str(project.python), "--python-version",
+                        PYTHON_VERSION, "--no-header", "--no-annotate", "--quiet",
+                        "project.txt", "desktop.txt")  # fmt: skip
         try:
-            uv.run(
-                "pip", "compile", "--python", str(project.python), "--python-version",
-                PYTHON_VERSION, "--no-header",
-                "--no-annotate", "--quiet", "project.txt", "desktop.txt",
-                cwd=scratch, capture=True,
-            )  # fmt: skip
+            # From uv's cache first (a few seconds instead of a dozen): a resolution found
+            # there is a real one. Only a failure needs the index, which may know newer
+            # versions than the cache.
+            uv.run(*compile_args, "--offline", cwd=scratch, capture=True)
+            return Resolution(ok=True)
+        except uv.UvError:
+            pass
+        try:
+            uv.run(*compile_args, cwd=scratch, capture=True)
         except uv.UvError as exc:
             message = str(exc)
             if UNSOLVABLE not in message:

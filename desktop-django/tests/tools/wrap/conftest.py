@@ -15,7 +15,11 @@ from pathlib import Path
 import pytest
 
 from tests.support.ci import require_in_ci
-from tools.wrap.fixtures_preflight import make_fixture, preflight_envs  # noqa: F401
+from tools.wrap.fixtures_preflight import (  # noqa: F401
+    make_fixture,
+    preflight_envs,
+    shared_fixture,
+)
 from tools.wrap.projects import KINDS, Kind, make_env, make_project
 
 # The one project whose stage is precompiled, so bytecode of app/ is covered too.

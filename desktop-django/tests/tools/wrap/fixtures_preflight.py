@@ -327,17 +327,35 @@ def preflight_envs(tmp_path_factory):
     return get
 
 
+def build(folder: Path, name: str, env: Env, git: bool = True) -> Made:
+    """`folder/name`: a fresh project of that finding class (committed unless `git` is off)."""
+    root = startproject(folder / name, env)
+    FIXTURES[name].build(root, env)
+    if git:
+        git_commit_all(root)
+    return Made(root, env)
+
+
 @pytest.fixture
 def make_fixture(tmp_path, preflight_envs):
-    """`make_fixture(name, git=True)`: a fresh, committed project of that finding class."""
+    """`make_fixture(name, git=True)`: a new project of that class, for a test that writes."""
 
     def make(name: str, git: bool = True) -> Made:
-        fixture = FIXTURES[name]
-        env = preflight_envs(fixture.django)
-        root = startproject(tmp_path / name, env)
-        fixture.build(root, env)
-        if git:
-            git_commit_all(root)
-        return Made(root, env)
+        return build(tmp_path, name, preflight_envs(FIXTURES[name].django), git)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def shared_fixture(tmp_path_factory, preflight_envs):
+    """`shared_fixture(name)`: one project of that class for the whole session, for tests that
+    only read it (the preflight writes nothing, which those tests assert)."""
+    made: dict[str, Made] = {}
+
+    def get(name: str) -> Made:
+        if name not in made:
+            folder = tmp_path_factory.mktemp(f"shared-{name}")
+            made[name] = build(folder, name, preflight_envs(FIXTURES[name].django))
+        return made[name]
+
+    return get

@@ -16,7 +16,7 @@ from desktop_django_tools.stage.wrapped import load_project
 
 from tests.support.ci import require_in_ci
 from tools.wrap.conftest import git, wrap_cli
-from tools.wrap.fixtures_preflight import user_env
+from tools.wrap.fixtures_preflight import FIXTURES, build, user_env
 
 pytestmark = pytest.mark.slow
 
@@ -24,11 +24,29 @@ pytestmark = pytest.mark.slow
 RUFF_RULES = "E4,E7,E9,F,I"
 
 
-def applied(made) -> subprocess.CompletedProcess:
-    done = wrap_cli(made.root, "--apply", env=user_env(made.env))
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "Traceback" not in done.stderr
-    return done
+@pytest.fixture(scope="module")
+def applied(tmp_path_factory, preflight_envs):
+    """`applied(name)`: a project of that class, wrapped with --apply once for this module."""
+    made = {}
+
+    def get(name: str):
+        if name not in made:
+            folder = tmp_path_factory.mktemp(f"applied-{name}")
+            project = build(folder, name, preflight_envs(FIXTURES[name].django))
+            done = wrap_cli(project.root, "--apply", env=user_env(project.env))
+            assert done.returncode == 0, done.stdout + done.stderr
+            assert "Traceback" not in done.stderr
+            made[name] = project
+        return made[name]
+
+    return get
+
+
+def committed(root, path: str) -> bytes:
+    """The file as the project committed it, byte for byte."""
+    return subprocess.run(
+        ["git", "show", f"HEAD:{path}"], cwd=root, capture_output=True, check=True
+    ).stdout
 
 
 def ruff() -> list[str]:
@@ -69,10 +87,9 @@ def import_desktop_settings(made, *expressions: str) -> list[str]:
     return done.stdout.splitlines()
 
 
-def test_crlf_requirements_stay_crlf_with_a_two_line_diff(make_fixture):
-    made = make_fixture("crlf-requirements")
-    before = (made.root / "requirements.txt").read_bytes()
-    applied(made)
+def test_crlf_requirements_stay_crlf_with_a_two_line_diff(applied):
+    made = applied("crlf-requirements")
+    before = committed(made.root, "requirements.txt")
     after = (made.root / "requirements.txt").read_bytes()
     assert after.startswith(before)
     added = after[len(before) :]
@@ -81,10 +98,9 @@ def test_crlf_requirements_stay_crlf_with_a_two_line_diff(make_fixture):
     assert len(added_lines(made.root, "requirements.txt")) == 2
 
 
-def test_pyproject_gains_one_line_in_its_own_layout(make_fixture):
-    made = make_fixture("pyproject-style")
-    before = (made.root / "pyproject.toml").read_bytes()
-    applied(made)
+def test_pyproject_gains_one_line_in_its_own_layout(applied):
+    made = applied("pyproject-style")
+    before = committed(made.root, "pyproject.toml")
     after = (made.root / "pyproject.toml").read_bytes()
     assert after.count(b"\n") == after.count(b"\r\n") == before.count(b"\r\n") + 1
     (line,) = added_lines(made.root, "pyproject.toml")
@@ -95,9 +111,8 @@ def test_pyproject_gains_one_line_in_its_own_layout(make_fixture):
     assert data["project"]["dependencies"][:2] == ["django>=6.0,<7", "requests[socks]>=2.31"]
 
 
-def test_the_added_dependency_line_resolves(make_fixture):
-    made = make_fixture("crlf-requirements")
-    applied(made)
+def test_the_added_dependency_line_resolves(applied):
+    made = applied("crlf-requirements")
     done = subprocess.run(
         ["uv", "pip", "compile", "--quiet", "--no-header", "--python-version", PYTHON_VERSION,
          "requirements.txt"],
@@ -110,9 +125,8 @@ def test_the_added_dependency_line_resolves(make_fixture):
 
 
 @pytest.mark.parametrize("name", ["relative-dirs", "src-layout", "server-only", "fresh"])
-def test_generated_python_passes_ruff_and_the_stage_config_loads(make_fixture, name):
-    made = make_fixture(name)
-    applied(made)
+def test_generated_python_passes_ruff_and_the_stage_config_loads(applied, name):
+    made = applied(name)
     lint = subprocess.run(
         [*ruff(), "check", "--isolated", "--select", RUFF_RULES, "mysite_desktop"],
         cwd=made.root, capture_output=True, text=True, timeout=300,
@@ -123,9 +137,8 @@ def test_generated_python_passes_ruff_and_the_stage_config_loads(make_fixture, n
     assert "mysite_desktop" in project.wrapped.include
 
 
-def test_relative_folder_settings_are_anchored_to_the_project(make_fixture):
-    made = make_fixture("relative-dirs")
-    applied(made)
+def test_relative_folder_settings_are_anchored_to_the_project(applied):
+    made = applied("relative-dirs")
     dirs, static, template = import_desktop_settings(
         made,
         'settings.TEMPLATES[0]["DIRS"]',
@@ -139,9 +152,8 @@ def test_relative_folder_settings_are_anchored_to_the_project(make_fixture):
     assert {"assets", "mysite", "notes", "mysite_desktop"} <= set(config["source"]["include"])
 
 
-def test_src_layout_stages_src_on_the_path(make_fixture):
-    made = make_fixture("src-layout")
-    applied(made)
+def test_src_layout_stages_src_on_the_path(applied):
+    made = applied("src-layout")
     config = tomllib.loads((made.root / "mysite_desktop" / "desktop-stage.toml").read_text())
     assert config["source"]["pythonpath"] == [".", "src"]
     assert set(config["source"]["include"]) == {"src", "mysite_desktop"}
@@ -149,9 +161,8 @@ def test_src_layout_stages_src_on_the_path(make_fixture):
     assert root_urlconf == "mysite.urls"
 
 
-def test_server_only_drivers_django_contrib_postgres_needs_are_kept(make_fixture):
-    made = make_fixture("server-only")
-    applied(made)
+def test_server_only_drivers_django_contrib_postgres_needs_are_kept(applied):
+    made = applied("server-only")
     project, _ = load_project(made.root)
     assert project.wrapped.keep == ("psycopg",)
     assert project.wrapped.exclude is None  # the stage's default: every server-only one

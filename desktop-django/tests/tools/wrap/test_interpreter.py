@@ -27,8 +27,12 @@ def preflight(root: Path, *args: str, **variables: str) -> tuple[int, dict, str]
 
 
 @pytest.fixture
-def project(make_fixture):
-    return make_fixture("fresh")
+def project(shared_fixture):
+    """One fresh project for these tests; each test's virtualenv links are removed after it."""
+    made = shared_fixture("fresh")
+    yield made
+    for link in (".venv", "venv"):
+        (made.root / link).unlink(missing_ok=True)
 
 
 def test_the_projects_dot_venv_when_nothing_is_active(project):

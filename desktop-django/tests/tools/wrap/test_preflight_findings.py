@@ -24,6 +24,19 @@ def preflight(made, *args: str) -> dict:
     return report
 
 
+@pytest.fixture(scope="module")
+def report_of(shared_fixture):
+    """`report_of(name)`: the preflight of that class's shared project, run once."""
+    reports: dict[str, dict] = {}
+
+    def get(name: str) -> dict:
+        if name not in reports:
+            reports[name] = preflight(shared_fixture(name))
+        return reports[name]
+
+    return get
+
+
 def only(report: dict, topic: str, kind: str | None = None) -> dict:
     found = [f for f in report["findings"] if f["topic"] == topic and kind in (None, f["kind"])]
     assert len(found) == 1, (topic, kind, report["findings"])
@@ -35,9 +48,9 @@ def blockers(report: dict) -> list[str]:
 
 
 @pytest.mark.parametrize("name", list(FIXTURES))
-def test_preflight_writes_nothing_into_any_fixture(make_fixture, name):
-    made = make_fixture(name)
-    report = preflight(made)  # asserts the tree is unchanged
+def test_preflight_writes_nothing_into_any_fixture(shared_fixture, report_of, name):
+    made = shared_fixture(name)
+    report = report_of(name)  # its preflight asserts the tree is unchanged
     assert report["project"]["python"] == str(made.env.python)
     assert "DESKTOP_DJANGO_USER_VIRTUAL_ENV" in report["project"]["pythonSource"]
 
@@ -59,22 +72,22 @@ def test_fresh_startproject_outside_git_is_read_without_writing(make_fixture):
     assert sorted(str(p.relative_to(made.root)) for p in made.root.rglob("*")) == listing
 
 
-def test_old_whitenoise_pin_is_a_blocker_found_by_resolving(make_fixture):
-    report = preflight(make_fixture("old-whitenoise"))
+def test_old_whitenoise_pin_is_a_blocker_found_by_resolving(report_of):
+    report = report_of("old-whitenoise")
     versions = only(report, "versions", "blocker")
     assert "whitenoise" in versions["message"]
     assert versions["locations"] == ["requirements.txt:2 (whitenoise==6.6.0)"]
 
 
-def test_tasks_backport_below_the_worker_floor_is_a_blocker(make_fixture):
-    report = preflight(make_fixture("old-tasks-backport"))
+def test_tasks_backport_below_the_worker_floor_is_a_blocker(report_of):
+    report = report_of("old-tasks-backport")
     versions = only(report, "versions", "blocker")
     assert "django-tasks" in versions["message"]
     assert "requirements.txt:2 (django-tasks==0.9.0)" in versions["locations"]
 
 
-def test_requires_python_beyond_the_stage_is_a_blocker(make_fixture):
-    report = preflight(make_fixture("future-python"))
+def test_requires_python_beyond_the_stage_is_a_blocker(report_of):
+    report = report_of("future-python")
     python = only(report, "python", "blocker")
     assert "excludes Python 3.13" in python["message"]
     assert python["locations"] == ["pyproject.toml (requires-python = '>=3.14')"]
@@ -82,8 +95,8 @@ def test_requires_python_beyond_the_stage_is_a_blocker(make_fixture):
     assert {"database", "security", "CSP", "versions"} <= {f["topic"] for f in report["findings"]}
 
 
-def test_src_layout_is_detected_and_its_templates_scanned(make_fixture):
-    report = preflight(make_fixture("src-layout"))
+def test_src_layout_is_detected_and_its_templates_scanned(report_of):
+    report = report_of("src-layout")
     assert report["ok"], report["findings"]
     assert report["project"]["pythonpath"] == [".", "src"]
     assert "src/ layout" in only(report, "layout")["message"]
@@ -91,9 +104,9 @@ def test_src_layout_is_detected_and_its_templates_scanned(make_fixture):
     assert scripts["locations"] == ["src/notes/templates/notes/home.html:2"]
 
 
-def test_relative_settings_paths_are_named_with_their_line(make_fixture):
-    made = make_fixture("relative-dirs")
-    report = preflight(made)
+def test_relative_settings_paths_are_named_with_their_line(shared_fixture, report_of):
+    made = shared_fixture("relative-dirs")
+    report = report_of("relative-dirs")
     found = only(report, "relative paths", "change")
     assert found["by"] == "apply"
     lines = (made.root / "mysite" / "settings.py").read_text().splitlines()
@@ -104,8 +117,8 @@ def test_relative_settings_paths_are_named_with_their_line(make_fixture):
     ]
 
 
-def test_server_only_dependencies_are_listed_with_the_default_exclusion(make_fixture):
-    report = preflight(make_fixture("server-only"))
+def test_server_only_dependencies_are_listed_with_the_default_exclusion(report_of):
+    report = report_of("server-only")
     found = only(report, "server-only dependencies", "change")
     # django.contrib.postgres imports the driver at start-up: psycopg is kept.
     assert found["message"].startswith(
@@ -115,15 +128,15 @@ def test_server_only_dependencies_are_listed_with_the_default_exclusion(make_fix
     assert "keep" in found["message"]
 
 
-def test_upload_fields_say_media_is_served_from_app_data(make_fixture):
-    report = preflight(make_fixture("uploads"))
+def test_upload_fields_say_media_is_served_from_app_data(report_of):
+    report = report_of("uploads")
     media = only(report, "media", "works")
     assert "served from there" in media["message"]
     assert media["locations"] == ["notes/models.py:6"]
 
 
-def test_unsupported_django_is_reported_with_every_other_finding(make_fixture):
-    report = preflight(make_fixture("django51"))
+def test_unsupported_django_is_reported_with_every_other_finding(report_of):
+    report = report_of("django51")
     # The version conflict (desktop-django needs Django 5.2+) is a finding of its own.
     assert sorted(blockers(report)) == ["django", "versions"]
     assert only(report, "django")["locations"] == ["requirements.txt:1 (django>=5.1,<5.2)"]
@@ -136,8 +149,8 @@ def test_unsupported_django_is_reported_with_every_other_finding(make_fixture):
     assert templates["inline styles"] == [f"{home}:2"]
 
 
-def test_third_party_app_templates_are_scanned_through_its_install(make_fixture):
-    report = preflight(make_fixture("third-party-cdn"))
+def test_third_party_app_templates_are_scanned_through_its_install(report_of):
+    report = report_of("third-party-cdn")
     assert report["ok"], report["findings"]
     theirs = [f for f in report["findings"]
               if f["topic"] == "templates" and WIDGETS_APP in f["message"]]  # fmt: skip
@@ -148,8 +161,8 @@ def test_third_party_app_templates_are_scanned_through_its_install(make_fixture)
     assert "Override those templates" in by_label["inline <script> blocks"]["message"]
 
 
-def test_code_that_starts_python_is_named(make_fixture):
-    report = preflight(make_fixture("spawns-python"))
+def test_code_that_starts_python_is_named(report_of):
+    report = report_of("spawns-python")
     found = only(report, "subprocess", "works")
     assert "first on PATH" in found["message"]
     assert found["locations"] == [
