@@ -767,6 +767,8 @@ def template_dirs(report: Preflight) -> list[tuple[str, Path]]:
         for folder in engine.get("DIRS", []):
             found.setdefault((root / folder).resolve(), "project")
     for entry, info in report.probe.get("apps", {}).items():
+        # Django's own apps (the admin) and desktop-django's are what the desktop CSP is
+        # tested against: only the project's and third-party apps' templates are scanned.
         if info.get("path") and not entry.startswith(("django.", "desktop_django")):
             whose = "project" if info.get("origin") == "project" else info["module"]
             found.setdefault(Path(info["path"]) / "templates", whose)

@@ -77,3 +77,16 @@ def test_unsupported_settings_argument(plain_project):
     done = wrap_cli(plain_project, "--settings", "mysite.nonexistent")
     assert done.returncode == 1
     assert "mysite.nonexistent cannot be imported" in done.stdout
+
+
+def test_a_failure_while_writing_is_one_line_not_a_traceback(plain_project):
+    # A dangling link where the desktop folder goes: creating the folder fails.
+    (plain_project / "mysite_desktop").symlink_to(plain_project / "gone")
+    git(plain_project, "add", "-A")
+    commit(plain_project, "a link that points nowhere")
+    done = wrap_cli(plain_project, "--apply")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("desktop-django wrap: FileExistsError: ")
+    assert line.endswith("fix the cause named here and run the command again")
