@@ -17,6 +17,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from desktop_django_tools.stage.config import PYTHON_VERSION
@@ -224,7 +225,7 @@ def run(
     # Every check that has what it needs runs, whatever was found before.
     checks = [_check_python_version, _check_dependencies, _check_server_only]
     if project.python is not None and "django" in report.probe:
-        checks.append(_check_versions)
+        checks += [_check_django_pin, _check_versions]
     if report.settings is not None:
         checks += [_check_layout, _check_database, _check_static, _check_media, _check_tasks,
                    _check_services, _check_security, _check_relative_paths]  # fmt: skip
@@ -323,6 +324,27 @@ def _check_probe(report: Preflight) -> None:
             f"Django {text} (in {project.python}) is not supported: upgrade the project to "
             "Django 5.2 LTS or 6.x (its pin, then its virtualenv), then run the preflight again",
             locations=pinned,
+        )
+
+
+def _check_django_pin(report: Preflight) -> None:
+    """The stage installs the Django the project pins, not the one its virtualenv has."""
+    deps = report.project.dependencies
+    installed = report.probe["django"]["version"]
+    try:
+        pinned = Requirement(deps.names.get("django", ""))
+    except InvalidRequirement:
+        return
+    if pinned.specifier and not pinned.specifier.contains(installed, prereleases=True):
+        report.add(
+            CHANGE,
+            "django",
+            f"{report.project.python} has Django {installed}, but the project pins "
+            f"{pinned.specifier}: the report is about {installed}, the stage installs the "
+            "pinned one. Reinstall the project's requirements into its virtualenv and run the "
+            "preflight again",
+            by="you",
+            locations=_declared_at(report.project, "django"),
         )
 
 

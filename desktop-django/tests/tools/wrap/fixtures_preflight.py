@@ -254,6 +254,11 @@ def spawns_python(root: Path, env: Env) -> None:
     )
 
 
+def stale_venv(root: Path, env: Env) -> None:
+    """The virtualenv's Django (6) is not the one the requirements pin (5.2)."""
+    write(root / "requirements.txt", "django>=5.2,<5.3\n")
+
+
 def crlf_requirements(root: Path, env: Env) -> None:
     (root / "requirements.txt").write_bytes(b"django>=6.0,<7\r\nrequests>=2.31\r\n")
 
@@ -295,6 +300,7 @@ FIXTURES = {
         Fixture("django51", "5.1", django51),
         Fixture("third-party-cdn", "6", third_party_cdn),
         Fixture("spawns-python", "6", spawns_python),
+        Fixture("stale-venv", "6", stale_venv),
         Fixture("crlf-requirements", "6", crlf_requirements),
         Fixture("pyproject-style", "6", pyproject_style),
     )

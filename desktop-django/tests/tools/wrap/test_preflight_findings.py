@@ -169,3 +169,10 @@ def test_code_that_starts_python_is_named(report_of):
         "notes/views.py:8 ('python')",
         "notes/views.py:15 (sys.executable)",
     ]
+
+
+def test_a_virtualenv_out_of_step_with_the_pins_is_named(report_of):
+    report = report_of("stale-venv")
+    stale = only(report, "django", "change")
+    assert "but the project pins <5.3,>=5.2" in stale["message"]
+    assert stale["locations"] == ["requirements.txt:1 (django>=5.2,<5.3)"]
