@@ -19,6 +19,7 @@ from string import Template
 
 import tomlkit
 from desktop_django import __version__
+from packaging.requirements import InvalidRequirement, Requirement
 from tomlkit.exceptions import TOMLKitError
 
 from desktop_django_tools import locations
@@ -188,11 +189,24 @@ def toml_list(items) -> str:
 
 
 def keep_list(report: Preflight) -> list[str]:
-    """Server-only distributions the stage must keep anyway (the PostgreSQL driver that
-    django.contrib.postgres imports at start-up)."""
-    declared = {server_only.normalize(n) for n in report.project.dependencies.names}
-    server = {n for n in declared if server_only.why_server_only(n)}
-    return sorted(server - set(report.server_only))
+    """Server-only distributions the stage must keep anyway: the PostgreSQL driver that
+    django.contrib.postgres imports at start-up, with the distributions its extras name
+    (`psycopg[binary]` is psycopg plus psycopg-binary)."""
+    deps = report.project.dependencies
+    excluded = set(report.server_only)
+    kept = set()
+    for name, declaration in deps.names.items():
+        if server_only.why_server_only(name) and name not in excluded:
+            kept.add(name)
+            kept |= {server_only.normalize(f"{name}-{extra}") for extra in _extras(declaration)}
+    return sorted(kept)
+
+
+def _extras(declaration: str) -> set[str]:
+    try:
+        return set(Requirement(declaration).extras)
+    except InvalidRequirement:
+        return set()
 
 
 # Folder settings re-anchored to the project root when they hold relative paths: the

@@ -164,5 +164,5 @@ def test_src_layout_stages_src_on_the_path(applied):
 def test_server_only_drivers_django_contrib_postgres_needs_are_kept(applied):
     made = applied("server-only")
     project, _ = load_project(made.root)
-    assert project.wrapped.keep == ("psycopg",)
+    assert project.wrapped.keep == ("psycopg", "psycopg-binary")  # psycopg[binary]
     assert project.wrapped.exclude is None  # the stage's default: every server-only one
