@@ -4,7 +4,8 @@
   downloads its binary from GitHub while installing, which fails on machines that reach only
   the npm registry, and only commands that launch Electron need the binary at all. Those ask
   for it through `electron_binary()`, which says why when it cannot be had.
-- The electron package's installer loads an ES module with `require()`: Node 20.19+ (or 22).
+- The electron package's installer loads an ES module with `require()`: Node 20.19+ (or 22),
+  the default minimum here. Another package folder (the Tauri CLI's) passes its own.
 - On Windows npm is `npm.cmd`; `shutil.which` finds it by PATHEXT.
 """
 
@@ -44,10 +45,11 @@ def node_version() -> tuple[int, int, int]:
     return major, minor, patch
 
 
-def executable() -> str:
+def executable(minimum: tuple[int, int] = MIN_NODE) -> str:
+    """npm, once node is at least `minimum`."""
     version = node_version()
-    if version[:2] < MIN_NODE:
-        wanted = ".".join(map(str, MIN_NODE))
+    if version[:2] < minimum:
+        wanted = ".".join(map(str, minimum))
         raise NpmError(f"Node.js {wanted}+ is needed, this is {'.'.join(map(str, version))}")
     found = shutil.which("npm")
     if not found:
@@ -55,9 +57,9 @@ def executable() -> str:
     return found
 
 
-def ci_command() -> list[str]:
+def ci_command(minimum: tuple[int, int] = MIN_NODE) -> list[str]:
     """Install exactly what package-lock.json pins (run in the package folder, with CI_ENV)."""
-    return [executable(), "ci", "--no-audit", "--no-fund"]
+    return [executable(minimum), "ci", "--no-audit", "--no-fund"]
 
 
 def electron_binary(shell_dir: Path) -> tuple[Path | None, str]:

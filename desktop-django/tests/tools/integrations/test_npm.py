@@ -64,6 +64,15 @@ def test_an_old_node_is_refused_with_both_versions(monkeypatch, tmp_path):
         npm.executable()
 
 
+def test_a_package_folder_may_ask_for_less(monkeypatch, tmp_path, real_node):
+    fake_node(tmp_path / "bin", "v18.19.1")
+    (tmp_path / "bin" / "npm").symlink_to(shutil.which("npm"))
+    only_on_path(monkeypatch, tmp_path / "bin")
+    assert npm.ci_command(minimum=(18, 0))[1] == "ci"
+    with pytest.raises(npm.NpmError, match=r"20\.19\+ is needed"):
+        npm.ci_command()
+
+
 def test_an_unreadable_node_version_is_an_error_quoting_it(monkeypatch, tmp_path):
     fake_node(tmp_path, "not a version")
     only_on_path(monkeypatch, tmp_path)
