@@ -10,6 +10,8 @@ import importlib.util
 import os
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from desktop_django import env
 from desktop_django.app_data import AppData
 
@@ -127,6 +129,13 @@ def installed_apps(project_apps: list[str] | tuple[str, ...]) -> list[str]:
     apps = list(project_apps)
     needed = ["django.contrib.staticfiles"]
     if not has_builtin_tasks():
+        if importlib.util.find_spec("django_tasks") is None:
+            # desktop-django allows Django 5.2, whose tasks come from the backport extra:
+            # say so here rather than as a ModuleNotFoundError deep in app loading.
+            raise ImproperlyConfigured(
+                "this Django has no django.tasks and the django-tasks backport is not "
+                "installed: depend on desktop-django[django52] (or upgrade to Django 6)"
+            )
         needed.append("django_tasks")
     needed.append("django_tasks_db")
     for app in needed:

@@ -27,17 +27,22 @@ FLOORS = {"django": "5.2", "waitress": "3.0.0", "whitenoise": "6.8.0", "filelock
           "django-tasks-db": "0.13.0", "django-tasks": "0.12.0"}  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def lowest_env(tmp_path_factory):
-    venv = tmp_path_factory.mktemp("lowest") / "venv"
-    run("uv", "venv", "--quiet", "--python", sys.executable, venv, cwd=venv.parent)
+def lowest_venv(folder, *extras: str):
+    """A venv holding desktop-django with its requirements at their lowest allowed versions."""
+    venv = folder / "venv"
+    run("uv", "venv", "--quiet", "--python", sys.executable, venv, cwd=folder)
     python = venv / "bin" / "python"
     run("uv", "pip", "install", "--quiet", "--python", python, "--resolution",
-        "lowest-direct", "-r", DESKTOP_DJANGO / "pyproject.toml", "--extra", "django52",
-        cwd=venv.parent)  # fmt: skip
+        "lowest-direct", "-r", DESKTOP_DJANGO / "pyproject.toml",
+        *[arg for extra in extras for arg in ("--extra", extra)], cwd=folder)  # fmt: skip
     run("uv", "pip", "install", "--quiet", "--python", python, "--no-deps", DESKTOP_DJANGO,
-        cwd=venv.parent)  # fmt: skip
+        cwd=folder)  # fmt: skip
     return python
+
+
+@pytest.fixture(scope="module")
+def lowest_env(tmp_path_factory):
+    return lowest_venv(tmp_path_factory.mktemp("lowest"), "django52")
 
 
 def installed_versions(python) -> dict:
@@ -98,3 +103,15 @@ def test_a_wrapped_project_serves_at_the_lowest_allowed_versions(lowest_env, wra
         for process in filter(None, (worker, serve)):
             process.stdin.close()
             process.wait(timeout=20)
+
+
+def test_django_52_without_the_extra_is_named_not_a_missing_module(tmp_path):
+    python = lowest_venv(tmp_path)
+    done = subprocess.run(
+        [str(python), "-c", "from desktop_django.settings import installed_apps; "
+         "installed_apps(['django.contrib.admin'])"],
+        capture_output=True, text=True, timeout=60, env=clean_env(),
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "ImproperlyConfigured" in done.stderr
+    assert "desktop-django[django52]" in done.stderr
