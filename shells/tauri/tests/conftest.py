@@ -54,8 +54,9 @@ def stage() -> Path:
 
 
 @pytest.fixture(scope="session")
-def tauri_build(stage) -> TauriBuild:
-    """The release build and its Linux bundles, made once for every test of the session."""
+def tauri_build(stage, tmp_path_factory) -> TauriBuild:
+    """The release build and its Linux bundles, made once for every test of the session and
+    copied aside: a later build (the update test's) rewrites the target folder."""
     from desktop_django_tools.integrations import cargo, tauri_cli
     from desktop_django_tools.shells import tauri
 
@@ -66,7 +67,9 @@ def tauri_build(stage) -> TauriBuild:
         artifacts = tauri.build(SHELL, ("deb", "rpm"))
     except (cargo.CargoError, tauri_cli.TauriCliError) as exc:
         pytest.fail(str(exc))
-    return TauriBuild(tauri.release_binary(SHELL), tuple(artifacts))
+    kept = tmp_path_factory.mktemp("tauri-build")
+    binary = Path(shutil.copy2(tauri.release_binary(SHELL), kept))
+    return TauriBuild(binary, tuple(Path(shutil.copy2(a, kept)) for a in artifacts))
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import queue
+import shutil
 import subprocess
 import sys
 import time
@@ -20,6 +22,9 @@ import pytest
 LINUX_ONLY = pytest.mark.skipif(
     sys.platform != "linux", reason="the real-window tests need X11 and WebKitGTK (Linux)"
 )
+# The first test of a session waits for the release build (bundling only, when
+# `desktop-django test-shell tauri` has built it; a full compile when run alone).
+BUILD_TIMEOUT = pytest.mark.timeout(1800)
 
 # Debian's webkit2gtk-driver: the native WebDriver server tauri-driver fronts on Linux.
 WEBKIT_WEBDRIVER = Path("/usr/bin/WebKitWebDriver")
@@ -34,23 +39,25 @@ class RunningApp:
     seen: list[dict] = field(default_factory=list)
 
     def wait_for(self, name: str, timeout: float = 60) -> dict:
+        return self.wait_for_nth(name, 1, timeout)
+
+    def wait_for_nth(self, name: str, n: int, timeout: float = 60) -> dict:
+        """The n-th `name` event (1-based), waiting for it if it has not come yet."""
         deadline = time.monotonic() + timeout
-        for event in self.seen:
-            if event["event"] == name:
-                return event
         while True:
+            matching = [event for event in self.seen if event["event"] == name]
+            if len(matching) >= n:
+                return matching[n - 1]
             left = deadline - time.monotonic()
             if left <= 0:
-                pytest.fail(f"no {name!r} event within {timeout} s; saw {self.seen}")
+                pytest.fail(f"no {name!r} event #{n} within {timeout} s; saw {self.seen}")
             try:
                 event = self.events.get(timeout=left)
             except queue.Empty:
                 continue
             if event is None:
-                pytest.fail(f"the app exited before {name!r}; saw {self.seen}")
+                pytest.fail(f"the app exited before {name!r} #{n}; saw {self.seen}")
             self.seen.append(event)
-            if event["event"] == name:
-                return event
 
     def backend_pids(self) -> tuple[int, int]:
         ready = self.wait_for("backend-ready")
@@ -83,25 +90,96 @@ def wait_until_gone(pids, timeout: float) -> bool:
     return all(gone(pid) for pid in pids)
 
 
-def close_window_like_a_window_manager(display_name: str, title: str) -> None:
+def visible_window(screen, title: str, min_width: int = 0):
+    """The one mapped top-level window with this title (no window manager reparents them),
+    at least `min_width` wide: the splash and the app window share the app's name."""
+    from Xlib import X
+
+    matches = [
+        window
+        for window in screen.screen().root.query_tree().children
+        if window.get_wm_name() == title
+        and window.get_attributes().map_state == X.IsViewable
+        and window.get_geometry().width >= min_width
+    ]
+    assert len(matches) == 1, f"expected one visible {title!r} window, found {len(matches)}"
+    return matches[0]
+
+
+def wait_for_window(display_name: str, title: str, timeout: float = 20, min_width: int = 0):
+    """Until exactly one such window is visible (the splash may still be closing)."""
+    from Xlib import display
+
+    deadline = time.monotonic() + timeout
+    screen = display.Display(display_name)
+    try:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(AssertionError):
+                visible_window(screen, title, min_width)
+                return
+            time.sleep(0.1)
+        visible_window(screen, title, min_width)
+    finally:
+        screen.close()
+
+
+def close_window_like_a_window_manager(display_name: str, title: str, min_width: int = 0) -> None:
     """Send WM_DELETE_WINDOW, the message a window manager sends when the user clicks the
     close button (Xvfb has no window manager to click)."""
-    from Xlib import X, display, protocol  # X11 only: imported where it is used
+    from Xlib import X, display, protocol
 
     screen = display.Display(display_name)
     try:
-        matches = []
-        for window in screen.screen().root.query_tree().children:
-            name = window.get_wm_name()
-            if name == title and window.get_attributes().map_state == X.IsViewable:
-                matches.append(window)
-        assert len(matches) == 1, f"expected one visible {title!r} window, found {len(matches)}"
+        window = visible_window(screen, title, min_width)
         protocols = screen.intern_atom("WM_PROTOCOLS")
         delete = screen.intern_atom("WM_DELETE_WINDOW")
         message = protocol.event.ClientMessage(
-            window=matches[0], client_type=protocols, data=(32, [delete, X.CurrentTime, 0, 0, 0])
+            window=window, client_type=protocols, data=(32, [delete, X.CurrentTime, 0, 0, 0])
         )
-        matches[0].send_event(message, event_mask=X.NoEventMask)
+        window.send_event(message, event_mask=X.NoEventMask)
         screen.flush()
     finally:
         screen.close()
+
+
+def press_key_in_window(display_name: str, title: str, key: str) -> None:
+    """Focus the window and press one key through XTEST, as a user at the keyboard would."""
+    from Xlib import XK, X, display
+    from Xlib.ext import xtest
+
+    screen = display.Display(display_name)
+    try:
+        window = visible_window(screen, title)
+        window.set_input_focus(X.RevertToParent, X.CurrentTime)
+        screen.sync()
+        keycode = screen.keysym_to_keycode(XK.string_to_keysym(key))
+        xtest.fake_input(screen, X.KeyPress, keycode)
+        xtest.fake_input(screen, X.KeyRelease, keycode)
+        screen.sync()
+    finally:
+        screen.close()
+
+
+def as_root() -> list[str] | None:
+    """Nothing as root, or passwordless sudo (GitHub's runners), or None."""
+    if os.geteuid() == 0:
+        return []
+    if shutil.which("sudo") and subprocess.run(["sudo", "-n", "true"], check=False).returncode == 0:
+        return ["sudo", "-n"]
+    return None
+
+
+def apt(*args: str) -> None:
+    command = [*as_root(), "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-y", "-q", *args]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+
+
+def package_field(deb: Path, name: str) -> str:
+    return subprocess.run(
+        ["dpkg-deb", "--field", str(deb), name], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def installed_files(package: str) -> list[str]:
+    listing = subprocess.run(["dpkg", "-L", package], check=True, capture_output=True, text=True)
+    return listing.stdout.split()

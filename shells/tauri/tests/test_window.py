@@ -20,12 +20,12 @@ from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
-from tauri_app import LINUX_ONLY, WEBKIT_WEBDRIVER
+from tauri_app import BUILD_TIMEOUT, LINUX_ONLY, WEBKIT_WEBDRIVER
 from urllib3.exceptions import ProtocolError
 
 SESSION_TIMEOUT = 60
 
-pytestmark = LINUX_ONLY
+pytestmark = [LINUX_ONLY, BUILD_TIMEOUT]
 
 
 def free_port() -> int:

@@ -75,6 +75,18 @@ def build_overrides(stage: Path) -> dict:
     return {"productName": app.name, "version": app.version, "bundle": {"resources": resources}}
 
 
+def merge_patch(target: dict, patch: dict) -> dict:
+    """RFC 7396, as the Tauri CLI merges `--config` onto tauri.conf.json: a caller's
+    overrides add to these instead of replacing whole sections."""
+    merged = dict(target)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_patch(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def build(
     shell: Path,
     chosen: tuple[str, ...],
@@ -89,7 +101,7 @@ def build(
             f"there is no stage in {stage}: run `nox -s stage` (or `desktop-django stage`) first"
         )
     ensure_cli(shell)
-    merged = {**build_overrides(stage), **(overrides or {})}
+    merged = merge_patch(build_overrides(stage), overrides or {})
     command = tauri_cli.build_command(shell, chosen, merged, *extra)
     if not _step(command, shell, env={**os.environ, **(env or {})}):
         raise tauri_cli.TauriCliError("`tauri build` failed (its output above says why)")
@@ -164,13 +176,16 @@ def _without_bundles_option(options: list[str]) -> list[str]:
 
 
 def test(options: list[str]) -> int:
-    """The crates' tests and clippy, then the real-window tests (options go to pytest)."""
+    """The crates' tests and clippy, the release build, then the real-window tests (options
+    go to pytest). Building first keeps the long cold compile out of pytest's per-test
+    timeout; the tests' own build call then finds nothing to compile."""
     shell = shell_dir()
     try:
         for command in (cargo.test_command(shell), cargo.clippy_command(shell)):
             if not _step(command, shell):
                 return 1
-    except cargo.CargoError as exc:
+        build(shell, tauri_cli.host_bundles())
+    except (cargo.CargoError, tauri_cli.TauriCliError) as exc:
         print(f"tauri: {exc}", file=sys.stderr)
         return 1
     pytest = [

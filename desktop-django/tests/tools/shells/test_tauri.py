@@ -1,0 +1,43 @@
+"""The Tauri orchestration's own decisions: which bundles, what the build overrides, and how
+a caller's overrides combine with them (the Tauri CLI merges `--config` as RFC 7396)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from desktop_django_tools.release.manifest import product
+from desktop_django_tools.shells import tauri
+
+
+def test_bundles_come_from_the_options_or_the_host(monkeypatch):
+    monkeypatch.setattr(tauri.tauri_cli.platform, "system", lambda: "Linux")
+    assert tauri.bundles([]) == ("deb", "rpm")
+    assert tauri.bundles(["--bundles", "deb,appimage"]) == ("deb", "appimage")
+    assert tauri.bundles(["--bundles=rpm", "--verbose"]) == ("rpm",)
+
+
+def test_the_bundles_option_is_not_passed_twice():
+    options = ["--bundles", "deb", "--verbose", "--bundles=rpm", "--no-sign"]
+    assert tauri._without_bundles_option(options) == ["--verbose", "--no-sign"]
+
+
+def test_the_build_takes_name_version_and_stage_from_the_tools(tmp_path):
+    app = product()
+    overrides = tauri.build_overrides(tmp_path / "stage")
+    assert (overrides["productName"], overrides["version"]) == (app.name, app.version)
+    resources = overrides["bundle"]["resources"]
+    # The committed entry is dropped (null), the chosen stage bundled as `backend/`.
+    assert resources == {
+        tauri.DEFAULT_STAGE_RESOURCE: None,
+        f"{(tmp_path / 'stage').as_posix()}/": "backend/",
+    }
+
+
+def test_overrides_merge_into_nested_sections_instead_of_replacing_them():
+    base = tauri.build_overrides(Path("/stage"))
+    merged = tauri.merge_patch(
+        base, {"version": "0.1.1", "bundle": {"createUpdaterArtifacts": True}}
+    )
+    assert merged["version"] == "0.1.1"
+    assert merged["bundle"]["createUpdaterArtifacts"] is True
+    assert merged["bundle"]["resources"] == base["bundle"]["resources"]
