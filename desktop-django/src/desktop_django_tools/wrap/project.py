@@ -247,17 +247,17 @@ def active_virtualenv() -> tuple[str, str] | None:
 
 def find_python(root: Path, explicit: Path | None) -> tuple[Path | None, str]:
     """The interpreter that can import the project, the way a user expects it to be chosen:
-    --python, the virtualenv they had active, .venv/ or venv/ in the project; else (None,
-    what to do)."""
+    --python, the virtualenv they had active, .venv/ or venv/ in the project. (None, what to
+    do) when there is none, so the checks that need no interpreter still run."""
     if explicit:
         if not explicit.exists():
-            raise ProjectError(f"--python {explicit} does not exist: pass an interpreter path")
+            return None, f"--python {explicit} does not exist: pass an interpreter path"
         return explicit.absolute(), "--python"
     active = active_virtualenv()
     if active:
         candidate = Path(active[0]) / VENV_PYTHON
         if not candidate.exists():
-            raise ProjectError(
+            return None, (
                 f"{active[1]} is {active[0]}, which has no {VENV_PYTHON}: activate the "
                 "project's virtualenv, or pass --python PATH"
             )

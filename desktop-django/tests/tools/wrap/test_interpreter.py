@@ -104,6 +104,7 @@ def test_an_active_virtualenv_without_python_is_one_clear_line(project, tmp_path
     assert status == 1
     (blocker,) = [f for f in report["findings"] if f["kind"] == "blocker"]
     assert f"{tmp_path}, which has no {VENV_PYTHON}" in blocker["message"]
+    assert "dependencies" in {f["topic"] for f in report["findings"]}  # the rest still ran
 
 
 def test_a_python_that_is_not_an_interpreter_is_a_blocker(project, tmp_path):
