@@ -140,6 +140,14 @@ def test(options: list[str]) -> int:
     packaging and e2e tests (or the files given), then electronegativity on a full run."""
     try:
         shell = shell_dir()
+        stage = locations.stage_dir()
+        if not (stage / "runtime-manifest.json").is_file():
+            # A fresh clone: build the stage the integration, packaging and e2e tests need,
+            # rather than let them skip (locally) or fail (CI) for want of it.
+            from desktop_django_tools.stage.freshness import ensure_stage
+
+            if ensure_stage(stage) != 0:
+                raise ElectronShellError(f"the tests need a staged backend in {stage}")
         node = prepare(shell)
         # The packaging test runs electron-builder itself: the same quirk settings. The tests
         # find the stage themselves (test/support/paths.js), so none is imposed here.

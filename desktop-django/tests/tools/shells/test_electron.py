@@ -126,3 +126,12 @@ def test_ctrl_c_waits_for_electrons_own_clean_quit(tmp_path, node_and_npm):
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
     assert finished.read_text(encoding="utf-8").strip() == "clean"
+
+
+def test_the_suite_on_a_fresh_clone_builds_the_stage_it_needs(monkeypatch, tmp_path, node_and_npm):
+    stage = tmp_path / "stage" / "backend"
+    monkeypatch.setenv("DESKTOP_DJANGO_STAGE_DIR", str(stage))
+    # This machine's offline way to stage (the CPython running the tests, no bytecode).
+    monkeypatch.setenv("DESKTOP_DJANGO_STAGE_OPTIONS", "--allow-local-python --no-bytecode")
+    assert electron.test(["test/unit/stage-location.test.js"]) == 0
+    assert (stage / "runtime-manifest.json").is_file()
