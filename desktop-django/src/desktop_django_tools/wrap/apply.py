@@ -91,6 +91,16 @@ def requirement_line(report: Preflight, spec: str | None = None) -> str:
         path = Path(spec).expanduser()
         if path.exists():
             return f"{DESKTOP_DJANGO}{extra} @ {path.resolve().as_uri()}"
+        try:
+            named = server_only.normalize(Requirement(spec).name)
+        except InvalidRequirement:
+            named = ""
+        if named != DESKTOP_DJANGO:
+            raise ApplyRefused(
+                f"--desktop-django {spec!r} is neither an existing wheel or folder nor a "
+                "desktop-django requirement. Nothing was written; pass a path that exists, or "
+                "a line such as 'desktop-django>=0.1'"
+            )
         return spec
     reference = installed_reference()
     if reference:

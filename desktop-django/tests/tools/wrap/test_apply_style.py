@@ -166,3 +166,27 @@ def test_server_only_drivers_django_contrib_postgres_needs_are_kept(applied):
     project, _ = load_project(made.root)
     assert project.wrapped.keep == ("psycopg", "psycopg-binary")  # psycopg[binary]
     assert project.wrapped.exclude is None  # the stage's default: every server-only one
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [("desktop-django>=0.1", "desktop-django>=0.1"), ("WHEEL", "desktop-django @ file:///")],
+    ids=["requirement", "wheel"],
+)
+def test_desktop_django_option_picks_the_line(make_fixture, tmp_path, spec, expected):
+    made = make_fixture("crlf-requirements")
+    if spec == "WHEEL":
+        spec = tmp_path / "desktop_django-0.1.0-py3-none-any.whl"
+        spec.write_bytes(b"")  # only its path is written into the requirement
+    done = wrap_cli(made.root, "--apply", "--desktop-django", spec, env=user_env(made.env))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert added_lines(made.root, "requirements.txt")[-1].startswith(expected)
+
+
+def test_desktop_django_option_that_is_neither_is_refused(make_fixture):
+    made = make_fixture("crlf-requirements")
+    done = wrap_cli(made.root, "--apply", "--desktop-django", "./dist/missing.whl",
+                    env=user_env(made.env))  # fmt: skip
+    assert done.returncode == 1
+    assert "--desktop-django './dist/missing.whl' is neither" in done.stderr
+    assert git(made.root, "status", "--porcelain", "--untracked-files=all") == ""
