@@ -398,7 +398,8 @@ def _check_layout(report: Preflight) -> None:
             BLOCKER,
             "layout",
             f"{project.settings_module} is not inside {project.root} (an installed package?): "
-            "only projects whose code sits next to manage.py can be wrapped for now",
+            "only projects whose code sits next to manage.py (or in src/ beside it) can be "
+            "wrapped; point at the project that holds that code",
         )
         return
     if project.desktop_dir.exists():
