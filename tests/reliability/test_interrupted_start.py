@@ -65,7 +65,7 @@ def test_first_start_killed_mid_migration_still_seeds_once(backend, tmp_path, sc
         if any(problems):
             reasons = ", ".join(filter(None, problems))
             failures.append(f"trial {trial} (killed at {committed}/{total}): {reasons}")
-    note = f"{caught_mid_way} killed mid-migration; " + "; ".join(failures)
+    note = "; ".join([f"{caught_mid_way} killed mid-migration", *failures])
     scoreboard("D2 first start killed mid-migration", trials, len(failures), note[:80])
     assert not failures
     assert caught_mid_way, "no trial stopped the first migration part-way: the test proved nothing"

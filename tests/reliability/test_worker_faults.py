@@ -107,6 +107,6 @@ def test_write_lock_held_past_the_busy_timeout(backend, tmp_path, scoreboard):
         "no routine after the lock": reply.status != 302 or routine["status"] != "done",
     }
     failed = [name for name, bad in problems.items() if bad]
-    note = f"503 after {blocked.get('seconds', 0):.0f} s; " + ", ".join(failed)
+    note = "; ".join([f"503 after {blocked.get('seconds', 0):.0f} s", *failed])
     scoreboard("D5/H9 write lock held 25 s", 1, int(bool(failed)), note[:80])
     assert not failed
