@@ -56,6 +56,7 @@ def run_in_stage(python: Path, stage_root: Path, project: Project, work: Path, w
 
 
 def import_every_module(python: Path, stage_root: Path, project: Project, work: Path) -> dict:
+    """Every installed app's modules imported, then `manage.py check`, in one process."""
     out = run_in_stage(python, stage_root, project, work, "import every installed app's modules",
                        str(SCRIPT), str(stage_root / "app"))  # fmt: skip
     result = json.loads(out)
@@ -72,11 +73,14 @@ def import_every_module(python: Path, stage_root: Path, project: Project, work: 
             "if it imports in the project's own environment, the stage left out something it "
             "needs: keep that distribution with [dependencies] keep = [...] (docs/stage.md)",
         )
+    if "check" in result:
+        report.log(result["check_output"])
+        raise StageError(
+            f"`manage.py check` failed inside the stage: {result['check']}",
+            "the log has every issue the check found; run `manage.py check` with the desktop "
+            "settings in the project's environment to see them there",
+        )
     return result
-
-
-def check(python: Path, stage_root: Path, project: Project, work: Path) -> None:
-    run_in_stage(python, stage_root, project, work, "manage.py check", "-m", "django", "check")
 
 
 def collect_static(python: Path, stage_root: Path, project: Project, work: Path) -> int:

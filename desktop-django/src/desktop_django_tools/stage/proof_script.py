@@ -1,5 +1,5 @@
 """Run by the stage's own interpreter (never imported by the tools): import every module of
-every installed app and print one JSON report on stdout.
+every installed app, run `manage.py check`, and print one JSON report on stdout.
 
 Only the standard library and Django are used, since this runs inside the stage. A module
 counts as broken when it fails to import something that the stage holds part of (a pruned
@@ -11,9 +11,11 @@ apps' test suites are not imported (see is_test_suite).
 
 import importlib
 import importlib.util
+import io
 import json
 import os
 import pkgutil
+import re
 import sys
 import traceback
 
@@ -91,6 +93,19 @@ def main():
                 module = check(info.name, own)
                 if info.ispkg and module is not None:
                     pending.append((list(module.__path__), info.name))
+    # `manage.py check` in this same process: the modules are imported once, not twice.
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    output = io.StringIO()
+    try:
+        call_command("check", stdout=output, stderr=output)
+    except SystemCheckError as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        # The first issue itself ("app.Model: (app.E001) ..."), else the summary line.
+        issues = [line for line in lines if re.search(r"\(\w+\.[EC]\d+\)", line)]
+        report["check"] = (issues or lines or ["failed"])[0]
+        report["check_output"] = f"{output.getvalue()}{exc}"
     json.dump(report, sys.stdout)
 
 

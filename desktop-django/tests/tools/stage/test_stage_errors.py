@@ -36,15 +36,18 @@ SETTINGS = """
     """
 
 
-def make_project(root: Path, requirements: str) -> Path:
+def make_project(root: Path, requirements: str, broken_import: bool = True,
+                 settings_extra: str = "") -> Path:  # fmt: skip
     files = {
         "site_desktop/__init__.py": "",
-        "site_desktop/settings.py": SETTINGS,
+        "site_desktop/settings.py": textwrap.dedent(SETTINGS) + settings_extra,
         "site_desktop/desktop-stage.toml": CONFIG,
         "brokenapp/__init__.py": "",
         # Something the stage holds part of (Django) but not this name: a pruned submodule
         # looks exactly like this.
-        "brokenapp/views.py": "from django.contrib.staticfiles import pruned_away\n",
+        "brokenapp/views.py": "from django.contrib.staticfiles import pruned_away\n"
+        if broken_import
+        else "",
         "requirements.txt": requirements,
     }
     for name, text in files.items():
@@ -92,3 +95,13 @@ def test_a_module_that_does_not_import_in_the_stage_is_named(tmp_path):
     assert "pruned_away" in line
     assert "broken: brokenapp.views" in log.read_text(encoding="utf-8")
     assert not (tmp_path / "out" / "backend").exists()
+
+
+def test_a_failing_system_check_is_named(tmp_path):
+    # staticfiles.E002: an error of Django's own checks, found only by running them.
+    project = make_project(tmp_path / "site", "django>=5.2\n", broken_import=False,
+                           settings_extra="STATICFILES_DIRS = [STATIC_ROOT]\n")  # fmt: skip
+    done = stage(project, tmp_path / "out" / "backend")
+    line, log = one_line_error(done)
+    assert "`manage.py check` failed inside the stage: ?: (staticfiles.E002)" in line
+    assert "staticfiles.E002" in log.read_text(encoding="utf-8")
