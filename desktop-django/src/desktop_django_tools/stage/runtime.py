@@ -172,4 +172,3 @@ def copy_runtime(prefix: Path, destination: Path, skip) -> None:
         return {name for name in names if skip((rel_dir / name).as_posix())}
 
     shutil.copytree(prefix, destination, symlinks=True, ignore=ignore)
-
