@@ -1,8 +1,8 @@
 """Keep a routine's status in step with its task when the task ends without the routine's
 own code saying so: the worker running it died, and the next worker marked the task failed."""
 
-from django.utils import timezone
 from django.tasks import TaskResultStatus
+from django.utils import timezone
 
 from .models import Routine
 
