@@ -59,6 +59,13 @@ class RunningApp:
                 pytest.fail(f"the app exited before {name!r} #{n}; saw {self.seen}")
             self.seen.append(event)
 
+    def process_stops_within(self, seconds: float) -> bool:
+        try:
+            self.process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
     def backend_pids(self) -> tuple[int, int]:
         ready = self.wait_for("backend-ready")
         return ready["serverPid"], ready["workerPid"]

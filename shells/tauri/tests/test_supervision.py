@@ -9,9 +9,20 @@ import signal
 import time
 
 import psutil
-from tauri_app import LINUX_ONLY, close_window_like_a_window_manager, gone, wait_until_gone
+from tauri_app import (
+    BUILD_TIMEOUT,
+    LINUX_ONLY,
+    close_window_like_a_window_manager,
+    gone,
+    press_key_in_window,
+    wait_for_window,
+    wait_until_gone,
+)
 
-pytestmark = LINUX_ONLY
+pytestmark = [LINUX_ONLY, BUILD_TIMEOUT]
+
+# windows.rs: the app window is never narrower than this; the splash is 440 px.
+APP_WINDOW_MIN_WIDTH = 720
 
 
 def test_smoke_mode_exits_0_once_the_main_page_loaded_and_all_stopped(launch):
@@ -54,8 +65,17 @@ def test_closing_the_window_stops_everything_cleanly(launch, app_env, artifacts_
     app = launch()
     server, worker = app.backend_pids()
     app.wait_for("page-loaded")
-    closed_at = time.monotonic()
-    close_window_like_a_window_manager(app_env["DISPLAY"], "Flying Stable")
+    # The app window, not the splash (same title, 440 px wide, closing by now).
+    wait_for_window(app_env["DISPLAY"], "Flying Stable", min_width=APP_WINDOW_MIN_WIDTH)
+    # A window that has only just been mapped can miss the message (GTK is still settling
+    # it): like a user clicking again, ask once more if nothing happened.
+    for _attempt in range(3):
+        closed_at = time.monotonic()
+        close_window_like_a_window_manager(
+            app_env["DISPLAY"], "Flying Stable", min_width=APP_WINDOW_MIN_WIDTH
+        )
+        if app.process_stops_within(5):
+            break
     stopped = app.wait_for("stopped", timeout=30)
     assert app.process.wait(timeout=30) == 0
     wall = time.monotonic() - closed_at
@@ -78,5 +98,23 @@ def test_a_dead_worker_is_restarted(launch):
     restarted = app.wait_for("worker-restarted", timeout=15)
     assert restarted["pid"] != worker
     replacement = psutil.Process(restarted["pid"])
-    assert "worker" in replacement.cmdline()
+    # Announced at spawn: the command line shows once the new process has exec'd.
+    deadline = time.monotonic() + 5
+    while not replacement.cmdline() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert replacement.cmdline()[-1] == "worker"
     assert not gone(server)
+
+
+def test_a_dead_server_is_reported_and_the_app_quits_cleanly(launch, app_env):
+    app = launch()
+    server, worker = app.backend_pids()
+    app.wait_for("page-loaded")
+    os.kill(server, signal.SIGKILL)
+    assert "SIGKILL" in app.wait_for("server-exited", timeout=10)["status"]
+    # The dialog names the app (from the config) and offers the logs or Quit.
+    wait_for_window(app_env["DISPLAY"], "Flying Stable stopped")
+    press_key_in_window(app_env["DISPLAY"], "Flying Stable stopped", "Escape")
+    assert app.wait_for("stopped", timeout=20)["allStopped"] is True
+    assert app.process.wait(timeout=20) == 1
+    assert gone(worker)

@@ -101,6 +101,10 @@ def build(
             f"there is no stage in {stage}: run `nox -s stage` (or `desktop-django stage`) first"
         )
     ensure_cli(shell)
+    # The bundler leaves earlier versions' files beside the new ones: clear its output
+    # folders so what this build returns (and `package` copies) is this build alone.
+    for bundle in chosen:
+        shutil.rmtree(tauri_cli.bundle_dir(cargo.target_dir(shell)) / bundle, ignore_errors=True)
     merged = merge_patch(build_overrides(stage), overrides or {})
     command = tauri_cli.build_command(shell, chosen, merged, *extra)
     if not _step(command, shell, env={**os.environ, **(env or {})}):

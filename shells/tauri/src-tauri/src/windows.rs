@@ -47,17 +47,18 @@ pub fn open_main(app: &AppHandle, origin: Origin, bootstrap_url: &str) -> Result
             if !matches!(payload.event(), PageLoadEvent::Finished) {
                 return;
             }
-            let url = payload.url();
-            if url.path() != BOOTSTRAP_PATH && page_origin.matches(url) {
-                announce("page-loaded", json!({"url": url.as_str()}));
-                smoke::page_loaded(window.app_handle());
-            }
             if !window.is_visible().unwrap_or(true) {
                 let _ = window.show();
                 let _ = window.set_focus();
                 if let Some(splash) = window.app_handle().get_webview_window(SPLASH) {
                     let _ = splash.close();
                 }
+            }
+            // Announced once the window shows it, which is what the smoke test waits for.
+            let url = payload.url();
+            if url.path() != BOOTSTRAP_PATH && page_origin.matches(url) {
+                announce("page-loaded", json!({"url": url.as_str()}));
+                smoke::page_loaded(window.app_handle());
             }
         })
         .build()
