@@ -64,6 +64,11 @@ def install_positron(session: nox.Session) -> None:
     session.install(*pins, "-e", str(POSITRON), "toga-dummy", "pillow")
 
 
+def python(session: nox.Session) -> str:
+    """The session environment's interpreter."""
+    return str(Path(session.bin) / ("python.exe" if sys.platform == "win32" else "python"))
+
+
 def user_path(session: nox.Session, raw: str) -> str:
     """Paths after `--` are the user's: relative to where nox was run, not to this file."""
     return str((Path(session.invoked_from) / raw).resolve())
@@ -148,12 +153,16 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The test suite (real processes, real browser, real windows); pytest options after --."""
-    install(session, "test")
-    # The shells' suites run against the stage: build it now when it is missing or stale.
+    # Positron in the same environment: the cross-shell tests open its real window too.
+    install_positron(session)
+    # Every shell's tests run against the stage, and the cross-shell tests start the shells:
+    # build both now (a fresh clone has neither) rather than skip what needs them.
     session.run("desktop-django", "ensure-stage",
                 env={"DESKTOP_DJANGO_STAGE_OPTIONS": "--allow-local-python"})  # fmt: skip
+    session.run("desktop-django", "prepare-shells")
     ARTIFACTS.mkdir(exist_ok=True)
-    session.run("pytest", *session.posargs, env={"TEST_ARTIFACTS_DIR": str(ARTIFACTS)})
+    env = {"TEST_ARTIFACTS_DIR": str(ARTIFACTS), "DESKTOP_DJANGO_POSITRON_PYTHON": python(session)}
+    session.run("pytest", *session.posargs, env=env)
     if not session.posargs:
         for shell_tests in SHELL_TESTS:
             session.notify(shell_tests)

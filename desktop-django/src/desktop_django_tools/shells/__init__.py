@@ -2,13 +2,16 @@
 
 Each has `run(options) -> int` (a dev run, in a checkout of the starter); the shells also
 have `package(options) -> int`, and electron and tauri `test(options) -> int` for the suites
-that are not pytest (node, cargo, WebDriver).
+that are not pytest (node, cargo, WebDriver). `prepare-shells` makes what the cross-shell
+tests start (Electron's node modules, the Tauri release build) before any test runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import sys
 
 RUNNABLE = ("electron", "tauri", "positron", "browser")
 TESTABLE = ("electron", "tauri")
@@ -23,6 +26,37 @@ def register(commands: argparse._SubParsersAction) -> None:
     test.add_argument("shell", choices=TESTABLE)
     test.add_argument("options", nargs=argparse.REMAINDER)
     test.set_defaults(handler=lambda args: _shell(args.shell).test(args.options))
+    prepare = commands.add_parser(
+        "prepare-shells", help="build what the cross-shell tests start (node modules, Tauri)"
+    )
+    prepare.set_defaults(handler=prepare_shells)
+
+
+def prepare_shells(_args: argparse.Namespace) -> int:
+    """Each testable shell's build, once; one that cannot be built is named. Under CI=true
+    that fails (the tests that need it would fail later, less clearly); elsewhere the
+    tests that need it skip with the same reason."""
+    from desktop_django_tools.integrations import cargo, npm, tauri_cli
+    from desktop_django_tools.shells import electron, tauri
+
+    steps = (
+        ("electron", lambda: electron.prepare(electron.shell_dir()), electron.ElectronShellError),
+        (
+            "tauri",
+            lambda: tauri.build(tauri.shell_dir(), tauri_cli.host_bundles()),
+            (cargo.CargoError, tauri_cli.TauriCliError, npm.NpmError),
+        ),
+    )
+    missing = []
+    for name, step, errors in steps:
+        print(f"prepare-shells: {name}", flush=True)
+        try:
+            step()
+        except errors as exc:
+            missing.append(f"{name}: {exc}")
+    for line in missing:
+        print(f"prepare-shells: NOT BUILT {line}", file=sys.stderr)
+    return 1 if missing and os.environ.get("CI", "").lower() == "true" else 0
 
 
 def _shell(name: str):
