@@ -5,6 +5,9 @@
   needs, so a skip there would hide a test that did not run.
 - A test that cannot apply to this operating system (`only_on`) skips everywhere with the
   reason; the CI matrix runs it on the platforms it is for.
+- A test that needs a remote service (`service_unreachable`: a vulnerability database) skips
+  when that service does not answer, naming it, also under CI=true: no machine of this
+  project's own CI may reach anything but the package registries; GitHub's CI runs them.
 """
 
 from __future__ import annotations
@@ -40,3 +43,8 @@ def require_tool(name: str, why: str, platforms: tuple[str, ...] | None = None) 
 def only_on(*platforms: str, reason: str) -> pytest.MarkDecorator:
     """Mark a test (or module) as meaningful only on these sys.platform prefixes."""
     return pytest.mark.skipif(not sys.platform.startswith(platforms), reason=reason)
+
+
+def service_unreachable(service: str, detail: str = "") -> None:
+    """Skip, naming the remote service that did not answer (and what it said)."""
+    pytest.skip(f"{service} did not answer{': ' + detail if detail else ''}")
