@@ -9,6 +9,7 @@ const { app, BrowserWindow, Menu, dialog, ipcMain, session, shell } = require('e
 
 const { installAuthHeader } = require('./auth-header');
 const { BackendSupervisor, newSessionToken } = require('./backend');
+const { exportDiagnostics } = require('./diagnostics');
 const { installNavigationGuards, installPermissionGuards } = require('./guards');
 const { isTrustedSender, registerIpcHandlers } = require('./ipc');
 const { resolveLaunchPlan } = require('./launch-plan');
@@ -110,6 +111,22 @@ function run() {
     checkForUpdates: () => updates.checkForUpdates().catch((error) => log.error(`updates: ${error.stack}`)),
     openAppDataFolder: () => openFolder(appDataDir),
     openLogsFolder: () => openFolder(logDir),
+    exportDiagnostics: async () => {
+      if (!state.plan) return;
+      const { canceled, filePath } = await dialog.showSaveDialog({
+        defaultPath: path.join(app.getPath('downloads'), `${appName}-diagnostics.zip`),
+        filters: [{ name: 'Zip', extensions: ['zip'] }],
+      });
+      if (canceled || !filePath) return;
+      const env = state.supervisor ? state.supervisor.env : process.env;
+      try {
+        const written = await exportDiagnostics(state.plan, env, filePath);
+        messageBox({ type: 'info', buttons: ['OK'], message: 'Diagnostics saved', detail: `${written}\nIt holds no token and no key.` });
+      } catch (error) {
+        log.error(`diagnostics: ${error.message}`);
+        messageBox({ type: 'error', buttons: ['OK'], message: 'Diagnostics not saved', detail: error.message });
+      }
+    },
     about: () =>
       messageBox({
         type: 'info',

@@ -12,6 +12,7 @@ const { test } = require('node:test');
 
 const { TOKEN_HEADER } = require('../../src/main/auth-header');
 const { BackendSupervisor, newSessionToken } = require('../../src/main/backend');
+const { exportDiagnostics } = require('../../src/main/diagnostics');
 const { planFromStage } = require('../../src/main/launch-plan');
 const { descendants, groupMembers, isAlive, waitUntil } = require('../support/processes');
 const { requireStage } = require('../support/requirements');
@@ -113,4 +114,21 @@ test('when the Node parent is SIGKILLed, serve and worker exit by themselves wit
   const gone = await waitUntil(() => everything.every((pid) => !isAlive(pid)), { timeoutMs: 2000, intervalMs: 20 });
   const left = everything.filter(isAlive);
   assert.ok(gone, `still running ${Date.now() - killedAt} ms after the parent was killed: ${left.join(', ')}`);
+});
+
+test('Export Diagnostics runs the staged launcher and writes a zip without the token', { timeout: 120_000 }, async (t) => {
+  const stageDir = requireStage(t);
+  if (!stageDir) return;
+  const appDataDir = makeTempDir('electron-diagnostics-');
+  const token = newSessionToken();
+  const log = { info: () => {}, warn: () => {}, error: () => {}, output: () => {} };
+  const supervisor = new BackendSupervisor({ plan: planFromStage(stageDir, 'staged'), appDataDir, token, log });
+  await supervisor.startServe();
+  await supervisor.stop();
+  const zipPath = path.join(appDataDir, 'support.zip');
+  const written = await exportDiagnostics(planFromStage(stageDir, 'staged'), supervisor.env, zipPath);
+  assert.equal(written, zipPath);
+  const bytes = fs.readFileSync(zipPath);
+  assert.equal(bytes.subarray(0, 2).toString('latin1'), 'PK');
+  assert.ok(!bytes.includes(Buffer.from(token)), 'the session token is in the zip');
 });

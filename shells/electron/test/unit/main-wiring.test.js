@@ -62,7 +62,7 @@ test('index.js wires splash, backend, header, worker, window, guards, IPC and qu
   assert.deepEqual(result.externalNavigation, { prevented: true, opened: ['https://example.com/docs'] });
   assert.deepEqual(result.windowOpen, { action: 'deny' });
   assert.equal(result.secondInstanceFocused, true);
-  assert.deepEqual(result.helpMenu, ['Check for Updates…', 'Open App Data Folder', 'Open Logs Folder', 'About Flying Stable']);
+  assert.deepEqual(result.helpMenu, ['Check for Updates…', 'Open App Data Folder', 'Open Logs Folder', 'Export Diagnostics…', 'About Flying Stable']);
 
   // Quit waits for the backend: the first quit is held, the second one goes through.
   assert.equal(result.firstQuitPrevented, true);
