@@ -13,6 +13,7 @@ import pytest
 
 from tests.reliability.conftest import size
 from tests.support.backend import read_protocol_line, spawn
+from tests.support.ci import only_on
 
 pytestmark = pytest.mark.slow
 
@@ -81,7 +82,7 @@ IN_PROCESS_CYCLES = textwrap.dedent(
 )
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts /proc/self/fd")
+@only_on("linux", reason="counts /proc/self/fd")
 def test_in_process_restarts_leak_no_file_handles(backend, tmp_path, scoreboard):
     """Positron starts and stops the backend inside one long-lived process: a handle leaked
     per cycle would add up over a day of use."""

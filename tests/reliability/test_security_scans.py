@@ -16,8 +16,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from desktop_django_tools.integrations import uv
+from desktop_django_tools.stage.config import BUILD_ONLY_DISTRIBUTIONS
 
-from tests.support.ci import require_in_ci
+from tests.support.ci import require_in_ci, service_unreachable
 
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ["backend/src", "desktop-django/src", "stage", "shells/positron/src", "tooling"]
@@ -74,13 +76,12 @@ PIP_AUDIT_SERVICE = (
 def test_pip_audit_on_locked_runtime_dependencies(tmp_path, scoreboard):
     row = scoreboard("8 scan: pip-audit", 0, 0)
     if not reachable("https://pypi.org/pypi/django/json"):
-        pytest.skip(f"{PIP_AUDIT_SERVICE} is unreachable")
+        service_unreachable(PIP_AUDIT_SERVICE)
     requirements = tmp_path / "requirements.txt"
-    subprocess.run(
-        ["uv", "export", "--frozen", "--package", "flying-stable", "--no-dev",
-         "--no-emit-workspace", "--format", "requirements-txt", "-q", "-o", str(requirements)],
-        cwd=ROOT, check=True,
-    )  # fmt: skip
+    # What a stage ships: the demo's locked dependencies without the build tools.
+    uv.export_locked_requirements(
+        ROOT, requirements, package="flying-stable", exclude=BUILD_ONLY_DISTRIBUTIONS
+    )
     done = subprocess.run(
         [scanner("pip-audit"), "-r", str(requirements), "--disable-pip", "--require-hashes",
          "--progress-spinner", "off", "-f", "json"],
@@ -91,7 +92,7 @@ def test_pip_audit_on_locked_runtime_dependencies(tmp_path, scoreboard):
     if not audited:
         # The index answered, but its vulnerability data did not (a registry mirror).
         reasons = {d.get("skip_reason", "") for d in report["dependencies"]}
-        pytest.skip(f"{PIP_AUDIT_SERVICE} answered no lookup: {sorted(reasons)[0][:80]}")
+        service_unreachable(PIP_AUDIT_SERVICE, f"no lookup answered: {sorted(reasons)[0][:80]}")
     not_audited = [d["name"] for d in report["dependencies"] if d.get("skip_reason")]
     vulnerable = [d["name"] for d in audited if d.get("vulns")]
     note = f"vulnerable: {vulnerable}; not audited: {not_audited}"
@@ -102,8 +103,6 @@ def test_pip_audit_on_locked_runtime_dependencies(tmp_path, scoreboard):
 
 def test_npm_audit_of_the_electron_shell(scoreboard):
     shell = ROOT / "shells" / "electron"
-    if not (shell / "package-lock.json").is_file():
-        pytest.skip("the Electron shell has no package-lock.json")
     row = scoreboard("8 scan: npm audit (prod deps)", 0, 0)
     npm = shutil.which("npm")
     if not npm:
@@ -119,7 +118,7 @@ def test_npm_audit_of_the_electron_shell(scoreboard):
         # npm reports a failed audit request as the HTTP error: method, URL and status.
         service = report.get("uri", "the npm registry's audit service (/-/npm/v1/security/)")
         status = report.get("statusCode") or report.get("error", {}).get("code", "no answer")
-        pytest.skip(f"{service} did not answer the audit (HTTP {status})")
+        service_unreachable(service, f"HTTP {status}")
     counts = report.get("metadata", {}).get("vulnerabilities", {})
     serious = sum(counts.get(level, 0) for level in ("moderate", "high", "critical"))
     total = report.get("metadata", {}).get("dependencies", {}).get("prod", 0)
