@@ -13,11 +13,12 @@ import pytest
 from desktop_django.manifest import load
 
 from tests.support.backend import launcher_env, new_token
+from tests.support.ci import only_on
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
+@only_on("linux", "darwin", reason="POSIX permission bits")
 def test_stage_folder_is_readable_and_runnable_by_every_user(staged):
     """H8: built in a mkdtemp folder (0700) and renamed into place, it kept 0700."""
     assert stat.S_IMODE(staged.stat().st_mode) == 0o755

@@ -7,6 +7,7 @@ import pytest
 
 from tests.reliability.test_startup_faults import SERVE, assert_one_error, fingerprint, run_once
 from tests.support.backend import launcher_env, new_token
+from tests.support.ci import require_in_ci
 from tests.support.namespaces import in_mount_namespace
 
 pytestmark = pytest.mark.slow
@@ -22,7 +23,9 @@ def healthy_app_data(backend, tmp_path):
 def run_in_namespace(script: str, app_data, *extra: str) -> list[str]:
     command = in_mount_namespace(script, str(app_data), *extra, *SERVE)
     if command is None:
-        pytest.skip("needs a private mount namespace (Linux, root or user namespaces)")
+        require_in_ci(
+            "needs a private mount namespace (Linux, root or user namespaces)", ("linux",)
+        )
     return command
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from desktop_django_tools.integrations import electron_builder
 
-from tests.support.ci import require_in_ci
+from tests.support.ci import only_on, require_in_ci
 from tests.support.paths import REPO_ROOT
 
 ELECTRON_SHELL = REPO_ROOT / "shells" / "electron"
@@ -53,7 +53,7 @@ def seven_zip_on_path(monkeypatch, folder: Path) -> Path:
     return tool
 
 
-@pytest.mark.skipif(os.name == "nt", reason="a POSIX executable stands for 7za")
+@only_on("linux", "darwin", reason="a POSIX executable stands for 7za")
 def test_a_system_7za_replaces_the_github_download(monkeypatch, tmp_path):
     tool = seven_zip_on_path(monkeypatch, tmp_path / "bin")
     assert electron_builder.build_env({})["ELECTRON_BUILDER_7ZIP_PATH"] == str(tool)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from desktop_django_tools.integrations import npm
 
-from tests.support.ci import require_in_ci
+from tests.support.ci import only_on, require_in_ci
 from tests.support.paths import REPO_ROOT
 
 ELECTRON_SHELL = REPO_ROOT / "shells" / "electron"
@@ -38,7 +38,7 @@ def fake_node(folder: Path, version_line: str) -> None:
     script.chmod(0o755)
 
 
-pytestmark = pytest.mark.skipif(os.name == "nt", reason="PATH cases use POSIX shell scripts")
+pytestmark = only_on("linux", "darwin", reason="PATH cases use POSIX shell scripts")
 
 
 def test_the_real_node_version_is_read_and_new_enough(real_node):

@@ -18,14 +18,14 @@ from desktop_django_tools.release.manifest import Product, make_release
 from desktop_django_tools.release.verify import EXIT_REHEARSAL
 from desktop_django_tools.shells import electron
 
-from tests.support.ci import require_in_ci
+from tests.support.ci import only_on, require_in_ci
 
 PRODUCT = Product("flying-stable", "Flying Stable", "0.1.0")
 GIT = {"sha": "0123456789abcdef0123456789abcdef01234567", "dirty": False}
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a Linux layout build"),
+    only_on("linux", reason="a Linux layout build"),
 ]
 
 

@@ -13,7 +13,7 @@ import sys
 import pytest
 from desktop_django_tools.shells import electron
 
-from tests.support.ci import require_in_ci
+from tests.support.ci import only_on, require_in_ci
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_unknown_package_options_are_refused():
     assert exit_info.value.code == 2
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="electron-builder on Linux")
+@only_on("linux", reason="electron-builder on Linux")
 def test_packaging_with_no_electron_to_be_had_points_at_the_layout_only_rehearsal(
     monkeypatch, tmp_path, staged, node_and_npm
 ):
@@ -90,7 +90,7 @@ def test_a_dev_run_without_electron_says_how_to_get_one(
     assert "nox -s dev-positron" in err
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and a shell-script Electron")
+@only_on("linux", "darwin", reason="POSIX signals and a shell-script Electron")
 def test_ctrl_c_waits_for_electrons_own_clean_quit(tmp_path, node_and_npm):
     """Ctrl+C reaches the whole foreground group: Electron quits by itself (stopping its
     backend first), and the dev run waits for that instead of killing it halfway. The real
