@@ -198,19 +198,6 @@ def _sha512_b64(path: Path) -> str:
     return base64.b64encode(digest.digest()).decode()
 
 
-def gather(bundle_root: Path, target: Path) -> list[Path]:
-    """Copy the artifacts a bundler left in per-format subfolders (Tauri's
-    target/release/bundle/<format>/) flat into `target`."""
-    copied = []
-    target.mkdir(parents=True, exist_ok=True)
-    for format_dir in sorted(p for p in bundle_root.iterdir() if p.is_dir()):
-        for path in sorted(format_dir.iterdir()):
-            if path.is_file() and not path.name.startswith(".") and role_of(path.name):
-                shutil.copy2(path, target / path.name)
-                copied.append(target / path.name)
-    return copied
-
-
 def rehearsal_of(artifacts: list[Artifact]) -> dict | None:
     """The manifest's `rehearsal` entry: None for a real release, a kind and a note for a
     layout-only one. A folder that mixes both stops the release: one of them is misplaced."""

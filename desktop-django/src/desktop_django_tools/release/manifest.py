@@ -50,7 +50,6 @@ SCHEMA_VERSION = 2
 # Commit the project's release public key here and every signed release is checked against
 # it: a release can then never be signed with a stray key by mistake.
 TRUSTED_PUBLIC_KEY = ROOT / "release" / "release-signing-key.pub"
-TAURI_BUNDLES = ROOT / "shells" / "tauri" / "src-tauri" / "target" / "release" / "bundle"
 
 
 class ReleaseError(RuntimeError):
@@ -137,15 +136,6 @@ def _no_artifacts(shell: str, folder: Path, exc: Exception) -> ReleaseError:
             f"{rehearsal}`)"
         )
     return ReleaseError(f"{exc}: {hint}")
-
-
-def gather_tauri(folder: Path) -> None:
-    """Tauri's bundler writes per-format subfolders of its target folder: copy the
-    artifacts into dist/tauri/<version>/ like the other shells' packagers do."""
-    if folder.exists() or not TAURI_BUNDLES.is_dir():
-        return
-    copied = artifact_rules.gather(TAURI_BUNDLES, folder)
-    print(f"release: copied {len(copied)} Tauri bundles from {TAURI_BUNDLES} into {folder}")
 
 
 def trusted_key_check(key: signing.SigningKey, trusted_file: Path = TRUSTED_PUBLIC_KEY) -> None:
@@ -281,8 +271,6 @@ def run(
     if version:
         info = Product(info.id, info.name, version)
     folder = folder or release_folder(shell, info.version)
-    if shell == "tauri" and folder == release_folder(shell, info.version):
-        gather_tauri(folder)
     try:
         key = signing.key_from_environment()
     except signing.SigningKeyError as exc:

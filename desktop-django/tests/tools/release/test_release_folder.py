@@ -302,31 +302,6 @@ def test_verifier_runs_on_python_3_8_with_the_standard_library_only():
     assert imported <= sys.stdlib_module_names | {"__future__"}, imported
 
 
-def test_tauri_bundles_are_gathered_flat_without_build_scaffolding(tmp_path):
-    from desktop_django_tools.release.artifacts import gather
-
-    bundle = tmp_path / "bundle"
-    files = {
-        "deb/Flying Stable_0.1.0_amd64.deb": b"deb",
-        "appimage/Flying Stable_0.1.0_amd64.AppImage": b"appimage",
-        "appimage/Flying Stable_0.1.0_amd64.AppImage.sig": b"sig",
-        "appimage/build_appimage.sh": b"#!/bin/sh",
-        "appimage/Flying Stable.AppDir/AppRun": b"x",
-        "macos/Flying Stable.app/Contents/Info.plist": b"x",
-        "macos/Flying Stable.app.tar.gz": b"tgz",
-    }
-    for name, data in files.items():
-        (bundle / name).parent.mkdir(parents=True, exist_ok=True)
-        (bundle / name).write_bytes(data)
-    copied = gather(bundle, tmp_path / "dist")
-    assert sorted(path.name for path in copied) == [
-        "Flying Stable.app.tar.gz",
-        "Flying Stable_0.1.0_amd64.AppImage",
-        "Flying Stable_0.1.0_amd64.AppImage.sig",
-        "Flying Stable_0.1.0_amd64.deb",
-    ]
-
-
 def test_a_real_release_is_not_a_rehearsal(released):
     data = json.loads((released / "release-manifest.json").read_text(encoding="utf-8"))
     assert data["schemaVersion"] == 2
