@@ -25,6 +25,8 @@ TAURI_DRIVER = ("tauri-driver", "2.1.0")
 SMOKE_TEST_ENV = "DESKTOP_DJANGO_SMOKE_TEST"
 # bundle.resources in tauri.conf.json: the default stage, for a plain `tauri build`.
 DEFAULT_STAGE_RESOURCE = "../../../.stage/backend/"
+# frontendDist in tauri.conf.json (relative to the shell folder), written by src-tauri/build.rs.
+GENERATED_UI = Path("generated") / "ui"
 
 
 def shell_dir() -> Path:
@@ -101,6 +103,9 @@ def build(
             f"there is no stage in {stage}: run `nox -s stage` (or `desktop-django stage`) first"
         )
     ensure_cli(shell)
+    # The CLI checks that frontendDist exists before cargo runs; src-tauri/build.rs fills it
+    # (the splash made from the backend's page) before the app crate embeds it.
+    (shell / GENERATED_UI).mkdir(parents=True, exist_ok=True)
     # The bundler leaves earlier versions' files beside the new ones: clear its output
     # folders so what this build returns (and `package` copies) is this build alone.
     for bundle in chosen:
