@@ -30,3 +30,18 @@ def test_backend_pages_exclude_the_bootstrap_hop_and_other_origins():
 def test_token_detection():
     assert carries_token(bootstrap_url(BACKEND, TOKEN), TOKEN)
     assert not carries_token(f"{BACKEND}/", TOKEN)
+
+
+def test_the_navigation_lock_follows_the_shared_loopback_origin_vectors():
+    """tests/contracts/loopback-origins.json, which the Electron and Tauri shells run too:
+    only "allow" may load in the WebView (Positron hands nothing to a browser)."""
+    import json
+
+    from flying_stable_positron.addresses import same_origin
+
+    from tests.support.paths import REPO_ROOT
+
+    vectors = json.loads((REPO_ROOT / "tests" / "contracts" / "loopback-origins.json").read_text())
+    assert len(vectors["navigation"]) >= 10
+    for case in vectors["navigation"]:
+        assert same_origin(case["url"], vectors["backend"]) is (case["decision"] == "allow"), case

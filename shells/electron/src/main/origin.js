@@ -29,7 +29,8 @@ function parseBackendOrigin(url) {
   if (!LOOPBACK_HOSTS.has(parsed.hostname)) {
     throw new Error(`the backend URL must be on a loopback address, not ${parsed.hostname}`);
   }
-  if (!parsed.port) {
+  // Port 0 means "let the OS pick" when binding; a server never listens on it.
+  if (!parsed.port || parsed.port === '0') {
     throw new Error('the backend URL must name its port');
   }
   if (parsed.username || parsed.password) {

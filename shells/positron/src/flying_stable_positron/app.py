@@ -17,7 +17,7 @@ from flying_stable_positron.addresses import (
     bootstrap_url,
     carries_token,
     is_backend_page,
-    origin,
+    same_origin,
 )
 from flying_stable_positron.folders import open_folder
 from flying_stable_positron.host import BackendHost
@@ -150,7 +150,7 @@ class PositronApp(toga.App):
         """The navigation lock (navigation.py): the backend's origin only; before the
         backend is up, only the splash."""
         if self.host is not None and self.host.url:
-            allowed = origin(url) == origin(self.host.url)
+            allowed = same_origin(url, self.host.url)
         else:
             allowed = url in ("about:blank", SPLASH_BASE_URL)
         if not allowed:
