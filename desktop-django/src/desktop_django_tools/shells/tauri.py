@@ -66,6 +66,30 @@ def bundles(options: list[str]) -> tuple[str, ...]:
     return chosen or tauri_cli.host_bundles()
 
 
+# Windows installers and WebView2, the runtime Tauri's window needs there. `download` (Tauri's
+# default: the installer fetches Microsoft's bootstrapper, so it needs the internet);
+# `offline` (embeds the offline installer: nothing is fetched at install time, about +127 MB);
+# `fixed:FOLDER` (ships an extracted Fixed Version runtime and always uses it: about +180 MB,
+# and Windows never updates it, so the release must). Air-gapped sites want offline or fixed.
+WEBVIEW2_MODES = {
+    "download": {"type": "downloadBootstrapper"},
+    "offline": {"type": "offlineInstaller"},
+}
+
+
+def webview2_override(mode: str) -> dict:
+    """The tauri.conf.json patch for `--webview2 MODE` (it only affects Windows bundles)."""
+    if mode.startswith("fixed:") and mode.removeprefix("fixed:"):
+        install = {"type": "fixedRuntime", "path": mode.removeprefix("fixed:")}
+    elif mode in WEBVIEW2_MODES:
+        install = WEBVIEW2_MODES[mode]
+    else:
+        raise tauri_cli.TauriCliError(
+            f"--webview2 {mode!r}: use download, offline or fixed:FOLDER (docs/release.md)"
+        )
+    return {"bundle": {"windows": {"webviewInstallMode": install}}}
+
+
 def build_overrides(stage: Path) -> dict:
     """What the build takes from the stage and the backend rather than from tauri.conf.json:
     the backend it bundles, and the app's name and version (one source for every shell)."""
@@ -151,16 +175,21 @@ def run(options: list[str]) -> int:
 
 def package(options: list[str]) -> int:
     """This OS's bundles (Linux: .deb and .rpm) with the stage inside, copied into
-    dist/tauri/<version>/. Options after the shell go to `tauri build`."""
+    dist/tauri/<version>/. `--webview2 MODE` picks how Windows installers get WebView2; other
+    options go to `tauri build`."""
     from desktop_django_tools.release.manifest import product
 
     shell = shell_dir()
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--webview2", default=None)
+    known, options = parser.parse_known_args(options)
     chosen = bundles(options)
     extra = _without_bundles_option(options)
     if platform.system() == "Linux" and "appimage" not in chosen:
         print(f"package: {tauri_cli.APPIMAGE_NOTICE}")
     try:
-        artifacts = build(shell, chosen, extra=tuple(extra))
+        overrides = webview2_override(known.webview2) if known.webview2 else None
+        artifacts = build(shell, chosen, overrides=overrides, extra=tuple(extra))
     except (cargo.CargoError, tauri_cli.TauriCliError) as exc:
         print(f"package: {exc}", file=sys.stderr)
         return 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from desktop_django_tools.release.manifest import product
 from desktop_django_tools.shells import tauri
 
@@ -41,3 +42,23 @@ def test_overrides_merge_into_nested_sections_instead_of_replacing_them():
     assert merged["version"] == "0.1.1"
     assert merged["bundle"]["createUpdaterArtifacts"] is True
     assert merged["bundle"]["resources"] == base["bundle"]["resources"]
+
+
+def test_webview2_modes_for_air_gapped_windows_installs():
+    assert tauri.webview2_override("offline") == {
+        "bundle": {"windows": {"webviewInstallMode": {"type": "offlineInstaller"}}}
+    }
+    fixed = tauri.webview2_override("fixed:./webview2/runtime")
+    assert fixed["bundle"]["windows"]["webviewInstallMode"] == {
+        "type": "fixedRuntime",
+        "path": "./webview2/runtime",
+    }
+    # It patches only the Windows section of what the build already overrides.
+    merged = tauri.merge_patch(tauri.build_overrides(Path("/stage")), fixed)
+    assert merged["bundle"]["resources"][f"{Path('/stage').as_posix()}/"] == "backend/"
+
+
+def test_an_unknown_webview2_mode_is_refused_with_the_choices():
+    for bad in ("online", "fixed:", ""):
+        with pytest.raises(tauri.tauri_cli.TauriCliError, match="download, offline or fixed"):
+            tauri.webview2_override(bad)
