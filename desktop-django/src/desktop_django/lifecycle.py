@@ -32,12 +32,6 @@ class StopRequest:
             logger.info("stop requested: %s", reason)
             self._event.set()
 
-    def is_set(self) -> bool:
-        return self._event.is_set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._event.wait(timeout)
-
     def wait_forever(self) -> None:
         # Short waits keep the main thread responsive to signal handlers on every platform.
         while not self._event.wait(0.25):
