@@ -110,11 +110,6 @@ impl Origin {
             encode_query(next)
         )
     }
-
-    /// The URL for a health check with the token header.
-    pub fn health_url(&self) -> String {
-        format!("{}/health/", self.url())
-    }
 }
 
 impl fmt::Display for Origin {
