@@ -20,7 +20,7 @@ const LAYOUT_ONLY_ARTIFACT_NAME = '${name}-layout-only-${os}-${version}-${arch}.
 // The electron package's own switch for "an unpacked Electron elsewhere"; packaging reads
 // the same one, so a carried-in Electron serves `nox -s dev-electron` and packaging alike.
 const ELECTRON_DIST_VARIABLE = 'ELECTRON_OVERRIDE_DIST_PATH';
-// Generated from assets/brand/flying-stable.svg by release/icons.py (committed, checked by
+// Generated from assets/brand/flying-stable.svg by desktop_django_tools/icons.py (nox -s icons) (committed, checked by
 // its tests); the window icon on Linux is read at run time, so it ships inside app.asar.
 const ICONS = Object.freeze({
   mac: 'assets/icons/icon.icns',

@@ -4,7 +4,7 @@
 // is up (never a remote URL, never the stage's site-packages layout). A file has no response
 // headers, so the copy carries the CSP the backend sends with the same page
 // (flying_stable/pages/splash.py: inline styles allowed by hash, nothing else) as a <meta>.
-// The icons are not made here: release/icons.py generates assets/icons/ for every shell.
+// The icons are not made here: desktop_django_tools/icons.py (nox -s icons) generates assets/icons/ for every shell.
 
 const crypto = require('node:crypto');
 const fs = require('node:fs');

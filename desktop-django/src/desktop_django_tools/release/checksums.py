@@ -1,5 +1,5 @@
 """Write SHA256SUMS in the GNU coreutils format, which `sha256sum -c`, `shasum -a 256 -c`
-and release/verify.py all read (and which PowerShell can compare with `Get-FileHash`)."""
+and verify.py all read (and which PowerShell can compare with `Get-FileHash`)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
 """Detached signatures of SHA256SUMS in minisign's format, made with `cryptography`.
 
-`minisign -Vm SHA256SUMS -p <key>.pub` verifies them, and so does release/verify.py without
+`minisign -Vm SHA256SUMS -p <key>.pub` verifies them, and so does verify.py without
 any library. The secret key comes from the environment, never from a file in the repository:
 
 - DESKTOP_DJANGO_RELEASE_KEY: the key itself, as a minisign secret key file's text (from
-  `minisign -G`, or `python -m release keygen`), the same text base64-encoded once more (the
+  `minisign -G`, or `desktop-django keygen`), the same text base64-encoded once more (the
   form Tauri's TAURI_SIGNING_PRIVATE_KEY uses), or an Ed25519 PKCS#8 PEM;
 - DESKTOP_DJANGO_RELEASE_KEY_FILE: a path to such a file, instead;
 - DESKTOP_DJANGO_RELEASE_KEY_PASSWORD: the password of an encrypted key.

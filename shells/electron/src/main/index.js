@@ -20,7 +20,7 @@ const { createMainWindow, createSplashWindow } = require('./windows');
 
 const APP_ROOT = path.join(__dirname, '..', '..');
 const SPLASH_PAGE = path.join(APP_ROOT, 'generated', 'splash.html');
-const ICON = path.join(APP_ROOT, 'assets', 'icons', 'png', '512x512.png'); // release/icons.py
+const ICON = path.join(APP_ROOT, 'assets', 'icons', 'png', '512x512.png'); // desktop_django_tools/icons.py (nox -s icons)
 const PRELOAD = path.join(__dirname, '..', 'preload', 'preload.js');
 const isDev = !app.isPackaged;
 

@@ -114,10 +114,10 @@ describe('layout, names and hardening', () => {
     assert.deepEqual(config.win.target, ['nsis']);
   });
 
-  test('every icon the config names exists (release/icons.py output)', () => {
+  test('every icon the config names exists (nox -s icons output)', () => {
     const { config } = build();
     for (const icon of [config.mac.icon, config.win.icon, config.linux.icon, ICONS.window]) {
-      assert.ok(fs.existsSync(path.join(SHELL_DIR, icon)), `${icon} is missing: run release/icons.py`);
+      assert.ok(fs.existsSync(path.join(SHELL_DIR, icon)), `${icon} is missing: run nox -s icons`);
     }
     assert.ok(config.files.includes(ICONS.window), 'the window icon must ship inside app.asar');
   });
