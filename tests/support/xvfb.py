@@ -24,9 +24,22 @@ def virtual_display() -> Iterator[str]:
     )
     os.close(write_end)
     with os.fdopen(read_end) as numbers:
-        display = f":{numbers.readline().strip()}"
+        number = numbers.readline().strip()
+    if not number:
+        server.kill()
+        raise RuntimeError("Xvfb did not report its display number")
     try:
-        yield display
+        yield f":{number}"
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def display_for_tests() -> Iterator[str]:
+    """The fixture body every test tree shares: the skip rule when Xvfb is missing."""
+    if not shutil.which("Xvfb"):
+        from tests.support.ci import require_in_ci
+
+        require_in_ci("Xvfb is not installed (apt-get install xvfb)")
+    with virtual_display() as display:
+        yield display

@@ -23,6 +23,7 @@ import pytest
 from tauri_app import WEBKIT_WEBDRIVER, RunningApp, read_events
 
 from tests.support.ci import require_in_ci
+from tests.support.xvfb import display_for_tests
 
 SHELL = Path(__file__).resolve().parents[1]
 REPO = SHELL.parents[1]
@@ -73,26 +74,9 @@ def tauri_build(stage, tmp_path_factory) -> TauriBuild:
 
 
 @pytest.fixture(scope="session")
-def display() -> str:
+def display():
     """A private X server for the session's windows."""
-    if shutil.which("Xvfb") is None:
-        require_in_ci("Xvfb is not installed (apt-get install xvfb)")
-    read_end, write_end = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
-        pass_fds=(write_end,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_end)
-    with os.fdopen(read_end) as announced:
-        number = announced.readline().strip()
-    if not number:
-        server.kill()
-        pytest.fail("Xvfb did not report its display number")
-    yield f":{number}"
-    server.terminate()
-    server.wait(timeout=10)
+    yield from display_for_tests()
 
 
 @pytest.fixture
