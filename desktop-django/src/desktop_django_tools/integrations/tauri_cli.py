@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import platform
-import shutil
 from pathlib import Path
+
+from desktop_django_tools.integrations import npm
 
 # What `tauri build --bundles` makes on each host without downloading anything.
 HOST_BUNDLES = {
@@ -28,16 +29,17 @@ class TauriCliError(RuntimeError):
     pass
 
 
-def npm() -> str:
-    found = shutil.which("npm")
-    if not found:
-        raise TauriCliError("npm is not installed: install Node.js 20 or newer (it ships npm)")
-    return found
+# The @tauri-apps/cli package's own Node.js floor (its package.json `engines`).
+MIN_NODE = (18, 0)
 
 
 def install_command() -> list[str]:
-    """`npm ci`: exactly the CLI version package-lock.json pins, from the npm registry only."""
-    return [npm(), "ci", "--no-audit", "--no-fund"]
+    """`npm ci`: exactly the CLI version package-lock.json pins, from the npm registry only
+    (through the one npm wrapper; its errors become this tool's)."""
+    try:
+        return npm.ci_command(minimum=MIN_NODE)
+    except npm.NpmError as exc:
+        raise TauriCliError(str(exc)) from exc
 
 
 def binary(shell_dir: Path) -> Path:

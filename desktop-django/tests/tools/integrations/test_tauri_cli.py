@@ -64,3 +64,10 @@ def test_signer_generate_makes_a_key_pair_the_build_can_sign_with(tmp_path):
     env = tauri_cli.signing_env(key, "test-password")
     assert env["TAURI_SIGNING_PRIVATE_KEY"] == key.read_text(encoding="utf-8")
     assert env["TAURI_SIGNING_PRIVATE_KEY_PASSWORD"] == "test-password"
+
+
+def test_the_cli_install_goes_through_the_one_npm_wrapper(monkeypatch, tmp_path):
+    """Without node on PATH, the install step says so as a Tauri CLI error."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(tauri_cli.TauriCliError, match=r"Node\.js is not installed"):
+        tauri_cli.install_command()
