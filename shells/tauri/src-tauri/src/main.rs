@@ -7,6 +7,7 @@
 mod announce;
 mod backend;
 mod commands;
+mod diagnostics;
 mod menu;
 mod smoke;
 mod updates;

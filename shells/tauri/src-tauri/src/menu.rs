@@ -1,15 +1,16 @@
-//! The app window's menu: the two troubleshooting commands under Help, and the update check
-//! when a release is configured for updates.
+//! The app window's menu: the troubleshooting commands under Help (the two folders and the
+//! support zip), and the update check when a release is configured for updates.
 
 use tauri::menu::{Menu, MenuBuilder, SubmenuBuilder, HELP_SUBMENU_ID};
 use tauri::{AppHandle, Manager, Wry};
 
 use crate::backend::Backend;
 use crate::commands::open_folder;
-use crate::updates;
+use crate::{diagnostics, updates};
 
 const OPEN_APP_DATA: &str = "open-app-data-folder";
 const OPEN_LOGS: &str = "open-logs-folder";
+const EXPORT_DIAGNOSTICS: &str = "export-diagnostics";
 const CHECK_FOR_UPDATES: &str = "check-for-updates";
 
 /// Whether Help offers the update check (managed state, set once at setup).
@@ -33,7 +34,8 @@ pub fn build(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
     // The macOS help menu is recognised by this id.
     let mut help = SubmenuBuilder::with_id(app, HELP_SUBMENU_ID, "Help")
         .text(OPEN_APP_DATA, "Open App Data Folder")
-        .text(OPEN_LOGS, "Open Logs Folder");
+        .text(OPEN_LOGS, "Open Logs Folder")
+        .text(EXPORT_DIAGNOSTICS, "Export Diagnostics…");
     if app.state::<UpdatesEnabled>().0 {
         help = help.separator().text(CHECK_FOR_UPDATES, "Check for Updates…");
     }
@@ -63,6 +65,7 @@ pub fn install(app: &AppHandle, updates_enabled: bool) {
             OPEN_APP_DATA => backend.app_data_dir.clone(),
             OPEN_LOGS => backend.logs_dir(),
             CHECK_FOR_UPDATES => return updates::check_in_background(app, updates::Trigger::User),
+            EXPORT_DIAGNOSTICS => return diagnostics::export_in_background(app),
             _ => return,
         };
         if let Err(err) = open_folder(app, &folder) {

@@ -9,6 +9,7 @@
 //!   its ready line with a timeout, spawns `worker`, restarts the worker with backoff, reports a
 //!   dead web server, and on shutdown closes both stdins, waits, then kills the process trees.
 
+pub mod diagnostics;
 pub mod manifest;
 pub mod process;
 pub mod protocol;

@@ -27,7 +27,7 @@ pub struct ManifestError {
 }
 
 impl ManifestError {
-    fn new(message: impl Into<String>, field: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>, field: impl Into<String>) -> Self {
         Self { message: message.into(), field: field.into(), path: None }
     }
 

@@ -1,0 +1,52 @@
+//! Help > Export Diagnostics…: the launcher's own `diagnostics PATH` command, which writes one
+//! zip for a support request (logs, manifest, versions, integrity check, app-data listing;
+//! never the session token or the secret key). It runs with the interpreter, arguments and
+//! folder the manifest gives `serve`, with `serve` swapped for `diagnostics PATH`.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::manifest::{self, ManifestError, Role};
+
+/// The command, ready to run; `destination` is a zip file or a folder for a dated one.
+pub fn command(
+    stage_dir: &Path,
+    app_data_dir: &Path,
+    destination: &Path,
+) -> Result<Command, ManifestError> {
+    let launch = manifest::load(stage_dir, false)?.launch(Role::Serve);
+    let mut args = launch.args;
+    if args.last().map(String::as_str) != Some(Role::Serve.as_str()) {
+        return Err(ManifestError::new("must end with \"serve\"", "launcher.serve"));
+    }
+    args.pop();
+    let mut command = Command::new(&launch.executable);
+    command
+        .args(&args)
+        .arg("diagnostics")
+        .arg(destination)
+        .current_dir(&launch.stage_dir)
+        .env("DESKTOP_DJANGO_APP_DATA_DIR", app_data_dir)
+        .env("DESKTOP_DJANGO_STAGE_DIR", stage_dir)
+        // Never the session token: the export must not be able to carry it.
+        .env_remove("DESKTOP_DJANGO_AUTH_TOKEN")
+        .stdin(Stdio::null());
+    Ok(command)
+}
+
+/// Run it and return the zip's path from the launcher's JSON line, or its error text.
+pub fn export(stage_dir: &Path, app_data_dir: &Path, destination: &Path) -> Result<String, String> {
+    let output = command(stage_dir, app_data_dir, destination)
+        .map_err(|err| err.to_string())?
+        .output()
+        .map_err(|err| format!("cannot run the launcher: {err}"))?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).trim().to_string());
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().last().unwrap_or("{}");
+    let written = serde_json::from_str::<serde_json::Value>(line)
+        .ok()
+        .and_then(|value| value["path"].as_str().map(str::to_string));
+    Ok(written.unwrap_or_else(|| destination.display().to_string()))
+}
