@@ -64,6 +64,12 @@ def install_positron(session: nox.Session) -> None:
     session.install(*pins, "-e", str(POSITRON), "toga-dummy", "pillow")
 
 
+def ensure_stage(session: nox.Session) -> None:
+    """Rebuild the stage when missing or stale; the local CPython when uv cannot download one."""
+    session.run("desktop-django", "ensure-stage",
+                env={"DESKTOP_DJANGO_STAGE_OPTIONS": "--allow-local-python"})  # fmt: skip
+
+
 def python(session: nox.Session) -> str:
     """The session environment's interpreter."""
     return str(Path(session.bin) / ("python.exe" if sys.platform == "win32" else "python"))
@@ -157,8 +163,7 @@ def tests(session: nox.Session) -> None:
     install_positron(session)
     # Every shell's tests run against the stage, and the cross-shell tests start the shells:
     # build both now (a fresh clone has neither) rather than skip what needs them.
-    session.run("desktop-django", "ensure-stage",
-                env={"DESKTOP_DJANGO_STAGE_OPTIONS": "--allow-local-python"})  # fmt: skip
+    ensure_stage(session)
     session.run("desktop-django", "prepare-shells")
     ARTIFACTS.mkdir(exist_ok=True)
     env = {"TEST_ARTIFACTS_DIR": str(ARTIFACTS), "DESKTOP_DJANGO_POSITRON_PYTHON": python(session)}
@@ -208,8 +213,7 @@ def reliability(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmark the staged backend (`-- --quick` for CI, `--runs N`); results in bench/results."""
     install(session, "bench")
-    session.run("desktop-django", "ensure-stage",
-                env={"DESKTOP_DJANGO_STAGE_OPTIONS": "--allow-local-python"})  # fmt: skip
+    ensure_stage(session)
     session.run("python", "-m", "bench", *session.posargs)
 
 
