@@ -9,7 +9,6 @@ import os
 import queue
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +16,11 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.support.ci import only_on
+
 # The real-window tests drive X11 (Xvfb) and WebKitGTK; macOS and Windows CI run the crates'
 # tests and the config tests only.
-LINUX_ONLY = pytest.mark.skipif(
-    sys.platform != "linux", reason="the real-window tests need X11 and WebKitGTK (Linux)"
-)
+LINUX_ONLY = only_on("linux", reason="the real-window tests need X11 and WebKitGTK (Linux)")
 # The first test of a session waits for the release build (bundling only, when
 # `desktop-django test-shell tauri` has built it; a full compile when run alone).
 BUILD_TIMEOUT = pytest.mark.timeout(1800)

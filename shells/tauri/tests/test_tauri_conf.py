@@ -8,11 +8,12 @@ locally and fail under CI=true, where a skipped check would pass unnoticed.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import jsonschema
 import pytest
+
+from tests.support.ci import require_in_ci
 
 SHELL = Path(__file__).resolve().parents[1]
 REPO = SHELL.parents[1]
@@ -41,10 +42,7 @@ def merge_patch(target: object, patch: object) -> object:
 @pytest.fixture(scope="module")
 def validator() -> jsonschema.Validator:
     if not SCHEMA_PATH.is_file():
-        message = f"{SCHEMA_PATH} is missing: run `npm ci` in {SHELL.relative_to(REPO)}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        require_in_ci(f"{SCHEMA_PATH} is missing: run `npm ci` in {SHELL.relative_to(REPO)}")
     schema = load(SCHEMA_PATH)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
