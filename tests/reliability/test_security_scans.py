@@ -19,7 +19,7 @@ import pytest
 from desktop_django_tools.integrations import uv
 from desktop_django_tools.stage.config import BUILD_ONLY_DISTRIBUTIONS
 
-from tests.support.ci import require_in_ci, service_unreachable
+from tests.support.ci import require_in_ci, unavailable_here
 
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ["backend/src", "desktop-django/src", "stage", "shells/positron/src", "tooling"]
@@ -76,7 +76,7 @@ PIP_AUDIT_SERVICE = (
 def test_pip_audit_on_locked_runtime_dependencies(tmp_path, scoreboard):
     row = scoreboard("8 scan: pip-audit", 0, 0)
     if not reachable("https://pypi.org/pypi/django/json"):
-        service_unreachable(PIP_AUDIT_SERVICE)
+        unavailable_here("vulnerability-services", f"{PIP_AUDIT_SERVICE} did not answer")
     requirements = tmp_path / "requirements.txt"
     # What a stage ships: the demo's locked dependencies without the build tools.
     uv.export_locked_requirements(
@@ -92,7 +92,10 @@ def test_pip_audit_on_locked_runtime_dependencies(tmp_path, scoreboard):
     if not audited:
         # The index answered, but its vulnerability data did not (a registry mirror).
         reasons = {d.get("skip_reason", "") for d in report["dependencies"]}
-        service_unreachable(PIP_AUDIT_SERVICE, f"no lookup answered: {sorted(reasons)[0][:80]}")
+        unavailable_here(
+            "vulnerability-services",
+            f"{PIP_AUDIT_SERVICE} answered no lookup: {sorted(reasons)[0][:80]}",
+        )
     not_audited = [d["name"] for d in report["dependencies"] if d.get("skip_reason")]
     vulnerable = [d["name"] for d in audited if d.get("vulns")]
     note = f"vulnerable: {vulnerable}; not audited: {not_audited}"
@@ -118,7 +121,7 @@ def test_npm_audit_of_the_electron_shell(scoreboard):
         # npm reports a failed audit request as the HTTP error: method, URL and status.
         service = report.get("uri", "the npm registry's audit service (/-/npm/v1/security/)")
         status = report.get("statusCode") or report.get("error", {}).get("code", "no answer")
-        service_unreachable(service, f"HTTP {status}")
+        unavailable_here("vulnerability-services", f"{service} did not answer (HTTP {status})")
     counts = report.get("metadata", {}).get("vulnerabilities", {})
     serious = sum(counts.get(level, 0) for level in ("moderate", "high", "critical"))
     total = report.get("metadata", {}).get("dependencies", {}).get("prod", 0)

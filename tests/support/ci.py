@@ -5,16 +5,18 @@
   needs, so a skip there would hide a test that did not run.
 - A test that cannot apply to this operating system (`only_on`) skips everywhere with the
   reason; the CI matrix runs it on the platforms it is for.
-- A test that needs a remote service (`service_unreachable`: a vulnerability database) skips
-  when that service does not answer, naming it, also under CI=true: no machine of this
-  project's own CI may reach anything but the package registries; GitHub's CI runs them.
+- A test that needs what this machine kind cannot have at all (`unavailable_here`: the
+  names in `unavailable-here.json`, the one list every language reads) skips with the reason,
+  also under CI=true; GitHub's CI runs those tests. Anything not in that list fails instead.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -45,6 +47,13 @@ def only_on(*platforms: str, reason: str) -> pytest.MarkDecorator:
     return pytest.mark.skipif(not sys.platform.startswith(platforms), reason=reason)
 
 
-def service_unreachable(service: str, detail: str = "") -> None:
-    """Skip, naming the remote service that did not answer (and what it said)."""
-    pytest.skip(f"{service} did not answer{': ' + detail if detail else ''}")
+UNAVAILABLE_HERE = json.loads(
+    (Path(__file__).with_name("unavailable-here.json")).read_text(encoding="utf-8")
+)["unavailable"]
+
+
+def unavailable_here(kind: str, reason: str) -> None:
+    """Skip (under CI=true too) because this machine kind cannot have `kind` at all."""
+    if kind not in UNAVAILABLE_HERE:
+        pytest.fail(f"{kind!r} is not in tests/support/unavailable-here.json: {reason}")
+    pytest.skip(f"{UNAVAILABLE_HERE[kind]}: {reason}")

@@ -1,7 +1,8 @@
 'use strict';
 // A test that needs something this machine may lack (the staged backend, an Electron binary)
 // skips with the reason locally, and fails under CI=true, where a skip would hide a broken
-// pipeline. The one exception is passed explicitly (`skipInCi`), and prints its reason.
+// pipeline. The exceptions are named in tests/support/unavailable-here.json and passed
+// explicitly (`unavailableHere`), and print their reason.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -10,8 +11,16 @@ const { stageDir } = require('./paths');
 
 const inCi = () => (process.env.CI || '').toLowerCase() === 'true';
 
-function missing(t, reason, { skipInCi = false } = {}) {
-  if (inCi() && !skipInCi) {
+// What this machine kind cannot have at all: the one list, shared with tests/support/ci.py.
+const UNAVAILABLE_HERE = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '..', '..', '..', '..', 'tests', 'support', 'unavailable-here.json'), 'utf8'),
+).unavailable;
+
+function missing(t, reason, { unavailableHere = null } = {}) {
+  if (unavailableHere !== null && !(unavailableHere in UNAVAILABLE_HERE)) {
+    throw new Error(`"${unavailableHere}" is not in tests/support/unavailable-here.json: ${reason}`);
+  }
+  if (inCi() && unavailableHere === null) {
     throw new Error(`required under CI=true: ${reason}`);
   }
   console.log(`skipped "${t.name}": ${reason}`);
