@@ -19,6 +19,15 @@ from desktop_django.manifest import load
 from tests.support.backend import new_token, read_protocol_line
 
 
+def moved_stage(built: Path, parent: Path) -> Path:
+    """Move a built stage to `<parent>/moved/backend`: a stage must run from wherever the
+    installer put it, so every end-to-end test serves from a folder it was not built in."""
+    stage = parent / "moved" / "backend"
+    stage.parent.mkdir()
+    built.rename(stage)
+    return stage
+
+
 @dataclass
 class Page:
     status: int

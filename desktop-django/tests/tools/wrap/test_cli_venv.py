@@ -16,7 +16,7 @@ from desktop_django.manifest import load
 
 from tests.support.paths import REPO_ROOT
 from tools.wrap.projects import KINDS, clean_env, make_project
-from tools.wrap.staged_app import StagedApp
+from tools.wrap.staged_app import StagedApp, moved_stage
 
 pytestmark = pytest.mark.slow
 
@@ -67,9 +67,7 @@ def test_pip_installed_cli_wraps_stages_and_verifies(installed_cli, django_envs,
     assert not (site_packages / "uv").exists()
     assert not (site_packages / "tomlkit").exists()
 
-    moved = tmp_path / "moved" / "backend"
-    moved.parent.mkdir()
-    stage.rename(moved)
+    moved = moved_stage(stage, tmp_path)
     with StagedApp(moved, tmp_path / "app data") as app:
         home = app.open("/")
         assert home.status == 200

@@ -27,7 +27,7 @@ from tools.wrap.corpus import (
     make_widget,
 )
 from tools.wrap.projects import clean_env
-from tools.wrap.staged_app import StagedApp
+from tools.wrap.staged_app import StagedApp, moved_stage
 
 pytestmark = pytest.mark.slow
 
@@ -114,9 +114,7 @@ def test_case_serves_from_a_moved_stage_and_keeps_data(corpus_root, name, tmp_pa
     staged = cli("stage", "--project", project, "--output", built, "--python-home",
                  sys.base_prefix, "--no-bytecode", cwd=tmp_path)  # fmt: skip
     assert staged.returncode == 0, staged.stdout + staged.stderr
-    stage = tmp_path / "moved" / "backend"
-    stage.parent.mkdir()
-    built.rename(stage)
+    stage = moved_stage(built, tmp_path)
     app_data = tmp_path / "app data"
 
     with StagedApp(stage, app_data) as app:

@@ -17,7 +17,7 @@ import pytest
 
 from tests.support.ci import require_in_ci
 from tools.wrap.projects import clean_env, commit, run
-from tools.wrap.staged_app import StagedApp
+from tools.wrap.staged_app import StagedApp, moved_stage
 
 pytestmark = pytest.mark.slow
 
@@ -70,9 +70,7 @@ def test_wagtail_start_project_wraps_stages_and_serves(wagtail_site, tmp_path):
     built = tmp_path / "built" / "backend"
     cli("stage", "--project", site, "--output", built, "--python-home", sys.base_prefix,
         "--no-bytecode", env=env, cwd=tmp_path)  # fmt: skip
-    stage = tmp_path / "moved" / "backend"
-    stage.parent.mkdir()
-    built.rename(stage)
+    stage = moved_stage(built, tmp_path)
     app_data = tmp_path / "app data"
 
     with StagedApp(stage, app_data) as app:
