@@ -24,3 +24,65 @@ def current_or_fresh_stage(tmp_path_factory) -> Path:
     output = tmp_path_factory.mktemp("stage") / "backend"
     build(StageOptions(output=output, python_home=Path(sys.base_prefix)))
     return output
+
+
+# One more migration for the "next version" of the demo: a new table filled by a data
+# migration from the ponies the users of the version before created.
+ARRIVAL_MIGRATION = """
+from django.db import migrations, models
+
+
+def note_every_pony(apps, schema_editor):
+    Pony = apps.get_model("ponies", "Pony")
+    Arrival = apps.get_model("ponies", "Arrival")
+    Arrival.objects.bulk_create(
+        Arrival(pony_name=pony.name, note="in the stable at the upgrade")
+        for pony in Pony.objects.order_by("id")
+    )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("ponies", "0001_initial")]
+    operations = [
+        migrations.CreateModel(
+            name="Arrival",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("pony_name", models.CharField(max_length=60)),
+                ("note", models.CharField(max_length=200)),
+            ],
+        ),
+        migrations.RunPython(note_every_pony, migrations.RunPython.noop),
+    ]
+"""
+
+
+def next_version_of(stage: Path, target: Path, version: str | None = None) -> str:
+    """A copy of `stage` whose backend has one more migration (0002_arrival) and a higher
+    `__version__` (`version`, else the next minor one); returns that version."""
+    import re
+    import shutil
+    import subprocess
+
+    from desktop_django.manifest import load
+
+    shutil.copytree(stage, target)
+    manifest = load(target)
+    package = next(target.glob("python/**/site-packages/flying_stable"))
+    init = package / "__init__.py"
+    if version is None:
+        major, minor, _patch = (int(part) for part in manifest.app_version.split(".")[:3])
+        version = f"{major}.{minor + 1}.0"
+    source = init.read_text(encoding="utf-8")
+    init.write_text(re.sub(r'__version__ = "[^"]+"', f'__version__ = "{version}"', source), "utf-8")
+    migrations = package / "ponies" / "migrations"
+    (migrations / "0002_arrival.py").write_text(ARRIVAL_MIGRATION, "utf-8")
+    # The stage ships unchecked-hash bytecode, which Python trusts without looking at the
+    # source: recompile what changed, the way stage/compile.py does.
+    subprocess.run(
+        [str(manifest.python_executable), "-I", "-m", "compileall", "-q", "-f",
+         "--invalidation-mode", "unchecked-hash", "-s", str(target), "-p", "",
+         str(init), str(migrations)],
+        check=True,
+    )  # fmt: skip
+    return version

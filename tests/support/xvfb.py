@@ -13,12 +13,16 @@ from collections.abc import Iterator
 def virtual_display() -> Iterator[str]:
     """DISPLAY of a new Xvfb server (it picks a free number itself: -displayfd); stopped after.
     No TCP listener: clients reach it over its Unix socket, from any network namespace.
+    -noreset: by default Xvfb resets itself when its last client leaves, and a client that
+    connects during that reset gets "cannot open display" (seen in CI: GTK failed to start
+    between two tests).
     Callers check for Xvfb first (tests: the skip rule; the benchmark: a reported gap)."""
     if not shutil.which("Xvfb"):
         raise FileNotFoundError("Xvfb is not installed (apt-get install xvfb)")
     read_end, write_end = os.pipe()
+    command = ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x900x24"]
     server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
+        [*command, "-nolisten", "tcp", "-noreset"],
         pass_fds=(write_end,),
         stderr=subprocess.DEVNULL,
     )

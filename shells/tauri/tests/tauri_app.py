@@ -99,17 +99,29 @@ def wait_until_gone(pids, timeout: float) -> bool:
 def visible_window(screen, title: str, min_width: int = 0):
     """The one mapped top-level window with this title (no window manager reparents them),
     at least `min_width` wide: the splash and the app window share the app's name."""
-    from Xlib import X
-
     matches = [
         window
         for window in screen.screen().root.query_tree().children
-        if window.get_wm_name() == title
-        and window.get_attributes().map_state == X.IsViewable
-        and window.get_geometry().width >= min_width
+        if _is_visible_window(window, title, min_width)
     ]
     assert len(matches) == 1, f"expected one visible {title!r} window, found {len(matches)}"
     return matches[0]
+
+
+def _is_visible_window(window, title: str, min_width: int) -> bool:
+    """False too for a window destroyed while we look (the splash closing, a dialog going
+    away): X answers BadWindow to any question about it (seen in CI)."""
+    from Xlib import X
+    from Xlib.error import BadWindow
+
+    try:
+        return (
+            window.get_wm_name() == title
+            and window.get_attributes().map_state == X.IsViewable
+            and window.get_geometry().width >= min_width
+        )
+    except BadWindow:
+        return False
 
 
 def wait_for_window(display_name: str, title: str, timeout: float = 20, min_width: int = 0):

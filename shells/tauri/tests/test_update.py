@@ -2,7 +2,7 @@
 test, `latest.json` and the 0.1.1 .deb served from a loopback HTTP server, 0.1.0 installed
 with apt. A tampered package, a wrong signature and a downgrade are refused with the backend
 left running and the data untouched; the real update stops the backend before it installs,
-then restarts into 0.1.1 with the user's data in place.
+then restarts into 0.1.1, whose extra migration runs on the user's data after a backup.
 
 Slow (two more release links of the app crate): marked `slow`.
 """
@@ -35,6 +35,7 @@ from tauri_app import (
 )
 
 from tests.support.ci import require_in_ci
+from tests.support.stage import next_version_of
 
 pytestmark = [LINUX_ONLY, BUILD_TIMEOUT, pytest.mark.slow]
 
@@ -87,8 +88,9 @@ def generate_key(folder: Path) -> Path:
     return key
 
 
-def build_deb(version: str, key: Path, feed_url: str, into: Path) -> tuple[Path, str]:
-    """One signed .deb of the app at `version`, configured to check `feed_url` at start."""
+def build_deb(version: str, key: Path, feed_url: str, into: Path, stage: Path) -> tuple[Path, str]:
+    """One signed .deb of the app at `version` with `stage` inside, configured to check
+    `feed_url` at start."""
     from desktop_django_tools.integrations import tauri_cli
     from desktop_django_tools.shells import tauri
 
@@ -106,7 +108,11 @@ def build_deb(version: str, key: Path, feed_url: str, into: Path) -> tuple[Path,
         },
     }
     artifacts = tauri.build(
-        tauri.shell_dir(), ("deb",), overrides, env=tauri_cli.signing_env(key, KEY_PASSWORD)
+        tauri.shell_dir(),
+        ("deb",),
+        overrides,
+        env=tauri_cli.signing_env(key, KEY_PASSWORD),
+        stage=stage,
     )
     deb = next(p for p in artifacts if p.suffix == ".deb")
     signature = Path(f"{deb}.sig").read_text(encoding="utf-8")
@@ -133,11 +139,23 @@ def installed_version(package: str) -> str:
     return result.stdout
 
 
-def data_snapshot(home: Path) -> tuple[bytes, list[str]]:
-    data = home / ".local" / "share" / IDENTIFIER
-    with sqlite3.connect(f"file:{data / 'app.sqlite3'}?mode=ro", uri=True) as connection:
-        ponies = sorted(row[0] for row in connection.execute("SELECT name FROM ponies_pony"))
+def app_data(home: Path) -> Path:
+    return home / ".local" / "share" / IDENTIFIER
+
+
+def rows(database: Path, sql: str) -> list[tuple]:
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def data_snapshot(home: Path) -> tuple[bytes, list[tuple]]:
+    data = app_data(home)
+    ponies = rows(data / "app.sqlite3", "SELECT id, name FROM ponies_pony ORDER BY id")
     return (data / "secret_key").read_bytes(), ponies
+
+
+def backups(home: Path) -> list[Path]:
+    return sorted((app_data(home) / "backups").glob("*.sqlite3"))
 
 
 def quit_app(app: RunningApp) -> None:
@@ -146,8 +164,9 @@ def quit_app(app: RunningApp) -> None:
 
 
 @pytest.fixture(scope="module")
-def releases(tauri_build, tmp_path_factory):
-    """0.1.0 and 0.1.1, signed with one key; a second key for the wrong-signature case."""
+def releases(tauri_build, stage, tmp_path_factory):
+    """0.1.0 (the stage as built) and 0.1.1 (its backend with one more migration, a schema
+    and a data one), signed with one key; a second key for the wrong-signature case."""
     if as_root() is None:
         require_in_ci("installing .deb packages needs root or passwordless sudo")
     if shutil.which("sudo") is None and shutil.which("pkexec") is None:
@@ -158,8 +177,10 @@ def releases(tauri_build, tmp_path_factory):
     key = generate_key(work)
     (work / "other").mkdir()
     other_key = generate_key(work / "other")
-    old, _ = build_deb("0.1.0", key, feed.url, work)
-    new, signature = build_deb("0.1.1", key, feed.url, work)
+    old, _ = build_deb("0.1.0", key, feed.url, work, stage)
+    next_stage = work / "stage-0.1.1" / "backend"
+    next_version_of(stage, next_stage, "0.1.1")
+    new, signature = build_deb("0.1.1", key, feed.url, work, next_stage)
     from desktop_django_tools.integrations import tauri_cli
     from desktop_django_tools.shells import tauri
 
@@ -239,6 +260,7 @@ def test_the_update_stops_the_backend_installs_and_restarts_into_0_1_1(releases,
     app = start_installed(installed["executable"], installed["home"], installed["display"])
     app.wait_for("page-loaded")
     before = data_snapshot(installed["home"])
+    backups_before = backups(installed["home"])
     assert app.wait_for("update-available", timeout=30)["version"] == "0.1.1"
     wait_for_window(installed["display"], "Update available")
     press_key_in_window(installed["display"], "Update available", "Return")
@@ -253,6 +275,15 @@ def test_the_update_stops_the_backend_installs_and_restarts_into_0_1_1(releases,
         app.wait_for_nth("page-loaded", 2, timeout=120)
         assert installed_version(releases["package"]) == "0.1.1"
         assert data_snapshot(installed["home"]) == before
+        # 0.1.1's migration ran on the user's data: its table holds every pony 0.1.0 had.
+        database = app_data(installed["home"]) / "app.sqlite3"
+        arrivals = rows(database, "SELECT pony_name FROM ponies_arrival ORDER BY id")
+        assert [name for (name,) in arrivals] == [name for _id, name in before[1]]
+        # ... and a copy of the 0.1.0 database was taken before it did.
+        taken = [b for b in backups(installed["home"]) if b not in backups_before]
+        assert [b.name.startswith("app-0.1.0-") for b in taken] == [True], taken
+        assert rows(taken[0], "SELECT id, name FROM ponies_pony ORDER BY id") == before[1]
+        assert rows(taken[0], "SELECT name FROM sqlite_master WHERE name = 'ponies_arrival'") == []
     finally:
         stop_installed_apps(installed["executable"], installed["home"])
 

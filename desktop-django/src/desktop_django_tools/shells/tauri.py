@@ -119,9 +119,11 @@ def build(
     overrides: dict | None = None,
     env: dict[str, str] | None = None,
     extra: tuple[str, ...] = (),
+    stage: Path | None = None,
 ) -> list[Path]:
-    """`tauri build` (release binary + bundles); the artifacts it wrote."""
-    stage = locations.stage_dir()
+    """`tauri build` (release binary + bundles) with `stage` inside (default: the one stage
+    location); the artifacts it wrote."""
+    stage = stage or locations.stage_dir()
     if not (stage / "runtime-manifest.json").is_file():
         raise tauri_cli.TauriCliError(
             f"there is no stage in {stage}: run `nox -s stage` (or `desktop-django stage`) first"

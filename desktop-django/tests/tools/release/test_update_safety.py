@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -20,64 +19,9 @@ import pytest
 from desktop_django.manifest import load
 
 from tests.support.backend import launcher_env, new_token, read_protocol_line, request
+from tests.support.stage import next_version_of
 
 pytestmark = pytest.mark.slow
-
-NEW_MIGRATION = """
-from django.db import migrations, models
-
-
-def note_every_pony(apps, schema_editor):
-    Pony = apps.get_model("ponies", "Pony")
-    Arrival = apps.get_model("ponies", "Arrival")
-    Arrival.objects.bulk_create(
-        Arrival(pony_name=pony.name, note="in the stable at the upgrade")
-        for pony in Pony.objects.order_by("id")
-    )
-
-
-class Migration(migrations.Migration):
-    dependencies = [("ponies", "0001_initial")]
-    operations = [
-        migrations.CreateModel(
-            name="Arrival",
-            fields=[
-                ("id", models.BigAutoField(primary_key=True, serialize=False)),
-                ("pony_name", models.CharField(max_length=60)),
-                ("note", models.CharField(max_length=200)),
-            ],
-        ),
-        migrations.RunPython(note_every_pony, migrations.RunPython.noop),
-    ]
-"""
-
-
-def _next_version(version: str) -> str:
-    major, minor, _patch = (int(part) for part in version.split(".")[:3])
-    return f"{major}.{minor + 1}.0"
-
-
-def make_version_b(stage_a: Path, target: Path) -> str:
-    """A copy of `stage_a` whose backend has one more migration and a higher version."""
-    shutil.copytree(stage_a, target)
-    manifest = load(target)
-    package = next(target.glob("python/**/site-packages/flying_stable"))
-    init = package / "__init__.py"
-    version_b = _next_version(manifest.app_version)
-    source = init.read_text(encoding="utf-8")
-    init.write_text(
-        re.sub(r'__version__ = "[^"]+"', f'__version__ = "{version_b}"', source), "utf-8"
-    )
-    (package / "ponies" / "migrations" / "0002_arrival.py").write_text(NEW_MIGRATION, "utf-8")
-    # The stage ships unchecked-hash bytecode, which Python trusts without looking at the
-    # source: recompile what changed, the way stage/compile.py does.
-    subprocess.run(
-        [str(manifest.python_executable), "-I", "-m", "compileall", "-q", "-f",
-         "--invalidation-mode", "unchecked-hash", "-s", str(target), "-p", "",
-         str(init), str(package / "ponies" / "migrations")],
-        check=True,
-    )  # fmt: skip
-    return version_b
 
 
 class Shell:
@@ -164,7 +108,7 @@ def test_update_keeps_every_row_backs_up_first_and_downgrade_is_refused(staged, 
     stage_a = staged
     version_a = load(stage_a).app_version
     stage_b = tmp_path / "version-b" / "backend"
-    version_b = make_version_b(stage_a, stage_b)
+    version_b = next_version_of(stage_a, stage_b)
     app_data = tmp_path / "app data"
     database = app_data / "app.sqlite3"
 

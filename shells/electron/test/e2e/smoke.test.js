@@ -23,7 +23,7 @@ function startXvfb() {
   if (process.platform !== 'linux' || process.env.DISPLAY) return { display: process.env.DISPLAY, stop: () => {} };
   if (spawnSync('which', ['Xvfb']).status !== 0) return null;
   const display = `:${100 + (process.pid % 800)}`;
-  const xvfb = spawn('Xvfb', [display, '-screen', '0', '1280x800x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
+  const xvfb = spawn('Xvfb', [display, '-screen', '0', '1280x800x24', '-nolisten', 'tcp', '-noreset'], { stdio: 'ignore' });
   return { display, stop: () => xvfb.kill('SIGTERM') };
 }
 
