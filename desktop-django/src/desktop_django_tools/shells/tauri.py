@@ -57,13 +57,22 @@ def ensure_tauri_driver(shell: Path) -> Path:
     return cargo.installed_binary(root, crate)
 
 
-def bundles(options: list[str]) -> tuple[str, ...]:
-    """`--bundles a,b` from the options, else what this OS makes without downloads."""
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--bundles", default="")
-    known, _rest = parser.parse_known_args(options)
-    chosen = tuple(b for b in known.bundles.split(",") if b)
-    return chosen or tauri_cli.host_bundles()
+# The options `package tauri` reads itself; the rest go to `tauri build` as given. No
+# abbreviations: `--bundle` or `--web` belong to the rest, not to these.
+PACKAGE_OPTIONS = argparse.ArgumentParser(
+    prog="desktop-django package tauri", add_help=False, allow_abbrev=False
+)
+PACKAGE_OPTIONS.add_argument("--bundles", default="")
+PACKAGE_OPTIONS.add_argument("--webview2", default=None)
+
+
+def split_options(options: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """This tool's package options and the rest (for `tauri build`); the last of a repeated
+    option wins, and none of ours is passed on. `bundles`: `--bundles a,b`, else what this
+    OS makes without downloads."""
+    known, rest = PACKAGE_OPTIONS.parse_known_args(options)
+    known.bundles = tuple(b for b in known.bundles.split(",") if b) or tauri_cli.host_bundles()
+    return known, rest
 
 
 # Windows installers and WebView2, the runtime Tauri's window needs there. `download` (Tauri's
@@ -182,11 +191,8 @@ def package(options: list[str]) -> int:
     from desktop_django_tools.release.manifest import product
 
     shell = shell_dir()
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--webview2", default=None)
-    known, options = parser.parse_known_args(options)
-    chosen = bundles(options)
-    extra = _without_bundles_option(options)
+    known, extra = split_options(options)
+    chosen = known.bundles
     if platform.system() == "Linux" and "appimage" not in chosen:
         print(f"package: {tauri_cli.APPIMAGE_NOTICE}")
     try:
@@ -201,18 +207,6 @@ def package(options: list[str]) -> int:
         shutil.copy2(artifact, target / artifact.name)
         print(f"package: artifact {target / artifact.name}")
     return 0 if artifacts else 1
-
-
-def _without_bundles_option(options: list[str]) -> list[str]:
-    rest, skip = [], False
-    for option in options:
-        if skip:
-            skip = False
-        elif option == "--bundles":
-            skip = True
-        elif not option.startswith("--bundles="):
-            rest.append(option)
-    return rest
 
 
 def test(options: list[str]) -> int:

@@ -12,14 +12,23 @@ from desktop_django_tools.shells import tauri
 
 def test_bundles_come_from_the_options_or_the_host(monkeypatch):
     monkeypatch.setattr(tauri.tauri_cli.platform, "system", lambda: "Linux")
-    assert tauri.bundles([]) == ("deb", "rpm")
-    assert tauri.bundles(["--bundles", "deb,appimage"]) == ("deb", "appimage")
-    assert tauri.bundles(["--bundles=rpm", "--verbose"]) == ("rpm",)
+
+    def bundles(options: list[str]) -> tuple[str, ...]:
+        return tauri.split_options(options)[0].bundles
+
+    assert bundles([]) == ("deb", "rpm")
+    assert bundles(["--bundles", "deb,appimage"]) == ("deb", "appimage")
+    assert bundles(["--bundles=rpm", "--verbose"]) == ("rpm",)
 
 
 def test_the_bundles_option_is_not_passed_twice():
     options = ["--bundles", "deb", "--verbose", "--bundles=rpm", "--no-sign"]
-    assert tauri._without_bundles_option(options) == ["--verbose", "--no-sign"]
+    assert tauri.split_options(options)[1] == ["--verbose", "--no-sign"]
+
+
+def test_the_webview2_option_is_read_here_and_not_passed_on():
+    known, rest = tauri.split_options(["--webview2", "offline", "--verbose"])
+    assert (known.webview2, rest) == ("offline", ["--verbose"])
 
 
 def test_the_build_takes_name_version_and_stage_from_the_tools(tmp_path):
