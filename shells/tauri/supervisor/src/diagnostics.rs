@@ -1,12 +1,14 @@
 //! Help > Export Diagnostics…: the launcher's own `diagnostics PATH` command, which writes one
 //! zip for a support request (logs, manifest, versions, integrity check, app-data listing;
 //! never the session token or the secret key). It runs with the interpreter, arguments and
-//! folder the manifest gives `serve`, with `serve` swapped for `diagnostics PATH`.
+//! folder the manifest gives `serve` (started the way every stage process is), with `serve`
+//! swapped for `diagnostics PATH`.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::manifest::{self, ManifestError, Role};
+use crate::process;
 
 /// The command, ready to run; `destination` is a zip file or a folder for a dated one.
 pub fn command(
@@ -14,18 +16,15 @@ pub fn command(
     app_data_dir: &Path,
     destination: &Path,
 ) -> Result<Command, ManifestError> {
-    let launch = manifest::load(stage_dir, false)?.launch(Role::Serve);
-    let mut args = launch.args;
-    if args.last().map(String::as_str) != Some(Role::Serve.as_str()) {
+    let mut launch = manifest::load(stage_dir, false)?.launch(Role::Serve);
+    if launch.args.last().map(String::as_str) != Some(Role::Serve.as_str()) {
         return Err(ManifestError::new("must end with \"serve\"", "launcher.serve"));
     }
-    args.pop();
-    let mut command = Command::new(&launch.executable);
+    launch.args.pop();
+    let mut command = process::launch_command(&launch);
     command
-        .args(&args)
         .arg("diagnostics")
         .arg(destination)
-        .current_dir(&launch.stage_dir)
         .env("DESKTOP_DJANGO_APP_DATA_DIR", app_data_dir)
         .env("DESKTOP_DJANGO_STAGE_DIR", stage_dir)
         // Never the session token: the export must not be able to carry it.

@@ -45,6 +45,20 @@ pub struct ChildProcess {
     started: Instant,
 }
 
+/// `launch` as a command: its interpreter, arguments and folder, in our own environment
+/// without PYTHONHOME and PYTHONPATH. Every process started from the stage starts here.
+pub fn launch_command(launch: &Launch) -> Command {
+    let mut command = Command::new(&launch.executable);
+    command
+        .args(&launch.args)
+        .current_dir(&launch.stage_dir)
+        // A developer's PYTHONHOME or PYTHONPATH would point the bundled interpreter at a
+        // foreign standard library; the manifest's `-I` covers most, this covers the rest.
+        .env_remove("PYTHONHOME")
+        .env_remove("PYTHONPATH");
+    command
+}
+
 impl ChildProcess {
     /// Start `launch` with `env` added to (and PYTHONHOME/PYTHONPATH removed from) our own
     /// environment. Stdout is handed back for `serve` (the ready line) and discarded otherwise.
@@ -54,14 +68,8 @@ impl ChildProcess {
         env: &[(OsString, OsString)],
         echo_stderr: bool,
     ) -> io::Result<(Self, Option<ChildStdout>)> {
-        let mut command = Command::new(&launch.executable);
+        let mut command = launch_command(launch);
         command
-            .args(&launch.args)
-            .current_dir(&launch.stage_dir)
-            // A developer's PYTHONHOME or PYTHONPATH would point the bundled interpreter at a
-            // foreign standard library; the manifest's `-I` covers most, this covers the rest.
-            .env_remove("PYTHONHOME")
-            .env_remove("PYTHONPATH")
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(if role == Role::Serve { Stdio::piped() } else { Stdio::null() })
