@@ -22,7 +22,8 @@ def origin(url: str) -> tuple[str, str, int | None] | None:
 
 def same_origin(url: str | None, backend_url: str) -> bool:
     """The one rule of the navigation lock: exactly the backend's scheme, host and port."""
-    return bool(url) and origin(url) is not None and origin(url) == origin(backend_url)
+    here = origin(url) if url else None
+    return here is not None and here == origin(backend_url)
 
 
 def is_backend_page(url: str | None, backend_url: str) -> bool:

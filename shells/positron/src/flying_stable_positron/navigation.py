@@ -8,10 +8,7 @@ another local server would hand that server the token; so only the backend's exa
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-
-logger = logging.getLogger("positron.navigation")
 
 
 def lock_navigation(webview, allowed: Callable[[str], bool]) -> None:
