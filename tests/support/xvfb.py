@@ -20,12 +20,12 @@ def virtual_display() -> Iterator[str]:
     if not shutil.which("Xvfb"):
         raise FileNotFoundError("Xvfb is not installed (apt-get install xvfb)")
     read_end, write_end = os.pipe()
-    command = ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x900x24"]
     server = subprocess.Popen(
-        [*command, "-nolisten", "tcp", "-noreset"],
+        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x900x24",
+         "-nolisten", "tcp", "-noreset"],
         pass_fds=(write_end,),
         stderr=subprocess.DEVNULL,
-    )
+    )  # fmt: skip
     os.close(write_end)
     with os.fdopen(read_end) as numbers:
         number = numbers.readline().strip()

@@ -16,6 +16,7 @@ from desktop_django.instance_lock import InstanceLock
 from flying_stable_positron.single_instance import send_command
 
 from tests.support.ci import only_on
+from tests.support.other_service import OtherLoopbackService
 
 pytestmark = [
     pytest.mark.slow,
@@ -131,38 +132,11 @@ def test_ctrl_c_stops_the_backend_cleanly(staged, xvfb_display, tmp_path):
     InstanceLock(app.app_data / "app.lock").acquire().release()
 
 
-class RecordingServer:
-    """Another local server on another port: records every request that reaches it."""
-
-    def __init__(self):
-        import http.server
-
-        requests = self.requests = []
-
-        class Record(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                requests.append({"path": self.path, "cookie": self.headers.get("Cookie")})
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(b"<p>not the app</p>")
-
-            def log_message(self, *_args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Record)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/steal"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_the_page_cannot_send_the_web_view_to_another_loopback_port(staged, xvfb_display, tmp_path):
     """H2: cookies ignore ports, so another port on 127.0.0.1 would receive the token
     cookie. The page's own script tries to go there; the WebView must stay, and the other
     server must never be asked for anything."""
-    other = RecordingServer()
+    other = OtherLoopbackService("/steal")
     try:
         app = PositronProcess(
             staged, tmp_path / "app-data", xvfb_display,

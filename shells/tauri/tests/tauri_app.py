@@ -8,6 +8,7 @@ import json
 import os
 import queue
 import shutil
+import sqlite3
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ LINUX_ONLY = only_on("linux", reason="the real-window tests need X11 and WebKitG
 # The first test of a session waits for the release build (bundling only, when
 # `desktop-django test-shell tauri` has built it; a full compile when run alone).
 BUILD_TIMEOUT = pytest.mark.timeout(1800)
+
+TAURI_CONF = Path(__file__).resolve().parents[1] / "src-tauri" / "tauri.conf.json"
 
 # Debian's webkit2gtk-driver: the native WebDriver server tauri-driver fronts on Linux.
 WEBKIT_WEBDRIVER = Path("/usr/bin/WebKitWebDriver")
@@ -201,3 +204,23 @@ def package_field(deb: Path, name: str) -> str:
 def installed_files(package: str) -> list[str]:
     listing = subprocess.run(["dpkg", "-L", package], check=True, capture_output=True, text=True)
     return listing.stdout.split()
+
+
+def user_session_env(home: Path, display: str, **extra: str) -> dict[str, str]:
+    """Only what a user's session has: no stage or app-data override, so an installed app
+    finds its bundled backend and the user's data folder by itself."""
+    return {"PATH": "/usr/bin:/bin", "HOME": str(home), "DISPLAY": display, "NO_AT_BRIDGE": "1",
+            **extra}  # fmt: skip
+
+
+def user_data_dir(home: Path) -> Path:
+    """Where the installed app keeps the user's data on Linux: the XDG data folder named by
+    the identifier in tauri.conf.json."""
+    identifier = json.loads(TAURI_CONF.read_text(encoding="utf-8"))["identifier"]
+    return home / ".local" / "share" / identifier
+
+
+def rows(database: Path, sql: str) -> list[tuple]:
+    """A query on a database the app may hold open: read-only, closed after."""
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
+        return connection.execute(sql).fetchall()

@@ -5,38 +5,36 @@ folder, keeps it across a reinstall and a removal, and the removal takes the app
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
-from tauri_app import BUILD_TIMEOUT, LINUX_ONLY, apt, as_root, installed_files, package_field
+from tauri_app import (
+    BUILD_TIMEOUT,
+    LINUX_ONLY,
+    apt,
+    as_root,
+    installed_files,
+    package_field,
+    rows,
+    user_data_dir,
+    user_session_env,
+)
 
 from tests.support.ci import require_in_ci
-
-IDENTIFIER = "dev.desktop-django-starter.flying-stable"
 
 pytestmark = [LINUX_ONLY, BUILD_TIMEOUT]
 
 
 def smoke_run(executable: str, home: Path, display: str) -> subprocess.CompletedProcess:
-    # Only what a user's session has: no stage or app-data override, so the installed app
-    # finds its bundled backend and the user's data folder by itself.
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(home),
-        "DISPLAY": display,
-        "NO_AT_BRIDGE": "1",
-        "DESKTOP_DJANGO_SMOKE_TEST": "1",
-    }
+    env = user_session_env(home, display, DESKTOP_DJANGO_SMOKE_TEST="1")
     return subprocess.run(
         [executable], env=env, capture_output=True, text=True, timeout=180, check=False
     )
 
 
 def pony_names(database: Path) -> list[str]:
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
-        return sorted(row[0] for row in connection.execute("SELECT name FROM ponies_pony"))
+    return sorted(name for (name,) in rows(database, "SELECT name FROM ponies_pony"))
 
 
 @pytest.fixture
@@ -67,7 +65,7 @@ def test_the_deb_installs_runs_keeps_user_data_and_uninstalls(deb, display, tmp_
     assert first.returncode == 0, first.stdout + first.stderr
     assert '"passed":true' in first.stdout
 
-    data = home / ".local" / "share" / IDENTIFIER
+    data = user_data_dir(home)
     database = data / "app.sqlite3"
     assert database.is_file(), sorted(p.name for p in data.iterdir())
     ponies = pony_names(database)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-import sqlite3
 import subprocess
 import threading
 from functools import partial
@@ -31,6 +30,9 @@ from tauri_app import (
     package_field,
     press_key_in_window,
     read_events,
+    rows,
+    user_data_dir,
+    user_session_env,
     wait_for_window,
 )
 
@@ -40,7 +42,6 @@ from tests.support.stage import next_version_of
 pytestmark = [LINUX_ONLY, BUILD_TIMEOUT, pytest.mark.slow]
 
 KEY_PASSWORD = "update-test"
-IDENTIFIER = "dev.desktop-django-starter.flying-stable"
 
 
 class Feed:
@@ -122,7 +123,7 @@ def build_deb(version: str, key: Path, feed_url: str, into: Path, stage: Path) -
 
 
 def start_installed(executable: str, home: Path, display: str) -> RunningApp:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "DISPLAY": display, "NO_AT_BRIDGE": "1"}
+    env = user_session_env(home, display)
     process = subprocess.Popen([executable], env=env, stdout=subprocess.PIPE, text=True)
     app = RunningApp(process)
     threading.Thread(target=read_events, args=(process, app.events), daemon=True).start()
@@ -139,23 +140,14 @@ def installed_version(package: str) -> str:
     return result.stdout
 
 
-def app_data(home: Path) -> Path:
-    return home / ".local" / "share" / IDENTIFIER
-
-
-def rows(database: Path, sql: str) -> list[tuple]:
-    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
-        return connection.execute(sql).fetchall()
-
-
 def data_snapshot(home: Path) -> tuple[bytes, list[tuple]]:
-    data = app_data(home)
+    data = user_data_dir(home)
     ponies = rows(data / "app.sqlite3", "SELECT id, name FROM ponies_pony ORDER BY id")
     return (data / "secret_key").read_bytes(), ponies
 
 
 def backups(home: Path) -> list[Path]:
-    return sorted((app_data(home) / "backups").glob("*.sqlite3"))
+    return sorted((user_data_dir(home) / "backups").glob("*.sqlite3"))
 
 
 def quit_app(app: RunningApp) -> None:
@@ -276,7 +268,7 @@ def test_the_update_stops_the_backend_installs_and_restarts_into_0_1_1(releases,
         assert installed_version(releases["package"]) == "0.1.1"
         assert data_snapshot(installed["home"]) == before
         # 0.1.1's migration ran on the user's data: its table holds every pony 0.1.0 had.
-        database = app_data(installed["home"]) / "app.sqlite3"
+        database = user_data_dir(installed["home"]) / "app.sqlite3"
         arrivals = rows(database, "SELECT pony_name FROM ponies_arrival ORDER BY id")
         assert [name for (name,) in arrivals] == [name for _id, name in before[1]]
         # ... and a copy of the 0.1.0 database was taken before it did.

@@ -6,9 +6,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import subprocess
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import psutil
@@ -22,6 +20,8 @@ from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 from tauri_app import BUILD_TIMEOUT, LINUX_ONLY, WEBKIT_WEBDRIVER
 from urllib3.exceptions import ProtocolError
+
+from tests.support.other_service import OtherLoopbackService
 
 SESSION_TIMEOUT = 60
 
@@ -149,35 +149,9 @@ def window(tauri_build, tauri_driver, app_env):
         yield Window(driver, app_env["DESKTOP_DJANGO_APP_DATA_DIR"])
 
 
-class RecordingServer:
-    """Another loopback service the app window must never reach (cookies ignore ports)."""
-
-    def __init__(self):
-        self.requests: list[str] = []
-        recorded = self.requests
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                recorded.append(self.path)
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(b"<h1>somebody else's service</h1>")
-
-            def log_message(self, *_args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def other_service():
-    server = RecordingServer()
+    server = OtherLoopbackService()
     yield server
     server.close()
 
