@@ -124,19 +124,25 @@ def dev(session: nox.Session) -> None:
 @nox.session(name="dev-electron", python=PYTHON, default=False)
 def dev_electron(session: nox.Session) -> None:
     """Run the Electron shell on the backend source, or on the stage with `-- --staged`."""
-    cli(session, "dev", "run", "electron", *session.posargs)
+    install(session, "dev")
+    ensure_stage(session)
+    session.run("desktop-django", "run", "electron", *session.posargs)
 
 
 @nox.session(name="dev-tauri", python=PYTHON, default=False)
 def dev_tauri(session: nox.Session) -> None:
     """Run the Tauri shell on the stage (builds the app the first time: minutes)."""
-    cli(session, "dev", "run", "tauri", *session.posargs)
+    install(session, "dev")
+    # The app bundles the stage: a fresh clone has none, and the build fails without it.
+    ensure_stage(session)
+    session.run("desktop-django", "run", "tauri", *session.posargs)
 
 
 @nox.session(name="dev-positron", python=PYTHON, default=False)
 def dev_positron(session: nox.Session) -> None:
     """Run the Positron shell (Django in-process); `-- --staged` or `-- --project PATH`."""
     install_positron(session)
+    ensure_stage(session)
     args = list(session.posargs)
     if "--project" in args and args.index("--project") + 1 < len(args):
         at = args.index("--project") + 1
@@ -167,10 +173,12 @@ def tests(session: nox.Session) -> None:
     session.run("desktop-django", "prepare-shells")
     ARTIFACTS.mkdir(exist_ok=True)
     env = {"TEST_ARTIFACTS_DIR": str(ARTIFACTS), "DESKTOP_DJANGO_POSITRON_PYTHON": python(session)}
-    session.run("pytest", *session.posargs, env=env)
     if not session.posargs:
+        # Queued before pytest runs: nox runs them even when pytest fails (and then fails at
+        # the end), so one Python failure never hides whether the shells pass.
         for shell_tests in SHELL_TESTS:
             session.notify(shell_tests)
+    session.run("pytest", *session.posargs, env=env)
 
 
 @nox.session(name="tests-positron", python=PYTHON, default=False)

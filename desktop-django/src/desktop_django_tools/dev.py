@@ -1,19 +1,20 @@
 """Which shell `nox -s dev` runs: the best this machine can run, with the reason said.
 
-Electron when its binary is here, else Tauri when it can be built (cargo, WebKitGTK headers
-on Linux), else Positron. A display is needed for any window; without one the answer says so
-and points at the browser mode.
+Electron when its binary is here, else Tauri when it has been built once and can be built
+(a cargo as new as the lock needs, WebKitGTK headers on Linux), else Positron. A Tauri that can
+be built but never was is not chosen on its own: its first build takes minutes, Positron opens
+in seconds, and the reason says how to build Tauri. A display is needed for any window;
+without one the answer says so and points at the browser mode.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 
 from desktop_django_tools import locations
+from desktop_django_tools.shells import tauri
 
 SHELLS = ("electron", "tauri", "positron")
 # Electron's own variable for an unpacked Electron; the shell reads the same one.
@@ -47,15 +48,19 @@ def electron_unavailable() -> str | None:
 
 
 def tauri_unavailable() -> str | None:
-    """Why the Tauri app cannot be built here, or None."""
-    if not shutil.which("cargo"):
-        return "no Rust toolchain (cargo)"
-    if sys.platform.startswith("linux"):
-        found = subprocess.run(
-            ["pkg-config", "--exists", "webkit2gtk-4.1"], check=False, capture_output=True
-        ) if shutil.which("pkg-config") else None  # fmt: skip
-        if found is None or found.returncode != 0:
-            return "no WebKitGTK 4.1 headers (apt-get install libwebkit2gtk-4.1-dev)"
+    """Why `nox -s dev` does not pick Tauri on its own here, or None."""
+    root = locations.workspace_root()
+    if root is None:
+        return "not in a checkout of the starter"
+    shell = root / "shells" / "tauri"
+    why_not = tauri.unavailable(shell)
+    if why_not:
+        return why_not
+    if not tauri.built(shell):
+        return (
+            f"it is not built yet (its first build takes {tauri.FIRST_BUILD_TIME}, once): "
+            "`nox -s dev -- --shell tauri` builds and opens it, and `nox -s dev` picks it after"
+        )
     return None
 
 

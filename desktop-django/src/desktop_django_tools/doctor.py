@@ -8,7 +8,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop_django_tools import network, pythons
+from desktop_django_tools import locations, network, pythons
+from desktop_django_tools.integrations import cargo
 
 
 @dataclass
@@ -17,6 +18,18 @@ class Check:
     found: str | None
     needed_for: str
     install: dict[str, str]
+    # Present but unusable (too old): said with the fix instead of "ok".
+    problem: str | None = None
+
+
+def _cargo_check() -> Check:
+    """cargo, held against the Rust version the Tauri workspace's Cargo.lock needs."""
+    found = cargo.installed_version()
+    root = locations.workspace_root()
+    problem = None
+    if found and root is not None:
+        problem = cargo.too_old(found, cargo.required_version(root / "shells" / "tauri"))
+    return Check("cargo", found, "Tauri shell", {"any": cargo.RUSTUP_HINT}, problem)
 
 
 def _version(cmd: list[str]) -> str | None:
@@ -73,12 +86,7 @@ def checks() -> list[Check]:
                 "winget": "winget install OpenJS.NodeJS.LTS",
             },
         ),
-        Check(
-            "cargo",
-            _version(["cargo", "--version"]),
-            "Tauri shell",
-            {"any": "install rustup from the Rust project, then: rustup default stable"},
-        ),
+        _cargo_check(),
         Check(
             "Chromium",
             _version(["chromium", "--version"]) or _version(["chromium-browser", "--version"]),
@@ -194,10 +202,14 @@ def report() -> tuple[list[str], bool]:
     lines = [f"Desktop Django Starter doctor on {system} {platform.machine()}", ""]
     missing_any = False
     for check in checks():
-        if check.found:
+        if check.found and not check.problem:
             lines.append(f"  ok       {check.name}: {check.found}")
             continue
         missing_any = True
+        if check.problem:
+            lines.append(f"  TOO OLD  {check.name} (needed for {check.needed_for})")
+            lines.append(f"           {check.problem}")
+            continue
         command = check.install.get(preferred) or check.install.get("any") or "see README"
         lines.append(f"  MISSING  {check.name} (needed for {check.needed_for})")
         lines.append(f"           install: {command}")

@@ -60,6 +60,24 @@ def test_without_electron_or_a_rust_toolchain_positron_is_chosen_and_says_why(mo
     assert "not tauri: no Rust toolchain" in choice.reason
 
 
+def test_a_tauri_never_built_gives_way_to_positron_and_says_how_long_it_would_take(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.setattr(dev, "electron_unavailable", lambda: "no Electron binary")
+    monkeypatch.setattr(dev.tauri, "unavailable", lambda _shell: None)
+    monkeypatch.setenv("CARGO_TARGET_DIR", str(tmp_path))  # an empty target folder
+    first = dev.choose()
+    assert first.shell == "positron"
+    assert "not tauri: it is not built yet" in first.reason
+    assert dev.tauri.FIRST_BUILD_TIME in first.reason
+    assert "--shell tauri" in first.reason
+    # Once a dev build exists, the next `nox -s dev` opens Tauri.
+    (tmp_path / "debug").mkdir()
+    (tmp_path / "debug" / dev.tauri.APP_BINARY).write_bytes(b"")
+    assert dev.choose().shell == "tauri"
+
+
 def test_an_explicit_shell_wins(monkeypatch):
     monkeypatch.setenv("DISPLAY", ":99")
     assert dev.choose("positron").shell == "positron"

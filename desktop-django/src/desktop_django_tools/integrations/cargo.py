@@ -9,8 +9,15 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shutil
+import subprocess
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # nox's own interpreter may be 3.10, and nox requires tomli there
+    import tomli as tomllib
 
 
 class CargoError(RuntimeError):
@@ -20,11 +27,53 @@ class CargoError(RuntimeError):
 def executable() -> str:
     found = shutil.which("cargo")
     if not found:
-        raise CargoError(
-            "cargo is not installed: install Rust with rustup (https://rustup.rs), then run "
-            "`rustup default stable`"
-        )
+        raise CargoError(f"cargo is not installed: {RUSTUP_HINT}")
     return found
+
+
+# How to get a current Rust: rustup (Debian 13 packages rustup itself; elsewhere rustup.rs).
+RUSTUP_HINT = (
+    "install Rust with rustup (Debian 13: `sudo apt-get install rustup`; elsewhere "
+    "https://rustup.rs), then `rustup default stable`"
+)
+RUST_VERSION = re.compile(r"\b(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def version_tuple(text: str) -> tuple[int, int, int] | None:
+    """(1, 85, 1) from `cargo 1.85.1 (d73d2caf9 2024-12-31)` or a `rust-version` like 1.90."""
+    found = RUST_VERSION.search(text)
+    return tuple(int(part or 0) for part in found.groups()) if found else None
+
+
+def installed_version() -> str | None:
+    """The first line of `cargo --version`, or None when there is no (working) cargo."""
+    if not shutil.which("cargo"):
+        return None
+    try:
+        out = subprocess.run(["cargo", "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = out.stdout.strip().splitlines()
+    return lines[0] if out.returncode == 0 and lines else None
+
+
+def required_version(workspace: Path) -> str:
+    """The workspace's `rust-version`: the oldest Rust that builds its Cargo.lock."""
+    with manifest(workspace).open("rb") as handle:
+        declared = tomllib.load(handle).get("workspace", {}).get("package", {})
+    if "rust-version" not in declared:
+        raise CargoError(f"{manifest(workspace)} declares no [workspace.package] rust-version")
+    return declared["rust-version"]
+
+
+def too_old(installed: str, required: str) -> str | None:
+    """Why `installed` (a `cargo --version` line) cannot build a lock that needs `required`,
+    with the fix; None when it can."""
+    have, need = version_tuple(installed), version_tuple(required)
+    if have is None or need is None or have >= need:
+        return None
+    upgrade = "`rustup update stable`" if shutil.which("rustup") else RUSTUP_HINT
+    return f"{installed} is older than the Rust {required} Cargo.lock needs: {upgrade}"
 
 
 def manifest(workspace: Path) -> Path:

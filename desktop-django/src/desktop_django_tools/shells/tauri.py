@@ -33,6 +33,34 @@ def shell_dir() -> Path:
     return locations.require_workspace("The Tauri shell") / "shells" / "tauri"
 
 
+# How long a first build of the app takes (a cold target folder), said before one starts:
+# about 6 minutes on 2 idle cores, 15 or more on a busy laptop.
+FIRST_BUILD_TIME = "5 to 15 minutes"
+
+
+def unavailable(shell: Path) -> str | None:
+    """Why the app cannot be built here, with the fix, or None: a cargo at least as new as
+    the workspace's rust-version, and (Linux) the WebKitGTK headers the crates link."""
+    installed = cargo.installed_version()
+    if installed is None:
+        return f"no Rust toolchain (cargo): {cargo.RUSTUP_HINT}"
+    old = cargo.too_old(installed, cargo.required_version(shell))
+    if old:
+        return old
+    if sys.platform.startswith("linux"):
+        found = subprocess.run(
+            ["pkg-config", "--exists", "webkit2gtk-4.1"], check=False, capture_output=True
+        ) if shutil.which("pkg-config") else None  # fmt: skip
+        if found is None or found.returncode != 0:
+            return "no WebKitGTK 4.1 headers (sudo apt-get install libwebkit2gtk-4.1-dev)"
+    return None
+
+
+def built(shell: Path) -> bool:
+    """Whether a dev build exists (a later `cargo build` only recompiles what changed)."""
+    return cargo.binary(shell, APP_BINARY, release=False).is_file()
+
+
 def tools_root(shell: Path) -> Path:
     """Tools the tests need, built into the (ignored, cached) target folder."""
     return cargo.target_dir(shell) / "tools"
@@ -163,6 +191,14 @@ def run(options: list[str]) -> int:
     parser.add_argument("--smoke", action="store_true", help="exit 0 once the app has loaded")
     args = parser.parse_args(options)
     shell = shell_dir()
+    why_not = unavailable(shell)
+    if why_not:
+        print(f"tauri: cannot build the app here: {why_not}; `nox -s dev -- --shell positron` "
+              "opens at once", file=sys.stderr)  # fmt: skip
+        return 1
+    if not built(shell):
+        print(f"tauri: the first build of the app takes {FIRST_BUILD_TIME} (later ones "
+              "seconds); `nox -s dev -- --shell positron` opens at once", flush=True)  # fmt: skip
     try:
         if not _step(cargo.build_command(shell), shell):
             return 1

@@ -41,17 +41,17 @@ def ensure_stage(stage: Path | None = None, options: list[str] | None = None) ->
     stage = stage or stage_dir()
     current, reason = stage_state(stage)
     if current:
-        print(f"package: {reason}")
+        print(f"stage: {reason}")
         return 0
     if options is None:
         options = shlex.split(os.environ.get(OPTIONS_ENV, ""))
-    print(f"package: {reason}: staging it now (desktop-django stage {' '.join(options)})".rstrip())
+    print(f"stage: {reason}: staging it now (desktop-django stage {' '.join(options)})".rstrip())
     from desktop_django_tools.cli import main
 
     status = main(["stage", "--output", str(stage), *options])
     if status != 0:
         print(
-            f"package: staging failed; run `nox -s stage` with the options this machine needs "
+            f"stage: staging failed; run `nox -s stage` with the options this machine needs "
             f"(offline: --allow-local-python), or set {OPTIONS_ENV} to them"
         )
     return status

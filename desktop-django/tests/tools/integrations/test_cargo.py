@@ -32,13 +32,55 @@ def test_a_lock_that_would_change_is_refused(real_cargo, tmp_path):
     # A copy of the workspace whose lock is missing: `--locked` must stop, not write one.
     copy = tmp_path / "tauri"
     shutil.copytree(WORKSPACE / "supervisor", copy / "supervisor")
-    (copy / "Cargo.toml").write_text('[workspace]\nmembers = ["supervisor"]\n', encoding="utf-8")
+    rust = cargo.required_version(WORKSPACE)
+    (copy / "Cargo.toml").write_text(
+        f'[workspace]\nmembers = ["supervisor"]\n[workspace.package]\nrust-version = "{rust}"\n',
+        encoding="utf-8",
+    )
     result = subprocess.run(
         cargo.command("metadata", copy, "--offline"), capture_output=True, text=True, check=False
     )
     assert result.returncode != 0
     assert "lock file" in result.stderr
     assert not (copy / "Cargo.lock").exists()
+
+
+def test_the_declared_rust_version_is_the_newest_any_locked_crate_asks_for(real_cargo):
+    # Every crate of the lock for every target (Windows and macOS ones too): what a
+    # `cargo build --locked` anywhere resolves against.
+    result = subprocess.run(
+        cargo.command("metadata", WORKSPACE, "--format-version", "1"),
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    packages = json.loads(result.stdout)["packages"]
+    asked = {
+        (cargo.version_tuple(p["rust_version"]), p["name"])
+        for p in packages
+        if p["source"] is not None and p.get("rust_version")
+    }
+    newest, crate = max(asked)
+    declared = cargo.required_version(WORKSPACE)
+    assert cargo.version_tuple(declared) == newest, f"{crate} needs {newest}, declared {declared}"
+    members = {p["name"]: p["rust_version"] for p in packages if p["source"] is None}
+    assert set(members.values()) == {declared}, members
+
+
+def test_a_cargo_older_than_the_lock_needs_is_refused_with_the_fix():
+    # Debian 13's own cargo, as `cargo --version` prints it there.
+    debian13 = "cargo 1.85.1 (d73d2caf9 2024-12-31)"
+    reason = cargo.too_old(debian13, "1.90")
+    assert reason is not None
+    assert debian13 in reason
+    assert "1.90" in reason
+    assert "rustup" in reason
+    assert cargo.too_old("cargo 1.90.0 (840b83a10 2025-07-30)", "1.90") is None
+    assert cargo.too_old("cargo 1.95.0 (f2d3ce0bd 2026-03-21)", "1.90.1") is None
+
+
+def test_the_cargo_here_is_new_enough_for_the_lock(real_cargo):
+    installed = cargo.installed_version()
+    assert installed is not None
+    assert cargo.too_old(installed, cargo.required_version(WORKSPACE)) is None
 
 
 def test_clippy_turns_every_warning_into_an_error():
