@@ -4,11 +4,19 @@ desktop-django wrap PATH [--apply]        check, then wrap, an existing Django p
 desktop-django stage [--project PATH]     build the staged backend (docs/stage.md)
 desktop-django verify-stage               re-hash a stage against its manifest
 desktop-django ensure-stage               restage the demo when missing or stale
+desktop-django run SHELL                  run the app in one shell (dev; app data in .devdata)
+desktop-django test-shell SHELL           a shell's own test suite (node, cargo, WebDriver)
+desktop-django prepare-shells             build what the cross-shell tests start
+desktop-django package SHELL              package one shell for this OS
 desktop-django icons [--check]            every shell's icons from the one brand SVG
 desktop-django release SHELL              manifest, checksums and signature of a release
 desktop-django offline-bundle SHELL       the verified folder for air-gapped sites
 desktop-django verify [FOLDER]            verify a release folder (as its verify.py does)
 desktop-django keygen FOLDER              a new release signing key pair
+desktop-django doctor                     what this machine has, lacks and can reach
+
+A command that fails says so in one line, `desktop-django COMMAND: cause. Next: step`, and
+exits with 1 (errors.py); a usage error exits with 2.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import argparse
 import sys
 
 from desktop_django_tools import package, shells
+from desktop_django_tools.errors import EXIT_FAILURE, ToolError
 from desktop_django_tools.release import commands as release_commands
 from desktop_django_tools.stage import command as stage_command
 from desktop_django_tools.wrap import command as wrap_command
@@ -55,7 +64,19 @@ def main(argv: list[str] | None = None) -> int:
 
         return verify.main(argv[1:])
     args = parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except ToolError as error:
+        report_failure(args.command, error)
+        return EXIT_FAILURE
+
+
+def report_failure(command: str, error: ToolError) -> None:
+    """The one failure line (errors.py); a detail with no log to hold it goes above it."""
+    if error.detail and error.log is None:
+        print(error.detail.rstrip(), file=sys.stderr)
+    log = f" (full log: {error.log})" if error.log else ""
+    print(f"desktop-django {command}: {error.line()}{log}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

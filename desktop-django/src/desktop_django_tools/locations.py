@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from desktop_django_tools.errors import ToolError
+
 STAGE_DIR_VARIABLE = "DESKTOP_DJANGO_STAGE_DIR"
 STAGE_SUBDIR = Path(".stage") / "backend"
 
@@ -44,9 +46,9 @@ def require_workspace(what: str) -> Path:
     """The workspace root, or an error saying `what` needs a checkout of this starter."""
     root = workspace_root()
     if root is None:
-        raise SystemExit(
-            f"desktop-django: {what} needs a checkout of the Desktop Django Starter; "
-            "outside one, pass --project PATH (a project wrapped by `desktop-django wrap`)"
+        raise ToolError(
+            f"{what} needs a checkout of the Desktop Django Starter",
+            "outside one, pass --project PATH (a project wrapped by `desktop-django wrap`)",
         )
     return root
 

@@ -58,7 +58,7 @@ def stage() -> Path:
 def tauri_build(stage, tmp_path_factory) -> TauriBuild:
     """The release build and its Linux bundles, made once for every test of the session and
     copied aside: a later build (the update test's) rewrites the target folder."""
-    from desktop_django_tools.integrations import cargo, tauri_cli
+    from desktop_django_tools.errors import ToolError
     from desktop_django_tools.shells import tauri
 
     for tool in ("cargo", "npm"):
@@ -66,7 +66,7 @@ def tauri_build(stage, tmp_path_factory) -> TauriBuild:
             require_in_ci(f"{tool} is not installed")
     try:
         artifacts = tauri.build(SHELL, ("deb", "rpm"))
-    except (cargo.CargoError, tauri_cli.TauriCliError) as exc:
+    except ToolError as exc:
         pytest.fail(str(exc))
     kept = tmp_path_factory.mktemp("tauri-build")
     binary = Path(shutil.copy2(tauri.release_binary(SHELL), kept))

@@ -19,15 +19,17 @@ try:
 except ModuleNotFoundError:  # nox's own interpreter may be 3.10, and nox requires tomli there
     import tomli as tomllib
 
+from desktop_django_tools.errors import ToolError
 
-class CargoError(RuntimeError):
+
+class CargoError(ToolError):
     pass
 
 
 def executable() -> str:
     found = shutil.which("cargo")
     if not found:
-        raise CargoError(f"cargo is not installed: {RUSTUP_HINT}")
+        raise CargoError("cargo is not installed", RUSTUP_HINT)
     return found
 
 

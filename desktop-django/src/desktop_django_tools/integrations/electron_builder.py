@@ -23,6 +23,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from desktop_django_tools.errors import ToolError
+
 PLATFORM_FLAGS = {"linux": "--linux", "darwin": "--mac", "win32": "--win"}
 OFFLINE_TARGETS = ("dir", "tar.gz")
 CONFIG_FILE = "electron-builder.config.js"
@@ -32,7 +34,7 @@ OUTPUT_VARIABLE = "DESKTOP_DJANGO_ELECTRON_OUT"
 SEVEN_ZIP_VARIABLE = "ELECTRON_BUILDER_7ZIP_PATH"
 
 
-class ElectronBuilderError(RuntimeError):
+class ElectronBuilderError(ToolError):
     pass
 
 

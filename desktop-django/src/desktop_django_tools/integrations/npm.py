@@ -16,6 +16,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from desktop_django_tools.errors import ToolError
+
 MIN_NODE = (20, 19)
 CI_ENV = {
     "ELECTRON_SKIP_BINARY_DOWNLOAD": "1",
@@ -25,7 +27,7 @@ CI_ENV = {
 }
 
 
-class NpmError(RuntimeError):
+class NpmError(ToolError):
     pass
 
 

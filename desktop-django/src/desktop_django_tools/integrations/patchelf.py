@@ -10,8 +10,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from desktop_django_tools.errors import ToolError
 
-class PatchelfError(RuntimeError):
+
+class PatchelfError(ToolError):
     pass
 
 

@@ -10,6 +10,7 @@ import json
 import platform
 from pathlib import Path
 
+from desktop_django_tools.errors import ToolError
 from desktop_django_tools.integrations import npm
 
 # What `tauri build --bundles` makes on each host without downloading anything.
@@ -25,7 +26,7 @@ APPIMAGE_NOTICE = (
 )
 
 
-class TauriCliError(RuntimeError):
+class TauriCliError(ToolError):
     pass
 
 
@@ -35,11 +36,8 @@ MIN_NODE = (18, 0)
 
 def install_command() -> list[str]:
     """`npm ci`: exactly the CLI version package-lock.json pins, from the npm registry only
-    (through the one npm wrapper; its errors become this tool's)."""
-    try:
-        return npm.ci_command(minimum=MIN_NODE)
-    except npm.NpmError as exc:
-        raise TauriCliError(str(exc)) from exc
+    (through the one npm wrapper, whose errors say what to install)."""
+    return npm.ci_command(minimum=MIN_NODE)
 
 
 def binary(shell_dir: Path) -> Path:

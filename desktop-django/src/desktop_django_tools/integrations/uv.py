@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from desktop_django_tools.errors import ToolError
 
-class UvError(RuntimeError):
+
+class UvError(ToolError):
     pass
 
 

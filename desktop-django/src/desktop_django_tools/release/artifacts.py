@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from desktop_django_tools.errors import ToolError
 from desktop_django_tools.release.verify import (
     CHECKSUMS,
     MANIFEST,
@@ -58,7 +59,7 @@ MAC_MARKERS = re.compile(r"(^|[-_.])(mac|macos|darwin|osx)([-_.]|$)")
 UPDATER_METADATA_NAME = re.compile(r"^latest([-.][\w.-]*)?\.(yml|yaml|json)$")
 
 
-class ArtifactError(RuntimeError):
+class ArtifactError(ToolError):
     pass
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
+
+from desktop_django_tools.errors import ToolError
 
 SHELLS = ("electron", "tauri", "positron")
 
@@ -44,17 +45,13 @@ def _release_options(parser: argparse.ArgumentParser) -> None:
 def _release(args: argparse.Namespace) -> int:
     from desktop_django_tools.release import manifest
 
-    try:
-        folder, data = manifest.run(
-            args.shell,
-            folder=args.dir,
-            version=args.version,
-            allow_dirty=args.allow_dirty,
-            require_signature=args.require_signature,
-        )
-    except manifest.ReleaseError as exc:
-        print(f"release: {exc}", file=sys.stderr)
-        return 1
+    folder, data = manifest.run(
+        args.shell,
+        folder=args.dir,
+        version=args.version,
+        allow_dirty=args.allow_dirty,
+        require_signature=args.require_signature,
+    )
     for line in manifest.describe(folder, data):
         print(line)
     return 0
@@ -64,24 +61,20 @@ def _offline_bundle(args: argparse.Namespace) -> int:
     from desktop_django_tools.release import bundle, manifest
     from desktop_django_tools.release.verify import CHECKSUMS
 
-    try:
-        version = args.version or manifest.product().version
-        folder = args.dir or manifest.release_folder(args.shell, version)
-        if not (folder / CHECKSUMS).is_file():
-            print(f"offline-bundle: {folder} has no {CHECKSUMS} yet: running the release step")
-            folder, data = manifest.run(
-                args.shell,
-                folder=folder,
-                version=args.version,
-                allow_dirty=args.allow_dirty,
-                require_signature=args.require_signature,
-            )
-            for line in manifest.describe(folder, data):
-                print(line)
-        result = bundle.make_bundle(folder, args.output or bundle.OFFLINE)
-    except manifest.ReleaseError as exc:
-        print(f"offline-bundle: {exc}", file=sys.stderr)
-        return 1
+    version = args.version or manifest.product().version
+    folder = args.dir or manifest.release_folder(args.shell, version)
+    if not (folder / CHECKSUMS).is_file():
+        print(f"offline-bundle: {folder} has no {CHECKSUMS} yet: running the release step")
+        folder, data = manifest.run(
+            args.shell,
+            folder=folder,
+            version=args.version,
+            allow_dirty=args.allow_dirty,
+            require_signature=args.require_signature,
+        )
+        for line in manifest.describe(folder, data):
+            print(line)
+    result = bundle.make_bundle(folder, args.output or bundle.OFFLINE)
     print(f"offline-bundle: {result.folder}")
     for archive in result.archives:
         print(f"offline-bundle: {archive} (+ {archive.name}.sha256)")
@@ -103,8 +96,7 @@ def _keygen(args: argparse.Namespace) -> int:
     secret = args.folder / "release.key"
     public = args.folder / "release.pub"
     if secret.exists() and not args.force:
-        print(f"keygen: {secret} exists (pass --force to replace it)", file=sys.stderr)
-        return 1
+        raise ToolError(f"{secret} exists", "pass --force to replace it")
     descriptor = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(key.secret_key_text())

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from desktop_django_tools.errors import ToolError
 from desktop_django_tools.integrations import git
 from desktop_django_tools.locations import stage_dir, workspace_root
 from desktop_django_tools.release import artifacts as artifact_rules
@@ -52,7 +53,7 @@ SCHEMA_VERSION = 2
 TRUSTED_PUBLIC_KEY = ROOT / "release" / "release-signing-key.pub"
 
 
-class ReleaseError(RuntimeError):
+class ReleaseError(ToolError):
     pass
 
 
@@ -135,7 +136,7 @@ def _no_artifacts(shell: str, folder: Path, exc: Exception) -> ReleaseError:
             f" (a layout-only rehearsal is in {rehearsal}: `nox -s release -- {shell} --dir "
             f"{rehearsal}`)"
         )
-    return ReleaseError(f"{exc}: {hint}")
+    return ReleaseError(str(exc), hint)
 
 
 def trusted_key_check(key: signing.SigningKey, trusted_file: Path = TRUSTED_PUBLIC_KEY) -> None:
@@ -271,10 +272,7 @@ def run(
     if version:
         info = Product(info.id, info.name, version)
     folder = folder or release_folder(shell, info.version)
-    try:
-        key = signing.key_from_environment()
-    except signing.SigningKeyError as exc:
-        raise ReleaseError(str(exc)) from exc
+    key = signing.key_from_environment()
     if key is None and require_signature:
         raise ReleaseError(
             f"--require-signature: set {signing.KEY_ENV} (or {signing.KEY_FILE_ENV}) to the "

@@ -24,6 +24,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from desktop_django_tools.errors import ToolError
 from desktop_django_tools.release.verify import TRUSTED_PREFIX, UNTRUSTED_PREFIX, key_id_text
 
 KEY_ENV = "DESKTOP_DJANGO_RELEASE_KEY"
@@ -39,7 +40,7 @@ _SECRET_KEY_BYTES = 158  # algorithms 6 + salt 32 + limits 16 + key id 8 + key 6
 _RAW = (serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-class SigningKeyError(RuntimeError):
+class SigningKeyError(ToolError):
     pass
 
 

@@ -13,6 +13,8 @@ import importlib
 import os
 import sys
 
+from desktop_django_tools.errors import ToolError
+
 RUNNABLE = ("electron", "tauri", "positron", "browser")
 TESTABLE = ("electron", "tauri")
 
@@ -36,24 +38,20 @@ def prepare_shells(_args: argparse.Namespace) -> int:
     """Each testable shell's build, once; one that cannot be built is named. Under CI=true
     that fails (the tests that need it would fail later, less clearly); elsewhere the
     tests that need it skip with the same reason."""
-    from desktop_django_tools.integrations import cargo, npm, tauri_cli
+    from desktop_django_tools.integrations import tauri_cli
     from desktop_django_tools.shells import electron, tauri
 
     steps = (
-        ("electron", lambda: electron.prepare(electron.shell_dir()), electron.ElectronShellError),
-        (
-            "tauri",
-            lambda: tauri.build(tauri.shell_dir(), tauri_cli.host_bundles()),
-            (cargo.CargoError, tauri_cli.TauriCliError, npm.NpmError),
-        ),
+        ("electron", lambda: electron.prepare(electron.shell_dir())),
+        ("tauri", lambda: tauri.build(tauri.shell_dir(), tauri_cli.host_bundles())),
     )
     missing = []
-    for name, step, errors in steps:
+    for name, step in steps:
         print(f"prepare-shells: {name}", flush=True)
         try:
             step()
-        except errors as exc:
-            missing.append(f"{name}: {exc}")
+        except ToolError as exc:
+            missing.append(f"{name}: {exc.line()}")
     for line in missing:
         print(f"prepare-shells: NOT BUILT {line}", file=sys.stderr)
     return 1 if missing and os.environ.get("CI", "").lower() == "true" else 0

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from desktop_django_tools import devdata, locations
+from desktop_django_tools.errors import ToolError
 from desktop_django_tools.integrations import electron_builder, npm
 
 TEST_FOLDERS = ("unit", "integration", "packaging", "e2e")
@@ -36,17 +37,12 @@ NO_DIST_TO_PACKAGE = (
 )
 
 
-class ElectronShellError(RuntimeError):
+class ElectronShellError(ToolError):
     """A step that cannot go on; the message says why and what to do."""
 
 
 def shell_dir() -> Path:
     return locations.require_workspace("the Electron shell") / "shells" / "electron"
-
-
-def _fail(exc: Exception) -> int:
-    print(f"electron: {exc}", file=sys.stderr)
-    return 1
 
 
 def _call(command: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> None:
@@ -59,11 +55,8 @@ def _call(command: list[str], *, cwd: Path, env: dict[str, str] | None = None) -
 def prepare(shell: Path) -> str:
     """npm ci exactly as package-lock.json pins it (no Electron binary), then the generated
     assets. Returns the node executable."""
-    try:
-        command = npm.ci_command()
-        node = npm.node()
-    except npm.NpmError as exc:
-        raise ElectronShellError(str(exc)) from exc
+    command = npm.ci_command()
+    node = npm.node()
     _call(command, cwd=shell, env={**os.environ, **npm.CI_ENV})
     _call([node, "scripts/prepare-assets.js"], cwd=shell)
     return node
@@ -100,18 +93,15 @@ def run(options: list[str]) -> int:
         # Never the installed app's data: a dev database may be migrated ahead of the release.
         "DESKTOP_DJANGO_USER_DATA_DIR": str(devdata.folder(f"electron-{mode}")),
     }
-    try:
-        shell = shell_dir()
-        if args.staged:
-            env["DESKTOP_DJANGO_STAGE_DIR"] = str(require_stage())
-        else:
-            env["DESKTOP_DJANGO_DEV_PYTHON"] = sys.executable
-        prepare(shell)
-        binary, reason = npm.electron_binary(shell)
-        if binary is None:
-            raise ElectronShellError(UNAVAILABLE.format(reason=reason))
-    except ElectronShellError as exc:
-        return _fail(exc)
+    shell = shell_dir()
+    if args.staged:
+        env["DESKTOP_DJANGO_STAGE_DIR"] = str(require_stage())
+    else:
+        env["DESKTOP_DJANGO_DEV_PYTHON"] = sys.executable
+    prepare(shell)
+    binary, reason = npm.electron_binary(shell)
+    if binary is None:
+        raise ElectronShellError(UNAVAILABLE.format(reason=reason))
     print(f"electron: {mode} run, app data in {env['DESKTOP_DJANGO_USER_DATA_DIR']}", flush=True)
     child = subprocess.Popen([str(binary), ".", *electron_args], cwd=shell, env=env)
     try:
@@ -138,25 +128,22 @@ def test_files(shell: Path) -> list[str]:
 def test(options: list[str]) -> int:
     """`nox -s tests-electron [-- FILES]`: node's test runner over unit, integration,
     packaging and e2e tests (or the files given), then electronegativity on a full run."""
-    try:
-        shell = shell_dir()
-        stage = locations.stage_dir()
-        if not (stage / "runtime-manifest.json").is_file():
-            # A fresh clone: build the stage the integration, packaging and e2e tests need,
-            # rather than let them skip (locally) or fail (CI) for want of it.
-            from desktop_django_tools.stage.freshness import ensure_stage
+    shell = shell_dir()
+    stage = locations.stage_dir()
+    if not (stage / "runtime-manifest.json").is_file():
+        # A fresh clone: build the stage the integration, packaging and e2e tests need,
+        # rather than let them skip (locally) or fail (CI) for want of it.
+        from desktop_django_tools.stage.freshness import ensure_stage
 
-            if ensure_stage(stage) != 0:
-                raise ElectronShellError(f"the tests need a staged backend in {stage}")
-        node = prepare(shell)
-        # The packaging test runs electron-builder itself: the same quirk settings. The tests
-        # find the stage themselves (test/support/paths.js), so none is imposed here.
-        env = {**os.environ, **electron_builder.build_env(os.environ)}
-        _call([node, "--test", *(options or test_files(shell))], cwd=shell, env=env)
-        if not options:
-            _call([node, "scripts/electronegativity.js"], cwd=shell)
-    except ElectronShellError as exc:
-        return _fail(exc)
+        if ensure_stage(stage) != 0:
+            raise ElectronShellError(f"the tests need a staged backend in {stage}")
+    node = prepare(shell)
+    # The packaging test runs electron-builder itself: the same quirk settings. The tests
+    # find the stage themselves (test/support/paths.js), so none is imposed here.
+    env = {**os.environ, **electron_builder.build_env(os.environ)}
+    _call([node, "--test", *(options or test_files(shell))], cwd=shell, env=env)
+    if not options:
+        _call([node, "scripts/electronegativity.js"], cwd=shell)
     return 0
 
 
@@ -171,10 +158,7 @@ def package(options: list[str]) -> int:
         help="no Electron to be had: rehearse the Linux layout with a stand-in that cannot run",
     )
     args = parser.parse_args(options)
-    try:
-        return _package(args.targets, layout_only=args.layout_only)
-    except (ElectronShellError, electron_builder.ElectronBuilderError) as exc:
-        return _fail(exc)
+    return _package(args.targets, layout_only=args.layout_only)
 
 
 def _package(targets: list[str], *, layout_only: bool) -> int:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from desktop_django_tools import devdata, locations
+from desktop_django_tools.errors import ToolError
 from desktop_django_tools.integrations import briefcase
 
 APP_MODULE = "flying_stable_positron"
@@ -36,13 +37,9 @@ def run(options: list[str]) -> int:
 
 def _run_project(path: Path, stage_options: list[str]) -> int:
     from desktop_django_tools.cli import main as cli
-    from desktop_django_tools.stage.wrapped import WrappedProjectError, load_project
+    from desktop_django_tools.stage.wrapped import load_project
 
-    try:
-        project, app_id = load_project(path)
-    except WrappedProjectError as exc:
-        print(f"positron: {exc}", file=sys.stderr)
-        return 2
+    project, app_id = load_project(path)
     stage = locations.stage_dir(project.repo)
     # A dev run: no bytecode, and the local CPython when uv cannot download one.
     status = cli(["stage", "--project", str(path), "--output", str(stage), "--no-bytecode",
@@ -75,8 +72,7 @@ def package(version: str) -> int:
     """Build and package the Briefcase app for this OS into dist/positron/<version>/."""
     blocker = briefcase.offline_blocker()
     if blocker:
-        print(f"package: {blocker}", file=sys.stderr)
-        return 1
+        raise ToolError(blocker)
     platform, output_format = briefcase.host_target()
     source = shell_dir()
     for step, extra in (
@@ -86,8 +82,7 @@ def package(version: str) -> int:
     ):
         command = ["briefcase", step, platform, output_format, "--no-input", *extra]
         if subprocess.run(command, cwd=source, check=False).returncode != 0:
-            print(f"package: `{' '.join(command)}` failed", file=sys.stderr)
-            return 1
+            raise ToolError(f"`{' '.join(command)}` failed", "its output above says why")
     target = source.parent.parent / "dist" / "positron" / version
     target.mkdir(parents=True, exist_ok=True)
     for artifact in (source / "dist").iterdir():

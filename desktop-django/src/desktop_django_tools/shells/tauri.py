@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from desktop_django_tools import devdata, locations
+from desktop_django_tools.errors import ToolError
 from desktop_django_tools.integrations import cargo, tauri_cli
 
 APP_BINARY = "flying-stable-tauri"
@@ -69,6 +70,11 @@ def tools_root(shell: Path) -> Path:
 def _step(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> bool:
     print(f"tauri: {' '.join(command)}", flush=True)
     return subprocess.run(command, cwd=cwd, env=env, check=False).returncode == 0
+
+
+def _cargo_step(command: list[str], shell: Path) -> None:
+    if not _step(command, shell):
+        raise cargo.CargoError(f"`cargo {command[1]}` failed", "its output above says why")
 
 
 def ensure_cli(shell: Path) -> None:
@@ -193,19 +199,13 @@ def run(options: list[str]) -> int:
     shell = shell_dir()
     why_not = unavailable(shell)
     if why_not:
-        print(f"tauri: cannot build the app here: {why_not}; `nox -s dev -- --shell positron` "
-              "opens at once", file=sys.stderr)  # fmt: skip
-        return 1
+        raise ToolError(f"cannot build the app here: {why_not}",
+                        "`nox -s dev -- --shell positron` opens at once")  # fmt: skip
     if not built(shell):
         print(f"tauri: the first build of the app takes {FIRST_BUILD_TIME} (later ones "
               "seconds); `nox -s dev -- --shell positron` opens at once", flush=True)  # fmt: skip
-    try:
-        if not _step(cargo.build_command(shell), shell):
-            return 1
-        app = cargo.binary(shell, APP_BINARY, release=False)
-    except cargo.CargoError as exc:
-        print(f"tauri: {exc}", file=sys.stderr)
-        return 1
+    _cargo_step(cargo.build_command(shell), shell)
+    app = cargo.binary(shell, APP_BINARY, release=False)
     env = {
         **os.environ,
         locations.STAGE_DIR_VARIABLE: str(locations.stage_dir()),
@@ -231,12 +231,8 @@ def package(options: list[str]) -> int:
     chosen = known.bundles
     if platform.system() == "Linux" and "appimage" not in chosen:
         print(f"package: {tauri_cli.APPIMAGE_NOTICE}")
-    try:
-        overrides = webview2_override(known.webview2) if known.webview2 else None
-        artifacts = build(shell, chosen, overrides=overrides, extra=tuple(extra))
-    except (cargo.CargoError, tauri_cli.TauriCliError) as exc:
-        print(f"package: {exc}", file=sys.stderr)
-        return 1
+    overrides = webview2_override(known.webview2) if known.webview2 else None
+    artifacts = build(shell, chosen, overrides=overrides, extra=tuple(extra))
     target = shell.parent.parent / "dist" / "tauri" / product().version
     target.mkdir(parents=True, exist_ok=True)
     for artifact in artifacts:
@@ -250,14 +246,9 @@ def test(options: list[str]) -> int:
     go to pytest). Building first keeps the long cold compile out of pytest's per-test
     timeout; the tests' own build call then finds nothing to compile."""
     shell = shell_dir()
-    try:
-        for command in (cargo.test_command(shell), cargo.clippy_command(shell)):
-            if not _step(command, shell):
-                return 1
-        build(shell, tauri_cli.host_bundles())
-    except (cargo.CargoError, tauri_cli.TauriCliError) as exc:
-        print(f"tauri: {exc}", file=sys.stderr)
-        return 1
+    for command in (cargo.test_command(shell), cargo.clippy_command(shell)):
+        _cargo_step(command, shell)
+    build(shell, tauri_cli.host_bundles())
     pytest = [
         sys.executable, "-m", "pytest", "-p", "no:django",
         "-W", "ignore::pytest.PytestConfigWarning", str(shell / "tests"), *options,

@@ -8,6 +8,7 @@ import traceback
 from pathlib import Path
 
 from desktop_django_tools import locations
+from desktop_django_tools.errors import ToolError
 from desktop_django_tools.stage import report
 from desktop_django_tools.stage.config import DEFAULT_LOCALES, DEMO, Project
 
@@ -63,27 +64,20 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _target(args: argparse.Namespace) -> tuple[Project, Path] | None:
+def _target(args: argparse.Namespace) -> tuple[Project, Path]:
     if not args.project:
         locations.require_workspace("staging the demo")
         return DEMO, args.output or locations.stage_dir()
-    from desktop_django_tools.stage.wrapped import WrappedProjectError, load_project
+    from desktop_django_tools.stage.wrapped import load_project
 
-    try:
-        project, _app_id = load_project(args.project)
-    except WrappedProjectError as exc:
-        report.say(f"error: {exc}")
-        return None
+    project, _app_id = load_project(args.project)
     return project, args.output or locations.stage_dir(project.repo)
 
 
 def build_command(args: argparse.Namespace) -> int:
     from desktop_django_tools.stage.build import StageOptions, build
 
-    target = _target(args)
-    if target is None:
-        return 2
-    project, output = target
+    project, output = _target(args)
     log = report.open_log(log_path(output))
     if project.wrapped:
         report.say(f"staging the wrapped project at {project.repo} into {output}")
@@ -99,9 +93,13 @@ def build_command(args: argparse.Namespace) -> int:
     )
     try:
         build(options)
-    except Exception as exc:  # every failure ends in one line and the log
-        report.say(f"error: {failure_line(exc)} (full log: {log})")
-        return 2
+    except Exception as exc:  # every failure ends in one line (cli.main) and the log
+        error = failure(exc)
+        error.log = log
+        report.log(f"desktop-django stage: {error.line()}")
+        if error is exc:
+            raise
+        raise error from exc
     return 0
 
 
@@ -110,30 +108,26 @@ def log_path(output: Path) -> Path:
     return output.absolute().parent / f"{output.name}.stage.log"
 
 
-def failure_line(exc: BaseException) -> str:
-    """One line for the terminal; the rest (tool output, traceback) goes to the log."""
+def failure(exc: Exception) -> ToolError:
+    """The failure as a ToolError for the one line; the rest (tool output, the traceback of
+    anything unexpected) goes to the log."""
     from desktop_django_tools.integrations import uv
-    from desktop_django_tools.stage.errors import StageError
-    from desktop_django_tools.stage.runtime import RuntimeSourceError
-    from desktop_django_tools.stage.wrapped import WrappedProjectError
 
-    if isinstance(exc, StageError):
-        report.log(exc.detail)
-        return exc.line()
-    if isinstance(exc, (RuntimeSourceError, WrappedProjectError)):
-        return str(exc)
     if isinstance(exc, uv.UvError):
-        report.log(str(exc))
-        return (f"{str(exc).splitlines()[0]}. Next: uv's output is above and in the log; "
-                "offline builds need UV_FIND_LINKS (docs/stage.md)")  # fmt: skip
+        report.log(exc.cause)
+        return ToolError(exc.cause.splitlines()[0], "uv's output is above and in the log; "
+                         "offline builds need UV_FIND_LINKS (docs/stage.md)")  # fmt: skip
+    if isinstance(exc, ToolError):
+        report.log(exc.detail)
+        return exc
     report.log("".join(traceback.format_exception(exc)))
     if isinstance(exc, subprocess.CalledProcessError):
         command = " ".join(map(str, exc.cmd[:4]))
-        return (f"`{command} ...` exited with {exc.returncode}. Next: read its output in the "
-                "log, fix the cause, stage again")  # fmt: skip
-    return (
-        f"unexpected {type(exc).__name__}: {exc}. Next: the traceback is in the log; "
-        "please report it with the log attached"
+        return ToolError(f"`{command} ...` exited with {exc.returncode}",
+                         "read its output in the log, fix the cause, stage again")  # fmt: skip
+    return ToolError(
+        f"unexpected {type(exc).__name__}: {exc}",
+        "the traceback is in the log; please report it with the log attached",
     )
 
 
@@ -142,15 +136,12 @@ def verify_command(args: argparse.Namespace) -> int:
 
     from desktop_django_tools.stage.verify import verify
 
-    target = _target(args)
-    if target is None:
-        return 2
-    _project, stage_root = target
+    _project, stage_root = _target(args)
     try:
         result = verify(stage_root)
     except ManifestError as exc:
-        report.say(f"error: {exc}")
-        return 2
+        # The runtime's reader knows nothing of the tools: the next step is said here.
+        raise ToolError(str(exc), "rebuild the stage with `desktop-django stage`") from exc
     for line in result.lines():
         print(line)
     if result.ok:

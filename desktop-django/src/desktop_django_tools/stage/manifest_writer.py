@@ -12,6 +12,7 @@ from desktop_django.manifest import SCHEMA_VERSION, current_platform, validate
 
 from desktop_django_tools.integrations import git
 from desktop_django_tools.stage.config import Project
+from desktop_django_tools.stage.errors import StageError
 from desktop_django_tools.stage.files import (
     DESCRIPTORS,
     INDEX_NAME,
@@ -35,7 +36,11 @@ def write_index(stage_root: Path) -> tuple[str, int, int]:
         if name in DESCRIPTORS:
             continue
         if path.is_symlink():
-            raise SystemExit(f"stage: {name} is a symlink; the stage must not contain any")
+            raise StageError(
+                f"{name} in the stage is a symlink; the stage must not contain any",
+                "find the step or package that made it (the log names the last step) and stage "
+                "again",
+            )
         total += path.stat().st_size
         lines.append(f"{sha256_of(path)}  {name}\n")
     index = stage_root / INDEX_NAME

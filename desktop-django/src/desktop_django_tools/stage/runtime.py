@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_django_tools import pythons
+from desktop_django_tools.errors import ToolError
 from desktop_django_tools.stage import report
 from desktop_django_tools.stage.config import PYTHON_VERSION
 from desktop_django_tools.stage.files import sha256_of
 
 
-class RuntimeSourceError(RuntimeError):
+class RuntimeSourceError(ToolError):
     pass
 
 

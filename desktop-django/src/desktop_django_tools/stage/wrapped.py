@@ -23,6 +23,7 @@ import subprocess
 import tomllib
 from pathlib import Path
 
+from desktop_django_tools.errors import ToolError
 from desktop_django_tools.integrations import uv
 from desktop_django_tools.stage import report, runtime_wheel
 from desktop_django_tools.stage.config import BUILD_ONLY_DISTRIBUTIONS, Project, WrappedSource
@@ -41,7 +42,7 @@ COPY_IGNORE = shutil.ignore_patterns(
 REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
-class WrappedProjectError(RuntimeError):
+class WrappedProjectError(ToolError):
     pass
 
 
@@ -57,8 +58,9 @@ def find_config(path: Path) -> Path:
         return found[0]
     if not found:
         raise WrappedProjectError(
-            f"no {CONFIG_NAME} in {path} or its subfolders: wrap the project first with "
-            f"`nox -s wrap -- {path} --apply` (or `desktop-django wrap {path} --apply`)"
+            f"no {CONFIG_NAME} in {path} or its subfolders",
+            f"wrap the project first with `nox -s wrap -- {path} --apply` (or "
+            f"`desktop-django wrap {path} --apply`)",
         )
     raise WrappedProjectError(f"several {CONFIG_NAME} under {path}: pass the one to stage")
 

@@ -23,6 +23,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from tomlkit.exceptions import TOMLKitError
 
 from desktop_django_tools import locations
+from desktop_django_tools.errors import ToolError
 from desktop_django_tools.wrap import server_only
 from desktop_django_tools.wrap.preflight import Preflight
 from desktop_django_tools.wrap.project import DESKTOP_DJANGO, local_top_level
@@ -40,8 +41,11 @@ DESKTOP_FILES = {
 COMMENT = "# Desktop build (desktop-django wrap): launcher, token middleware, SQLite in app data."
 
 
-class ApplyRefused(Exception):
+class ApplyRefused(ToolError):
     """Nothing was written; the message says why and how to proceed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"--apply refused: {reason}")
 
 
 @dataclass

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from desktop_django_tools.errors import ToolError
+
 
 def register(commands: argparse._SubParsersAction) -> None:
     wrap = commands.add_parser(
@@ -47,21 +49,15 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from desktop_django_tools.integrations.uv import UvError
-    from desktop_django_tools.wrap.apply import ApplyRefused
-
     try:
         return _run(args)
-    except ApplyRefused as refusal:
-        print(f"\ndesktop-django wrap --apply refused: {refusal}", file=sys.stderr)
-    except (OSError, UvError, subprocess.SubprocessError) as exc:
-        # One line, with what to do: never a traceback.
-        print(
-            f"desktop-django wrap: {exc.__class__.__name__}: {exc}. Nothing more was written; "
-            "fix the cause named here and run the command again",
-            file=sys.stderr,
-        )
-    return 1
+    except (OSError, subprocess.SubprocessError) as exc:
+        # One line, with what to do: never a traceback. (A ToolError, --apply's refusal
+        # included, reaches cli.main as it is.)
+        raise ToolError(
+            f"{exc.__class__.__name__}: {exc}",
+            "nothing more was written; fix the cause named here and run the command again",
+        ) from exc
 
 
 def _run(args: argparse.Namespace) -> int:

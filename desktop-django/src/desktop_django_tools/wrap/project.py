@@ -10,6 +10,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from desktop_django_tools.errors import ToolError
+
 # Folders never searched for manage.py or treated as project source.
 SKIPPED_DIRS = {
     ".git", ".hg", ".venv", "venv", "env", ".env", ".tox", ".nox", "node_modules", "__pycache__",
@@ -20,7 +22,7 @@ REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 DESKTOP_DJANGO = "desktop-django"
 
 
-class ProjectError(Exception):
+class ProjectError(ToolError):
     """The project cannot be wrapped as given; the message says why and what to do."""
 
 

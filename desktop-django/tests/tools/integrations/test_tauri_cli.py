@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from desktop_django_tools.integrations import tauri_cli
+from desktop_django_tools.integrations import npm, tauri_cli
 
 from tests.support.ci import require_in_ci
 
@@ -67,7 +67,7 @@ def test_signer_generate_makes_a_key_pair_the_build_can_sign_with(tmp_path):
 
 
 def test_the_cli_install_goes_through_the_one_npm_wrapper(monkeypatch, tmp_path):
-    """Without node on PATH, the install step says so as a Tauri CLI error."""
+    """Without node on PATH, the install step says so (npm's error, not a re-wrapped copy)."""
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(tauri_cli.TauriCliError, match=r"Node\.js is not installed"):
+    with pytest.raises(npm.NpmError, match=r"Node\.js is not installed"):
         tauri_cli.install_command()

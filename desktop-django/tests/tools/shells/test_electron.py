@@ -11,6 +11,8 @@ import subprocess
 import sys
 
 import pytest
+from desktop_django_tools import cli
+from desktop_django_tools.errors import EXIT_FAILURE
 from desktop_django_tools.shells import electron
 
 from tests.support.ci import only_on, require_in_ci
@@ -38,14 +40,15 @@ def test_the_test_files_are_every_suite_in_order():
 
 
 def test_a_staged_run_without_a_stage_names_the_command(no_stage, capsys):
-    assert electron.run(["--staged"]) == 1
+    assert cli.main(["run", "electron", "--staged"]) == EXIT_FAILURE
     err = capsys.readouterr().err
     assert f"there is no staged backend in {no_stage}: run `nox -s stage` first" in err
 
 
-def test_packaging_without_a_stage_names_the_command(no_stage, capsys):
-    assert electron.package(["--layout-only"]) == 1
-    assert "run `nox -s stage` first" in capsys.readouterr().err
+def test_packaging_without_a_stage_names_the_command(no_stage):
+    # The packager itself (`package` would stage first): its error says what to run.
+    with pytest.raises(electron.ElectronShellError, match="run `nox -s stage` first"):
+        electron.package(["--layout-only"])
 
 
 def test_a_stage_without_a_version_names_the_field(tmp_path):
@@ -83,7 +86,7 @@ def test_a_dev_run_without_electron_says_how_to_get_one(
     monkeypatch, tmp_path, capsys, node_and_npm
 ):
     monkeypatch.setenv("ELECTRON_OVERRIDE_DIST_PATH", str(tmp_path))  # holds no Electron
-    assert electron.run([]) == 1
+    assert cli.main(["run", "electron"]) == EXIT_FAILURE
     err = capsys.readouterr().err
     assert f"ELECTRON_OVERRIDE_DIST_PATH={tmp_path} holds no Electron binary" in err
     assert "ELECTRON_MIRROR" in err

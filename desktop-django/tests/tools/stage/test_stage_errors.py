@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from desktop_django_tools.errors import EXIT_FAILURE
 
 pytestmark = pytest.mark.slow
 
@@ -65,9 +66,9 @@ def stage(project: Path, output: Path) -> subprocess.CompletedProcess:
 
 
 def one_line_error(done: subprocess.CompletedProcess) -> tuple[str, Path]:
-    assert done.returncode == 2, done.stderr
+    assert done.returncode == EXIT_FAILURE, done.stderr
     assert "Traceback" not in done.stderr
-    errors = [line for line in done.stderr.splitlines() if line.startswith("stage: error:")]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("desktop-django stage:")]
     assert len(errors) == 1, done.stderr
     assert done.stderr.rstrip().endswith(errors[0])
     log = Path(errors[0].rpartition("(full log: ")[2].rstrip(")"))
