@@ -27,6 +27,7 @@ _SIZES = {
     "race_trials": (20, 100),
     "interrupted_start_trials": (3, 10),
     "worker_kill_trials": (2, 5),
+    "wrong_token_requests": (6000, 6000),
 }
 
 

@@ -176,8 +176,9 @@ def test_invisible_and_direction_control_names_are_refused(shared, name, notes, 
     assert running.get("/").body.count(b'class="pony-card"') == before
 
 
-def test_bad_host_flood_logs_one_warning_line_each(shared, scoreboard):
-    """H7: a page probing Host values must not fill the log with tracebacks."""
+def test_bad_host_flood_logs_a_few_warning_lines(shared, scoreboard):
+    """H7: a page probing Host values must not fill the log with tracebacks, nor with a line
+    per request: one line per 10 s, and it counts the rest."""
     running = shared
     log_file = running.app_data / "logs" / "serve.log"
     already = log_file.stat().st_size
@@ -188,10 +189,12 @@ def test_bad_host_flood_logs_one_warning_line_each(shared, scoreboard):
     with log_file.open(encoding="utf-8") as log_stream:
         log_stream.seek(already)
         log = log_stream.read()
-    warnings = [line for line in log.splitlines() if "is not a loopback name" in line]
+    lines = [line for line in log.splitlines() if line.strip()]
+    warnings = [line for line in lines if "is not a loopback name" in line]
     tracebacks = log.count("Traceback")
-    scoreboard("H7 bad Host log lines", probes, int(len(warnings) != probes or tracebacks > 0))
-    assert len(warnings) == probes
+    # (The module's earlier bad-Host check may have used up this interval's one line.)
+    scoreboard("H7 bad Host log lines", probes, int(len(lines) > 3 or tracebacks > 0))
+    assert len(warnings) == len(lines) <= 3, lines  # nothing else either: no "Bad Request"
     assert all(" WARNING " in line for line in warnings)
     assert tracebacks == 0
 

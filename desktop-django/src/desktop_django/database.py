@@ -267,6 +267,17 @@ def move_aside(path: Path) -> Path:
     return kept
 
 
+def refuse_newer_database(path: Path) -> None:
+    """The worker's start: refuse, with serve's own message, a database written by a newer
+    version (its tasks may need columns this version does not have). The everyday case costs
+    one query; only a database that differs from the migrations on disk builds the graph."""
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    if not _up_to_date(connection):
+        _refuse_newer_schema(MigrationLoader(connection), path)
+
+
 def _refuse_newer_schema(loader, path: Path) -> None:
     known_apps = loader.migrated_apps
     unknown = sorted(

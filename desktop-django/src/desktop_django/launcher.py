@@ -74,6 +74,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         app_data = AppData.from_environment().prepare()
         log_path = log_to_file(app_data.logs, "serve")
+        _log_notes(app_data)
         put_interpreter_first_on_path()
         from desktop_django.service import WebBackend, setup_django
 
@@ -98,6 +99,11 @@ def serve(args: argparse.Namespace) -> int:
     backend.stop()
     logger.info("serve exited cleanly (%s)", stop.reason)
     _exit_now(0)
+
+
+def _log_notes(app_data: AppData) -> None:
+    for note in app_data.notes:
+        logger.warning(note)
 
 
 def _guard_from_the_start(stdin_guard: bool) -> StopRequest:
@@ -126,6 +132,7 @@ def worker(args: argparse.Namespace) -> int:
     try:
         app_data = AppData.from_environment().prepare()
         log_to_file(app_data.logs, "worker")
+        _log_notes(app_data)
         put_interpreter_first_on_path()
         from desktop_django.service import setup_django
         from desktop_django.worker import TaskWorker

@@ -17,6 +17,7 @@ from django.db import DatabaseError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 
 from desktop_django.database import is_corruption, record_damage
+from desktop_django.log_limits import RateLimitedLog
 from desktop_django.redirects import safe_next_path
 
 TOKEN_HEADER = "X-Desktop-Django-Token"  # noqa: S105 - a name, not a secret
@@ -36,6 +37,9 @@ OWN_ANSWER_HEADERS = {
 BUSY_RETRY_SECONDS = 5
 
 logger = logging.getLogger("desktop_django.auth")
+# Requests without the token, or with a foreign Host, can come from any local process.
+unauthenticated_log = RateLimitedLog(logger)
+TOKEN_REFUSALS = "403 answers for a missing or wrong token"  # noqa: S105 - not a secret
 
 
 def expected_token() -> str:
@@ -82,9 +86,10 @@ class DesktopAuthMiddleware:
         try:
             request.get_host()
         except DisallowedHost:
-            # One line, not Django's ERROR with a traceback: a page probing Host values
-            # would otherwise rotate every useful line out of the log.
-            logger.warning(
+            # At most one line, not Django's ERROR with a traceback, and rate-limited: a page
+            # probing Host values would otherwise rotate every useful line out of the log.
+            unauthenticated_log.warning(
+                "400 answers for a Host that is not a loopback name",
                 "400 %s %s: Host %r is not a loopback name",
                 request.method,
                 request.path,
@@ -98,7 +103,13 @@ class DesktopAuthMiddleware:
             presented = request.headers.get(TOKEN_HEADER) or request.COOKIES.get(cookie_name())
             if not tokens_match(presented, expected):
                 reason = "missing" if not presented else "wrong"
-                logger.warning("403 %s %s: %s desktop token", request.method, request.path, reason)
+                unauthenticated_log.warning(
+                    TOKEN_REFUSALS,
+                    "403 %s %s: %s desktop token",
+                    request.method,
+                    request.path,
+                    reason,
+                )
                 return _forbidden()
         if request.path_info == HEALTH_PATH:
             return JsonResponse({"status": "ok"})
@@ -131,7 +142,7 @@ class DesktopAuthMiddleware:
 
     def _bootstrap(self, request: HttpRequest, expected: str) -> HttpResponse:
         if request.method != "GET" or not tokens_match(request.GET.get("token"), expected):
-            logger.warning("403 bootstrap refused: missing or wrong token")
+            unauthenticated_log.warning(TOKEN_REFUSALS, "403 bootstrap: missing or wrong token")
             return _forbidden()
         response = HttpResponseRedirect(safe_next_path(request.GET.get("next")))
         response.set_cookie(
@@ -174,6 +185,11 @@ def _bad_host() -> HttpResponse:
 
 
 def _with_own_headers(response: HttpResponse) -> HttpResponse:
+    """The security headers, a Content-Length (without one, waitress must close the
+    connection after the answer, and requests pipelined behind it are lost), and no second
+    log line from django.request: this middleware has already said what happened."""
     for header, value in OWN_ANSWER_HEADERS.items():
         response.headers.setdefault(header, value)
+    response.headers["Content-Length"] = str(len(response.content))
+    response._has_been_logged = True
     return response

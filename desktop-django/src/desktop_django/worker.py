@@ -17,7 +17,13 @@ import secrets
 import time
 
 from desktop_django.app_data import AppData
-from desktop_django.database import DatabaseError, damage_record, is_corruption, record_damage
+from desktop_django.database import (
+    DatabaseError,
+    damage_record,
+    is_corruption,
+    record_damage,
+    refuse_newer_database,
+)
 from desktop_django.instance_lock import InstanceLock
 
 logger = logging.getLogger("desktop_django.worker")
@@ -71,6 +77,7 @@ class TaskWorker:
                     "app again: the damaged file is moved aside and kept.",
                     self.app_data.database,
                 )
+            refuse_newer_database(self.app_data.database)
             self._lock = InstanceLock(
                 self.app_data.worker_lock_file,
                 holder="worker",
