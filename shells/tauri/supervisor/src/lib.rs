@@ -7,12 +7,15 @@
 //!   the reference Python reader;
 //! - the launcher contract: [`Supervisor`] spawns `serve` with a fresh [`SessionToken`], reads
 //!   its ready line with a timeout, spawns `worker`, restarts the worker with backoff, reports a
-//!   dead web server, and on shutdown closes both stdins, waits, then kills the process trees.
+//!   dead web server, and on shutdown closes both stdins, waits, then kills the process trees;
+//! - backend updates: [`slots`] decides which stage to start (the factory stage inside the app
+//!   or an updated slot in app data), with the rule every shell shares.
 
 pub mod diagnostics;
 pub mod manifest;
 pub mod process;
 pub mod protocol;
+pub mod slots;
 pub mod supervisor;
 pub mod token;
 
