@@ -217,6 +217,15 @@ def reliability(session: nox.Session) -> None:
     session.run("pytest", "tests/reliability", *pytest_args, env=env)
 
 
+@nox.session(python=False, default=False)
+def newcomer(session: nox.Session) -> None:
+    """The README's Debian lines and `nox -s dev` from a fresh clone in a fresh Debian 13 root."""
+    # Stdlib only, on nox's own interpreter, as root (debootstrap, systemd-nspawn): see
+    # tests/newcomer.py. Slow (a debootstrap, every install, a first stage): release checklist.
+    session.run(sys.executable, "-m", "tests.newcomer", *session.posargs,
+                env={"PYTHONPATH": str(ROOT)})  # fmt: skip
+
+
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
     """Benchmark the staged backend (`-- --quick` for CI, `--runs N`); results in bench/results."""

@@ -172,16 +172,17 @@ def _build_into(stage_root: Path, work: Path, options: StageOptions) -> dict:
 
 def _measure_skipped(prefix: Path) -> int:
     total = 0
-    for directory, dirnames, filenames in os.walk(prefix):
-        rel = Path(directory).relative_to(prefix)
-        for name in list(dirnames):
-            if prune.runtime_skip((rel / name).as_posix()):
-                total += tree_size(Path(directory) / name)[0]
-                dirnames.remove(name)
-        for name in filenames:
-            path = Path(directory) / name
-            if prune.runtime_skip((rel / name).as_posix()) and not path.is_symlink():
-                total += path.stat().st_size
+    for part in runtime.copied_parts(prefix):
+        for directory, dirnames, filenames in os.walk(part):
+            rel = Path(directory).relative_to(prefix)
+            for name in list(dirnames):
+                if prune.runtime_skip((rel / name).as_posix()):
+                    total += tree_size(Path(directory) / name)[0]
+                    dirnames.remove(name)
+            for name in filenames:
+                path = Path(directory) / name
+                if prune.runtime_skip((rel / name).as_posix()) and not path.is_symlink():
+                    total += path.stat().st_size
     return total
 
 

@@ -32,6 +32,8 @@ RUNTIME_EXCLUDES = (
     "lib/python3.*/ensurepip", "Lib/ensurepip",
     "lib/python3.*/lib2to3", "Lib/lib2to3",
     "lib/python3.*/config-*",
+    # A distribution's "do not pip install here" marker: the copy is the stage's, not apt's.
+    "lib*/python3.*/EXTERNALLY-MANAGED",
     "lib/python3.*/site-packages/*", "Lib/site-packages/*",
     "lib/python3.*/lib-dynload/_tkinter*", "DLLs/_tkinter*", "DLLs/tcl*", "DLLs/tk*",
     "lib/python3.*/lib-dynload/_test*", "DLLs/_test*",

@@ -1,0 +1,46 @@
+"""The README's install lines, read the way a newcomer reads them: the shell block under
+"### Debian and Ubuntu". `nox -s newcomer` runs them in a fresh root; a test holds their apt
+packages against what `.ci/run` installs."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+from tests.support.paths import REPO_ROOT
+
+README = REPO_ROOT / "README.md"
+CI_RUN = REPO_ROOT / ".ci" / "run"
+DEBIAN_HEADING = "### Debian and Ubuntu"
+
+
+def debian_install_lines(readme: Path = README) -> list[str]:
+    """The commands of the first ```sh block under the Debian heading, one per line."""
+    text = readme.read_text(encoding="utf-8")
+    if DEBIAN_HEADING not in text:
+        raise ValueError(f"{readme} has no {DEBIAN_HEADING!r} section")
+    section = text[text.index(DEBIAN_HEADING) :]
+    block = re.search(r"^```sh\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
+    if block is None:
+        raise ValueError(f"{readme}: no ```sh block under {DEBIAN_HEADING!r}")
+    return [line.strip() for line in block.group(1).splitlines() if line.strip()]
+
+
+def apt_packages(command: str) -> set[str]:
+    """The package names of one `apt-get install` command (options and sudo left out)."""
+    words = shlex.split(command)
+    if "apt-get" not in words or "install" not in words:
+        return set()
+    return {word for word in words[words.index("install") + 1 :] if not word.startswith("-")}
+
+
+def readme_apt_packages(readme: Path = README) -> set[str]:
+    return set().union(*(apt_packages(line) for line in debian_install_lines(readme)))
+
+
+def ci_apt_packages(script: Path = CI_RUN) -> set[str]:
+    """What `.ci/run` installs: its `apt-get install` command with the continuation lines."""
+    joined = script.read_text(encoding="utf-8").replace("\\\n", " ")
+    commands = [line for line in joined.splitlines() if "apt-get install" in line]
+    return set().union(*(apt_packages(line.split(">")[0]) for line in commands))
