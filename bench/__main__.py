@@ -62,6 +62,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+# The scratch folder's name; it is removed when the run ends (`--keep-work` keeps it).
+SCRATCH_PREFIX = ".bench-work-"
+
+
 def say(message: str) -> None:
     print(f"bench: {message}", flush=True)
 
@@ -71,7 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     stage = Stage.load(args.stage)
     if not stage.has_bytecode:
         say("warning: this stage has no precompiled bytecode; 'launcher' is not as shipped")
-    work = Path(tempfile.mkdtemp(prefix="bench-"))
+    # Scratch (stage copies, app data, archives) beside the stage, on its disk: /tmp may be a
+    # small tmpfs (Debian 13), and a fresh copy must be cold on the disk the stage is on.
+    try:
+        work = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=stage.root.parent))
+    except OSError:  # a read-only folder around the stage
+        work = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
     began = time.monotonic()
     git = machine.git(REPO)
     results: dict = {
@@ -162,7 +171,10 @@ def _startup(stage: Stage, work: Path, args: argparse.Namespace) -> dict:
     ]
     if args.baseline:
         sides.append(startup.Side(startup.BASELINE, Stage.load(args.baseline)))
-    return startup.run(sides, work, args.runs, args.cold_runs, args.cold_method, say)
+    try:
+        return startup.run(sides, work, args.runs, args.cold_runs, args.cold_method, say)
+    finally:
+        shutil.rmtree(no_bytecode.root.parent, ignore_errors=True)  # a whole stage: not kept
 
 
 def _command(argv: list[str] | None) -> str:

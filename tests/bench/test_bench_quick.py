@@ -33,6 +33,10 @@ def quick_results(staged, tmp_path_factory, artifacts_dir) -> tuple[dict, Path]:
     # The report goes with the test artifacts, for a person to look at whatever happened.
     shutil.copytree(output, artifacts_dir / "bench-quick", dirs_exist_ok=True)
     assert run.returncode == 0, f"{run.stdout[-4000:]}\n{run.stderr[-4000:]}"
+    # Its stage copies and scratch data are gone: runs must not fill the disk one by one.
+    from bench.__main__ import SCRATCH_PREFIX
+
+    assert not list(staged.parent.glob(f"{SCRATCH_PREFIX}*")), "the bench left its scratch"
     (results_file,) = output.glob("*.json")
     return json.loads(results_file.read_text()), output
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -73,6 +74,28 @@ PIP_AUDIT_SERVICE = (
 )
 
 
+# How requests/urllib3 say that a host did not answer, and which host it was.
+NO_ANSWER = re.compile(r"ConnectionError|Timeout|Max retries|Temporary failure")
+HOST = re.compile(r"host='([^']+)'")
+
+
+def pip_audit_report(done: subprocess.CompletedProcess, service: str = PIP_AUDIT_SERVICE) -> dict:
+    """pip-audit's JSON report; when a lookup failed mid-run it prints none, only the error:
+    then the host that did not answer is named (and skipped, as above)."""
+    try:
+        return json.loads(done.stdout)
+    except ValueError:
+        pass
+    said = (done.stderr.strip().splitlines() or ["no output at all"])[-1][:200]
+    if NO_ANSWER.search(done.stderr):
+        host = HOST.search(done.stderr)
+        unavailable_here(
+            "vulnerability-services",
+            f"{service}: {host.group(1) if host else 'its host'} did not answer pip-audit ({said})",
+        )
+    pytest.fail(f"pip-audit exited {done.returncode} without a JSON report: {said}")
+
+
 def test_pip_audit_on_locked_runtime_dependencies(tmp_path, scoreboard):
     row = scoreboard("8 scan: pip-audit", 0, 0)
     if not reachable("https://pypi.org/pypi/django/json"):
@@ -87,7 +110,7 @@ def test_pip_audit_on_locked_runtime_dependencies(tmp_path, scoreboard):
          "--progress-spinner", "off", "-f", "json"],
         capture_output=True, text=True,
     )  # fmt: skip
-    report = json.loads(done.stdout)
+    report = pip_audit_report(done)
     audited = [d for d in report["dependencies"] if not d.get("skip_reason")]
     if not audited:
         # The index answered, but its vulnerability data did not (a registry mirror).
@@ -102,6 +125,26 @@ def test_pip_audit_on_locked_runtime_dependencies(tmp_path, scoreboard):
     row.trials, row.failures, row.note = len(audited), len(vulnerable) + len(not_audited), note
     assert not vulnerable
     assert not not_audited
+
+
+def test_a_vulnerability_service_that_does_not_answer_is_named(tmp_path):
+    # OSV, pip-audit's other service: where it does not answer (no route to api.osv.dev),
+    # pip-audit prints a traceback and no report, and the skip must name the host.
+    requirements = tmp_path / "requirements.txt"
+    uv.export_locked_requirements(
+        ROOT, requirements, package="flying-stable", exclude=BUILD_ONLY_DISTRIBUTIONS
+    )
+    done = subprocess.run(
+        [scanner("pip-audit"), "-r", str(requirements), "--disable-pip", "--require-hashes",
+         "--progress-spinner", "off", "-f", "json", "--vulnerability-service", "osv"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    osv = "OSV (https://api.osv.dev)"
+    if done.stdout.strip():
+        assert pip_audit_report(done, osv)["dependencies"]  # OSV answered: a real report
+        return
+    with pytest.raises(pytest.skip.Exception, match=r"api\.osv\.dev did not answer pip-audit"):
+        pip_audit_report(done, osv)
 
 
 def test_npm_audit_of_the_electron_shell(scoreboard):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import sysconfig
 from pathlib import Path
 
 
@@ -24,6 +25,18 @@ def current_or_fresh_stage(tmp_path_factory) -> Path:
     output = tmp_path_factory.mktemp("stage") / "backend"
     build(StageOptions(output=output, python_home=Path(sys.base_prefix)))
     return output
+
+
+def source_interpreter_folder() -> Path:
+    """What to hide to prove a stage built from this run's interpreter no longer needs it:
+    the installation prefix, or, for a distribution's Python whose prefix is /usr (the shell
+    and every tool live there), its standard library folder."""
+    from desktop_django_tools.stage.runtime import is_shared_prefix
+
+    prefix = Path(sys.base_prefix)
+    if not is_shared_prefix(prefix):
+        return prefix
+    return Path(sysconfig.get_path("stdlib"))
 
 
 # One more migration for the "next version" of the demo: a new table filled by a data

@@ -26,6 +26,7 @@ from tests.support.backend import (
 from tests.support.ci import only_on, require_in_ci
 from tests.support.namespaces import in_mount_namespace
 from tests.support.paths import REPO_ROOT
+from tests.support.stage import source_interpreter_folder
 
 ROOT = REPO_ROOT
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
@@ -165,7 +166,7 @@ def test_moved_stage_runs_without_the_source_interpreter(staged, tmp_path):
     }
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    hidden = Path(sys.base_prefix)
+    hidden = source_interpreter_folder()
     processes = []
 
     def start(role: str) -> subprocess.Popen:
