@@ -16,6 +16,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from desktop_django_tools import locations
+
 from bench import latency, machine, report, shells, shutdown, size, startup, tasks
 from bench.staged import Stage
 
@@ -32,7 +34,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--stage",
         type=Path,
-        default=Path(os.environ.get("DESKTOP_DJANGO_STAGE_DIR") or REPO / ".stage" / "backend"),
+        default=locations.stage_dir(REPO),
         help="the staged backend (default: .stage/backend)",
     )
     parser.add_argument("--output", type=Path, help="results folder (default bench/results)")

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from desktop_django import env
 from desktop_django.app_data import AppData
+from desktop_django.manifest import MANIFEST_NAME
 
 REDACTED = "[redacted]"
 # Distributions whose versions a support request needs.
@@ -41,9 +42,9 @@ def write(destination: Path, app_data: AppData, stage_dir: Path | None) -> Path:
         archive.writestr("versions.json", json.dumps(_versions(), indent=2))
         archive.writestr("database.json", json.dumps(_database_report(app_data), indent=2))
         archive.writestr("app-data.txt", "\n".join(_listing(app_data.root)) + "\n")
-        manifest = stage_dir / "runtime-manifest.json" if stage_dir else None
+        manifest = stage_dir / MANIFEST_NAME if stage_dir else None
         if manifest is not None and manifest.is_file():
-            archive.write(manifest, "runtime-manifest.json")
+            archive.write(manifest, MANIFEST_NAME)
         for log in sorted(app_data.logs.glob("*.log*")) if app_data.logs.is_dir() else ():
             archive.writestr(f"logs/{log.name}", _redacted(log, secrets_to_hide))
     return destination

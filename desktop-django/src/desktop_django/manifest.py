@@ -14,8 +14,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from desktop_django import env
+
 SCHEMA_VERSION = 2
 MANIFEST_NAME = "runtime-manifest.json"
+# Where a project keeps its stage when $DESKTOP_DJANGO_STAGE_DIR (env.STAGE_DIR) is not set:
+# relative to the project's root, in every layer (docs/stage.md).
+STAGE_SUBDIR = Path(".stage") / "backend"
 # ASCII only and anchored at both ends: `$` alone would accept a trailing newline and `\d`
 # any Unicode digit, which other readers of the same manifest reject.
 _SHA256 = re.compile(r"[0-9a-f]{64}", re.ASCII)
@@ -148,7 +153,7 @@ def validate(data: object) -> None:
     for index, name in enumerate(names):
         if not isinstance(name, str) or not _ENV_NAME.fullmatch(name):
             raise ManifestError("must be an environment variable name", f"launcher.env[{index}]")
-    for required in ("DESKTOP_DJANGO_APP_DATA_DIR", "DESKTOP_DJANGO_AUTH_TOKEN"):
+    for required in (env.APP_DATA_DIR, env.AUTH_TOKEN):
         if required not in names:
             raise ManifestError(f"must list {required}", "launcher.env")
     paths = _get(obj, "paths", dict, "")

@@ -14,11 +14,10 @@ import sys
 from dataclasses import dataclass
 
 from desktop_django_tools import locations
+from desktop_django_tools.integrations.electron_builder import ELECTRON_DIST_VARIABLE
 from desktop_django_tools.shells import tauri
 
 SHELLS = ("electron", "tauri", "positron")
-# Electron's own variable for an unpacked Electron; the shell reads the same one.
-ELECTRON_DIST_VARIABLE = "ELECTRON_OVERRIDE_DIST_PATH"
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """Where things are: the one answer, in Python, to "where is the stage?" and "which project?".
 
 The stage folder is `$DESKTOP_DJANGO_STAGE_DIR` when set, else `<project root>/.stage/backend`,
-for the demo workspace and for a wrapped project alike. The shells compute the same rule in
-their own language (Electron: `shells/electron/src/main/stage-location.js`; Tauri:
-`supervisor` crate), each in one place.
+for the demo workspace and for a wrapped project alike (both names are the runtime's:
+`desktop_django.env.STAGE_DIR`, `desktop_django.manifest.STAGE_SUBDIR`). The shells compute
+the same rule in their own language (Electron: `shells/electron/src/main/stage-location.js`;
+Tauri: `supervisor` crate), each in one place.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from desktop_django_tools.errors import ToolError
+from desktop_django import env
+from desktop_django.manifest import STAGE_SUBDIR
 
-STAGE_DIR_VARIABLE = "DESKTOP_DJANGO_STAGE_DIR"
-STAGE_SUBDIR = Path(".stage") / "backend"
+from desktop_django_tools.errors import ToolError
 
 # In a checkout these tools live at <workspace>/desktop-django/src/desktop_django_tools.
 _CHECKOUT_ROOT = Path(__file__).resolve().parents[3]
@@ -22,7 +23,7 @@ _CHECKOUT_ROOT = Path(__file__).resolve().parents[3]
 
 def stage_dir(project_root: Path | None = None) -> Path:
     """The stage folder for a project (default: the demo workspace, else the current folder)."""
-    configured = os.environ.get(STAGE_DIR_VARIABLE, "").strip()
+    configured = os.environ.get(env.STAGE_DIR, "").strip()
     if configured:
         return Path(configured).absolute()
     root = project_root or workspace_root() or Path.cwd()

@@ -3,16 +3,18 @@
 import subprocess
 from pathlib import Path
 
+from desktop_django import env
 from desktop_django_tools import dev, locations, pythons
+from desktop_django_tools.integrations import electron_builder
 
 from tests.support.paths import REPO_ROOT
 
 
 def test_the_stage_is_in_the_project_unless_the_variable_names_one(monkeypatch, tmp_path):
-    monkeypatch.delenv(locations.STAGE_DIR_VARIABLE, raising=False)
+    monkeypatch.delenv(env.STAGE_DIR, raising=False)
     assert locations.stage_dir() == REPO_ROOT / ".stage" / "backend"
     assert locations.stage_dir(tmp_path) == tmp_path / ".stage" / "backend"
-    monkeypatch.setenv(locations.STAGE_DIR_VARIABLE, str(tmp_path / "elsewhere"))
+    monkeypatch.setenv(env.STAGE_DIR, str(tmp_path / "elsewhere"))
     assert locations.stage_dir(tmp_path) == tmp_path / "elsewhere"
 
 
@@ -45,13 +47,13 @@ def test_no_display_means_no_window_and_points_at_the_browser_mode(monkeypatch):
 
 def test_an_unpacked_electron_is_chosen_first(monkeypatch, tmp_path):
     monkeypatch.setenv("DISPLAY", ":99")
-    monkeypatch.setenv(dev.ELECTRON_DIST_VARIABLE, str(tmp_path))
+    monkeypatch.setenv(electron_builder.ELECTRON_DIST_VARIABLE, str(tmp_path))
     assert dev.choose().shell == "electron"
 
 
 def test_without_electron_or_a_rust_toolchain_positron_is_chosen_and_says_why(monkeypatch):
     monkeypatch.setenv("DISPLAY", ":99")
-    monkeypatch.delenv(dev.ELECTRON_DIST_VARIABLE, raising=False)
+    monkeypatch.delenv(electron_builder.ELECTRON_DIST_VARIABLE, raising=False)
     monkeypatch.setattr(dev, "electron_unavailable", lambda: "no Electron binary")
     monkeypatch.setenv("PATH", "")  # no cargo
     choice = dev.choose()

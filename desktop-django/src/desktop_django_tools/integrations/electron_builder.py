@@ -23,6 +23,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from desktop_django import env as contract
+
 from desktop_django_tools.errors import ToolError
 
 PLATFORM_FLAGS = {"linux": "--linux", "darwin": "--mac", "win32": "--win"}
@@ -77,7 +79,7 @@ def build_env(
     runs it). Only what is given, plus the quirk settings."""
     env = {}
     if stage_dir is not None:
-        env["DESKTOP_DJANGO_STAGE_DIR"] = str(stage_dir)
+        env[contract.STAGE_DIR] = str(stage_dir)
     if output_dir is not None:
         env[OUTPUT_VARIABLE] = str(output_dir)
     if electron_dist is not None:

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from desktop_django.manifest import MANIFEST_NAME
+
 from desktop_django_tools.errors import ToolError
 from desktop_django_tools.integrations import git
 from desktop_django_tools.locations import stage_dir, workspace_root
@@ -254,7 +256,7 @@ def make_release(
 
 def read_stage_manifest() -> dict | None:
     try:
-        return json.loads((stage_dir(ROOT) / "runtime-manifest.json").read_text(encoding="utf-8"))
+        return json.loads((stage_dir(ROOT) / MANIFEST_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from desktop_django import env as contract
+
 from desktop_django_tools import devdata
 
 DEMO_SETTINGS = "flying_stable.settings.dev"
@@ -24,8 +26,8 @@ def run(options: list[str]) -> int:
 def serve(settings_module: str, launcher_module: str, app_data: Path, port: int) -> int:
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": settings_module,
-        "DESKTOP_DJANGO_APP_DATA_DIR": str(app_data),
+        contract.SETTINGS_MODULE: settings_module,
+        contract.APP_DATA_DIR: str(app_data),
     }
     launcher = [sys.executable, "-m", launcher_module]
     subprocess.run([*launcher, "prepare"], env=env, check=True)

@@ -18,6 +18,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from desktop_django import env as contract
+from desktop_django.manifest import MANIFEST_NAME
+
 from desktop_django_tools import devdata, locations
 from desktop_django_tools.errors import ToolError
 from desktop_django_tools.integrations import electron_builder, npm
@@ -65,13 +68,13 @@ def prepare(shell: Path) -> str:
 def require_stage() -> Path:
     """The stage (`$DESKTOP_DJANGO_STAGE_DIR` or `<repo>/.stage/backend`), which must exist."""
     stage = locations.stage_dir()
-    if not (stage / "runtime-manifest.json").is_file():
+    if not (stage / MANIFEST_NAME).is_file():
         raise ElectronShellError(f"there is no staged backend in {stage}: run `nox -s stage` first")
     return stage
 
 
 def stage_version(stage: Path) -> str:
-    manifest = stage / "runtime-manifest.json"
+    manifest = stage / MANIFEST_NAME
     try:
         return json.loads(manifest.read_text(encoding="utf-8"))["app"]["version"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -95,7 +98,7 @@ def run(options: list[str]) -> int:
     }
     shell = shell_dir()
     if args.staged:
-        env["DESKTOP_DJANGO_STAGE_DIR"] = str(require_stage())
+        env[contract.STAGE_DIR] = str(require_stage())
     else:
         env["DESKTOP_DJANGO_DEV_PYTHON"] = sys.executable
     prepare(shell)
@@ -130,7 +133,7 @@ def test(options: list[str]) -> int:
     packaging and e2e tests (or the files given), then electronegativity on a full run."""
     shell = shell_dir()
     stage = locations.stage_dir()
-    if not (stage / "runtime-manifest.json").is_file():
+    if not (stage / MANIFEST_NAME).is_file():
         # A fresh clone: build the stage the integration, packaging and e2e tests need,
         # rather than let them skip (locally) or fail (CI) for want of it.
         from desktop_django_tools.stage.freshness import ensure_stage

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from desktop_django import env as contract
+
 from desktop_django_tools import devdata, locations
 from desktop_django_tools.errors import ToolError
 from desktop_django_tools.integrations import briefcase
@@ -52,7 +54,7 @@ def _run_project(path: Path, stage_options: list[str]) -> int:
 def launch(stage: Path | None = None, settings_module: str | None = None, name: str = "") -> int:
     """Run the window on the backend source or on a stage, with app data in .devdata."""
     env = dict(os.environ)
-    env["DESKTOP_DJANGO_APP_DATA_DIR"] = str(devdata.folder(f"positron-{name or 'dev'}"))
+    env[contract.APP_DATA_DIR] = str(devdata.folder(f"positron-{name or 'dev'}"))
     args = [sys.executable, "-m", APP_MODULE]
     if stage is not None:
         args += ["--stage", str(stage)]
@@ -60,7 +62,7 @@ def launch(stage: Path | None = None, settings_module: str | None = None, name: 
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     if settings_module:
         env["DJANGO_SETTINGS_MODULE"] = settings_module
-    print(f"positron: app data in {env['DESKTOP_DJANGO_APP_DATA_DIR']}", flush=True)
+    print(f"positron: app data in {env[contract.APP_DATA_DIR]}", flush=True)
     try:
         return subprocess.run(args, env=env, check=False).returncode
     except KeyboardInterrupt:

@@ -7,6 +7,9 @@ import subprocess
 import traceback
 from pathlib import Path
 
+from desktop_django import env
+from desktop_django.manifest import STAGE_SUBDIR
+
 from desktop_django_tools import locations
 from desktop_django_tools.errors import ToolError
 from desktop_django_tools.stage import report
@@ -54,8 +57,7 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--output",
         type=Path,
-        help=f"stage folder (default: ${locations.STAGE_DIR_VARIABLE}, else "
-        f"{locations.STAGE_SUBDIR} in the project)",
+        help=f"stage folder (default: ${env.STAGE_DIR}, else {STAGE_SUBDIR} in the project)",
     )
     parser.add_argument(
         "--project",

@@ -8,8 +8,9 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+from desktop_django.manifest import MANIFEST_NAME
+
 INDEX_NAME = "stage-files.sha256"
-MANIFEST_NAME = "runtime-manifest.json"
 # Files that describe the stage rather than belong to it.
 DESCRIPTORS = {INDEX_NAME, MANIFEST_NAME}
 

@@ -12,6 +12,8 @@ import os
 import shlex
 from pathlib import Path
 
+from desktop_django.manifest import MANIFEST_NAME
+
 from desktop_django_tools.locations import stage_dir
 
 # Extra `nox -s stage` options for the automatic rebuild, e.g. "--allow-local-python".
@@ -23,7 +25,7 @@ def stage_state(stage: Path) -> tuple[bool, str]:
     from desktop_django_tools.stage.config import DEMO
     from desktop_django_tools.stage.manifest_writer import source_hash
 
-    manifest_path = stage / "runtime-manifest.json"
+    manifest_path = stage / MANIFEST_NAME
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         recorded = manifest["app"]["sourceHash"]

@@ -12,6 +12,8 @@ import json
 import subprocess
 from pathlib import Path
 
+from desktop_django import env as contract
+
 from desktop_django_tools.stage import report, runtime
 from desktop_django_tools.stage.config import Project
 from desktop_django_tools.stage.errors import StageError
@@ -24,8 +26,7 @@ def stage_env(stage_root: Path, project: Project, app_data: Path) -> dict:
     env = runtime.environment_without_python_vars()
     env.update(
         DJANGO_SETTINGS_MODULE=project.settings_module,
-        DESKTOP_DJANGO_APP_DATA_DIR=str(app_data),
-        DESKTOP_DJANGO_STAGE_DIR=str(stage_root),
+        **{contract.APP_DATA_DIR: str(app_data), contract.STAGE_DIR: str(stage_root)},
     )
     return env
 
