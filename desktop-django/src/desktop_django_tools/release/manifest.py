@@ -20,7 +20,6 @@ import importlib
 import json
 import os
 import platform
-import shutil
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,7 +31,7 @@ from desktop_django_tools.errors import ToolError
 from desktop_django_tools.integrations import git
 from desktop_django_tools.locations import stage_dir, workspace_root
 from desktop_django_tools.release import artifacts as artifact_rules
-from desktop_django_tools.release import signing
+from desktop_django_tools.release import signing, verify_script
 from desktop_django_tools.release.checksums import write_checksums
 from desktop_django_tools.release.instructions import verify_text
 from desktop_django_tools.release.verify import (
@@ -144,7 +143,7 @@ def _no_artifacts(shell: str, folder: Path, exc: Exception) -> ReleaseError:
 def trusted_key_check(key: signing.SigningKey, trusted_file: Path = TRUSTED_PUBLIC_KEY) -> None:
     if not trusted_file.is_file():
         return
-    from desktop_django_tools.release.verify import parse_public_key
+    from desktop_django.minisign import parse_public_key
 
     key_id, public = parse_public_key(trusted_file.read_text(encoding="utf-8"))
     if (key_id, public) != (key.key_id, key.public_bytes):
@@ -181,7 +180,7 @@ def make_release(
         key_file = f"{product_info.id}{artifact_rules.PUBLIC_KEY_SUFFIX}"
         (folder / key_file).write_text(key.public_key_text(), encoding="utf-8", newline="\n")
     verifier = folder / artifact_rules.VERIFY_SCRIPT
-    shutil.copyfile(Path(__file__).with_name("verify.py"), verifier)
+    verify_script.write(verifier)
 
     manifest = {
         "schemaVersion": SCHEMA_VERSION,

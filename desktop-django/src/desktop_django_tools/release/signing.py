@@ -23,9 +23,9 @@ from pathlib import Path
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from desktop_django.minisign import TRUSTED_PREFIX, UNTRUSTED_PREFIX, key_id_text
 
 from desktop_django_tools.errors import ToolError
-from desktop_django_tools.release.verify import TRUSTED_PREFIX, UNTRUSTED_PREFIX, key_id_text
 
 KEY_ENV = "DESKTOP_DJANGO_RELEASE_KEY"
 KEY_FILE_ENV = "DESKTOP_DJANGO_RELEASE_KEY_FILE"

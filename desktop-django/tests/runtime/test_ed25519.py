@@ -1,5 +1,6 @@
-"""The pure-Python Ed25519 verifier in verify.py agrees with OpenSSL (through `cryptography`)
-on valid signatures, on every kind of damage, and on the malformed edge cases."""
+"""The pure-Python Ed25519 verifier (desktop_django.minisign, inlined in verify.py) agrees with
+OpenSSL (through `cryptography`) on valid signatures, on every kind of damage, and on the
+malformed edge cases."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from desktop_django_tools.release.verify import _L, ed25519_verify
+from desktop_django.minisign import _L, ed25519_verify
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
