@@ -8,8 +8,11 @@ build time, naming the module, instead of a 500 on a user's machine.
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 import subprocess
+import tempfile
 from pathlib import Path
 
 from desktop_django import env as contract
@@ -20,6 +23,8 @@ from desktop_django_tools.stage.errors import StageError
 from desktop_django_tools.stage.files import tree_size
 
 SCRIPT = Path(__file__).with_name("proof_script.py")
+# Where a traceback's exception line starts: "ImproperlyConfigured: ...", "pkg.SomeError: ...".
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b")
 
 
 def stage_env(stage_root: Path, project: Project, app_data: Path) -> dict:
@@ -46,9 +51,8 @@ def run_in_stage(python: Path, stage_root: Path, project: Project, work: Path, w
     )  # fmt: skip
     report.log(f"$ {what}\n{done.stdout[-20000:]}{done.stderr}")
     if done.returncode != 0:
-        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
         raise StageError(
-            f"`{what}` failed inside the stage: {lines[-1].strip() if lines else 'no output'}",
+            f"`{what}` failed inside the stage: {last_error(done.stderr)}",
             "run the same command in the project's own environment; if it passes there, the "
             "stage left out something the project needs (see [dependencies] keep in "
             "docs/stage.md)",
@@ -56,13 +60,45 @@ def run_in_stage(python: Path, stage_root: Path, project: Project, work: Path, w
     return done.stdout
 
 
+def last_error(stderr: str) -> str:
+    """The exception line of a traceback on stderr, as one line. A message that spans many
+    lines (a SystemCheckError, an ImportError with advice) starts at the last line that begins
+    with an exception name and runs to the end."""
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    if not lines:
+        return "no output"
+    starts = [i for i, line in enumerate(lines) if EXCEPTION_LINE.match(line)]
+    return " ".join(lines[starts[-1] if starts else -1 :])
+
+
+def report_of(out: str, what: str) -> dict:
+    """The proof script's one JSON report: the last line of its stdout (the script guards
+    stdout, so an app's print goes to stderr; a C extension writing to the file descriptor
+    itself could still come before it)."""
+    lines = [line for line in out.splitlines() if line.strip()]
+    try:
+        return json.loads(lines[-1])
+    except (IndexError, ValueError):
+        raise StageError(
+            f"`{what}` printed no report inside the stage (its stdout: "
+            f"{' '.join(out.split())[:200] or 'empty'})",
+            "the log has its full output; an app writing to stdout at start-up is the usual cause",
+        ) from None
+
+
 def import_every_module(python: Path, stage_root: Path, project: Project, work: Path) -> dict:
     """Every installed app's modules imported, then `manage.py check`, in one process."""
-    out = run_in_stage(python, stage_root, project, work, "import every installed app's modules",
+    what = "import every installed app's modules"
+    out = run_in_stage(python, stage_root, project, work, what,
                        str(SCRIPT), str(stage_root / "app"))  # fmt: skip
-    result = json.loads(out)
+    result = report_of(out, what)
+    if result["broken"] and project.wrapped:
+        _also_broken_in_own_env(result, project)
     for entry in result["optional"]:
         report.log(f"skipped: {entry['module']}: {entry['reason']}")
+    for entry in result.get("warnings", []):
+        report.say(f"warning: {entry['module']} does not import in the project's own "
+                   f"environment either ({entry['error']}): left as it is")  # fmt: skip
     if result["broken"]:
         first = result["broken"][0]
         more = len(result["broken"]) - 1
@@ -82,6 +118,56 @@ def import_every_module(python: Path, stage_root: Path, project: Project, work: 
             "settings in the project's environment to see them there",
         )
     return result
+
+
+def project_settings_module(project: Project) -> str | None:
+    """The project's own settings module: the one the packaged settings star-import."""
+    path = project.repo / Path(*project.settings_module.split(".")).with_suffix(".py")
+    for folder in project.wrapped.pythonpath:
+        candidate = project.repo / folder / path.relative_to(project.repo)
+        if candidate.is_file():
+            path = candidate
+            break
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+            return node.module
+    return None
+
+
+def _also_broken_in_own_env(result: dict, project: Project) -> None:
+    """Move the modules that fail in the project's own environment too out of `broken`, into
+    `warnings`: the stage did not break them (a third-party app's optional command that
+    raises "install X", a module for a backend the project does not use)."""
+    from desktop_django_tools.wrap.preflight import probe_environment
+    from desktop_django_tools.wrap.project import find_python
+
+    python, _why = find_python(project.repo, None)
+    settings = project_settings_module(project)
+    if python is None or settings is None:
+        report.log("the project's own environment was not found: every failure stands")
+        return
+    names = [entry["module"] for entry in result["broken"]]
+    entries = [str(project.repo / folder) for folder in project.wrapped.pythonpath]
+    with tempfile.TemporaryDirectory(prefix="desktop-django-own-env-") as scratch:
+        done = subprocess.run(
+            [str(python), "-I", "-B", str(SCRIPT), "--only", *entries],
+            input="\n".join(names), cwd=scratch, capture_output=True, text=True,
+            env={**probe_environment(), "DJANGO_SETTINGS_MODULE": settings},
+        )  # fmt: skip
+    report.log(f"$ the same modules in the project's own environment ({python})\n"
+               f"{done.stdout}{done.stderr}")  # fmt: skip
+    try:
+        own = json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return
+    failed = own.get("failed", {})
+    result["warnings"] = [{**entry, "error": failed[entry["module"]]}
+                          for entry in result["broken"] if entry["module"] in failed]  # fmt: skip
+    result["broken"] = [entry for entry in result["broken"] if entry["module"] not in failed]
 
 
 def collect_static(python: Path, stage_root: Path, project: Project, work: Path) -> int:

@@ -7,6 +7,14 @@ submodule such as `django.test`, a missing file) or when it is the project's own
 module of a third-party app that needs a distribution the stage does not hold at all (a test
 suite's pytest, an optional search backend's client) is reported as optional. Third-party
 apps' test suites are not imported (see is_test_suite).
+
+`--only ENTRY...` is the second use, run by the *project's own* interpreter with its own
+settings: import just the modules named on stdin (one a line), after putting each ENTRY on
+sys.path, and report which of them fail there too. A module that fails in the project's own
+environment as well is not something the stage broke.
+
+stdout is guarded as the launcher guards it: anything an app prints (in `AppConfig.ready()`,
+at import time) goes to stderr, and the one JSON report is the only thing on stdout.
 """
 
 import importlib
@@ -42,7 +50,14 @@ def top_level_present(name):
         return False
 
 
-def main():
+def one_line(exc):
+    """An exception as one line: its type and message with every run of whitespace (the
+    newlines of a multi-line message) made one space."""
+    text = traceback.format_exception_only(type(exc), exc)[-1]
+    return " ".join(text.split())
+
+
+def main(report_stream):
     django.setup()
     from django.apps import apps  # after setup: the app registry is ready
 
@@ -64,11 +79,9 @@ def main():
                 report["optional"].append({"module": name, "reason": f"needs {needs}"})
                 return None
             if isinstance(exc, ImportError) or own:
-                last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-                report["broken"].append({"module": name, "error": last})
+                report["broken"].append({"module": name, "error": one_line(exc), "own": own})
             else:
-                last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-                report["optional"].append({"module": name, "reason": last})
+                report["optional"].append({"module": name, "reason": one_line(exc)})
             return None
         report["imported"] += 1
         return module
@@ -106,8 +119,30 @@ def main():
         issues = [line for line in lines if re.search(r"\(\w+\.[EC]\d+\)", line)]
         report["check"] = (issues or lines or ["failed"])[0]
         report["check_output"] = f"{output.getvalue()}{exc}"
-    json.dump(report, sys.stdout)
+    json.dump(report, report_stream)
+
+
+def only(entries, names, report_stream):
+    """In the project's own environment: which of `names` fail to import, and how."""
+    sys.path[:0] = entries
+    failed = {}
+    try:
+        django.setup()
+    except Exception as exc:  # the project's env cannot even set up: nothing can be told
+        json.dump({"setup": one_line(exc), "failed": failed}, report_stream)
+        return
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # every failure is reported by module name
+            failed[name] = one_line(exc)
+    json.dump({"failed": failed}, report_stream)
 
 
 if __name__ == "__main__":
-    main()
+    # Like the launcher: the report owns stdout, whatever the apps print.
+    stream, sys.stdout = sys.stdout, sys.stderr
+    if sys.argv[1:2] == ["--only"]:
+        only(sys.argv[2:], [line.strip() for line in sys.stdin if line.strip()], stream)
+    else:
+        main(stream)

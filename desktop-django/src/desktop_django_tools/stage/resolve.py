@@ -39,16 +39,17 @@ class Resolution:
 
 
 def resolve(inputs: list[Path], desktop_django: str, source: WrappedSource, work: Path,
-            origin: str) -> Resolution:  # fmt: skip
+            origin: str, root: Path | None = None) -> Resolution:  # fmt: skip
     """`desktop_django` is the direct reference to the runtime wheel; it also overrides any
-    desktop-django line of the project (a version no index serves, a path, an old wheel)."""
+    desktop-django line of the project (a version no index serves, a path, an old wheel).
+    `root` is the project folder, where relative path references (`name @ file:..`) start."""
     reference = work / "desktop-django-runtime.txt"
     reference.write_text(desktop_django + "\n", encoding="utf-8")
-    full = _compile(inputs, reference, work / "pylock.full.toml", (), origin)
+    full = _compile(inputs, reference, work / "pylock.full.toml", (), origin, root)
     leave_out = _leave_out(source, full)
     if not leave_out:
         return Resolution(full[1], full[0], [])
-    kept, lock = _compile(inputs, reference, work / "pylock.toml", leave_out, origin)
+    kept, lock = _compile(inputs, reference, work / "pylock.toml", leave_out, origin, root)
     left = [(p, _why(p.name)) for name, p in sorted(full[0].items()) if name not in kept]
     return Resolution(lock, kept, left)
 
@@ -67,7 +68,7 @@ def _why(name: str) -> str:
 
 
 def _compile(inputs: list[Path], reference: Path, output: Path, exclude: list[str],
-             origin: str) -> tuple[dict[str, Package], Path]:  # fmt: skip
+             origin: str, root: Path | None) -> tuple[dict[str, Package], Path]:  # fmt: skip
     args = [
         "pip", "compile", "--quiet", "--python-version", PYTHON_VERSION,
         "--format", "pylock.toml", "--output-file", str(output),
@@ -78,7 +79,7 @@ def _compile(inputs: list[Path], reference: Path, output: Path, exclude: list[st
         excludes.write_text("\n".join(exclude) + "\n", encoding="utf-8")
         args += ["--excludes", str(excludes)]
     try:
-        uv.run(*args, capture=True)
+        uv.run(*args, cwd=root, capture=True)
     except uv.UvError as exc:
         report.log(str(exc))
         raise StageError(

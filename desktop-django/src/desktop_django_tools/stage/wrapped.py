@@ -24,7 +24,7 @@ import tomllib
 from pathlib import Path
 
 from desktop_django_tools.errors import ToolError
-from desktop_django_tools.integrations import uv
+from desktop_django_tools.integrations import git, uv
 from desktop_django_tools.stage import report, runtime_wheel
 from desktop_django_tools.stage.config import BUILD_ONLY_DISTRIBUTIONS, Project, WrappedSource
 from desktop_django_tools.stage.errors import StageError
@@ -224,7 +224,7 @@ def resolve(project: Project, work: Path) -> Resolution:
         if source.pyproject:
             inputs.append(_pyproject_requirements(root / source.pyproject, work))
         origin = ", ".join([*source.requirements, *filter(None, [source.pyproject])])
-    return resolve_dependencies(inputs, reference, source, work, origin)
+    return resolve_dependencies(inputs, reference, source, work, origin, root)
 
 
 def _uv_step(what: str, *args: str) -> None:
@@ -239,19 +239,41 @@ def _uv_step(what: str, *args: str) -> None:
 
 
 def copy_sources(root: Path, include: tuple[str, ...], app_dir: Path) -> int:
+    """The `include` entries into app/. In a git work tree only what git does not ignore
+    goes (a gitignored local settings file, a developer's database, build output stay
+    behind), new files not yet committed included."""
     app_dir.mkdir(parents=True, exist_ok=True)
+    visible = git.visible_files(root)
     count = 0
     for entry in include:
         source = root / entry
         target = app_dir / entry
         if source.is_dir():
-            shutil.copytree(source, target, ignore=COPY_IGNORE, symlinks=False)
+            shutil.copytree(source, target, ignore=_ignore(visible), symlinks=False)
             count += sum(1 for p in target.rglob("*") if p.is_file())
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
             count += 1
     return count
+
+
+def _ignore(visible: set[Path] | None):
+    """shutil.copytree's ignore: COPY_IGNORE, and in a git tree every file git ignores."""
+    if visible is None:
+        return COPY_IGNORE
+    folders = {parent for path in visible for parent in path.parents}
+
+    def ignored(directory: str, names: list[str]) -> set[str]:
+        skipped = set(COPY_IGNORE(directory, names))
+        here = Path(directory).absolute()
+        for name in names:
+            path = here / name
+            if path not in visible and path not in folders:
+                skipped.add(name)
+        return skipped
+
+    return ignored
 
 
 def _pyproject_requirements(pyproject: Path, work: Path) -> Path:

@@ -39,6 +39,11 @@ DESKTOP_FILES = {
     "README.md": "README.md.tmpl",
 }
 COMMENT = "# Desktop build (desktop-django wrap): launcher, token middleware, SQLite in app data."
+LOCAL_COMMENT = (
+    "# The apps' own package, installed from this folder (desktop-django wrap found it there)."
+)
+STAGE_IGNORE = ".stage/"
+STAGE_IGNORE_COMMENT = "# The desktop build's stage (desktop-django stage): built output."
 
 
 class ApplyRefused(ToolError):
@@ -54,16 +59,19 @@ class ApplyResult:
     edited: list[Path] = field(default_factory=list)
     manual: list[str] = field(default_factory=list)
 
-    def render(self, root: Path) -> str:
+    def render(self, root: Path, staging: bool = False) -> str:
         lines = ["", "Written:"]
         lines += [f"  + {p.relative_to(root)}" for p in self.created]
         lines += [f"  ~ {p.relative_to(root)}" for p in self.edited]
         for step in self.manual:
             lines.append(f"  ! {step}")
+        if staging:
+            return "\n".join(lines)
         lines += [
             "",
             "Next: review the diff (git diff; git status), run your tests, then stage it:",
             f"  desktop-django stage --project {root}",
+            f"  (or all at once next time: desktop-django wrap {root} --apply --stage)",
             "or, from a clone of Desktop Django Starter:",
             f"  nox -s stage -- --project {root}",
             f"  nox -s dev-positron -- --project {root}",
@@ -159,6 +167,19 @@ def check_can_apply(report: Preflight, force: bool, state: str | None) -> None:
 def include_list(report: Preflight) -> list[str]:
     root = report.project.root
     entries = set(local_top_level(root)) | {report.project.desktop_package}
+    # What Django itself loads from the project tree: each app's top-level folder (a namespace
+    # package has no __init__.py, so only the probe's evidence finds it), the settings' too.
+    source_root = report.project.source_root
+    places = [Path(info["path"]) for info in report.probe.get("apps", {}).values()
+              if info.get("origin") == "project" and info.get("path")]  # fmt: skip
+    places += [Path(f).parent for f in report.probe.get("settings_files", [])]
+    for place in places:
+        try:
+            relative = place.resolve().relative_to(source_root.resolve())
+        except ValueError:
+            continue
+        if relative.parts and not report.project.src_layout:
+            entries.add(relative.parts[0])
     if report.project.src_layout:
         entries.add("src")
     for name in RUNTIME_FOLDERS:
@@ -208,7 +229,7 @@ def keep_list(report: Preflight) -> list[str]:
     (`psycopg[binary]` is psycopg plus psycopg-binary)."""
     deps = report.project.dependencies
     excluded = set(report.server_only)
-    kept = set()
+    kept = set(report.loaded_server_only)
     for name, declaration in deps.names.items():
         if server_only.why_server_only(name) and name not in excluded:
             kept.add(name)
@@ -302,21 +323,32 @@ def apply(
     dependencies_line, edit_target = dependency_plan(report)
     files = render_templates(report, dependencies_line)
     result = ApplyResult()
+    local = [item["requirement"] for item in report.local_apps]
     if edit_target is None:
         django = report.probe["django"]["version"]
         files["requirements.txt"] = (
             f"# Desktop build of {report.identity.name}: what the stage installs.\n"
-            f"django=={django}\n{requirement}\n"
+            f"django=={django}\n" + "".join(f"{line}\n" for line in local) + f"{requirement}\n"
         )
     project.desktop_dir.mkdir()
     for name, text in files.items():
         path = project.desktop_dir / name
         path.write_text(text, encoding="utf-8")
         result.created.append(path)
+    if edit_target is not None and edit_target.suffix == ".txt" and local:
+        _append_requirements(edit_target, LOCAL_COMMENT, local)
+        result.edited.append(edit_target)
+    elif edit_target is not None and local:
+        result.manual += [f"add {line!r} to {edit_target.name}, as a path source your installer "
+                          "reads (the stage resolves it from the project folder)"
+                          for line in local]  # fmt: skip
+    if _ignore_stage(project.root):
+        result.edited.append(project.root / ".gitignore")
     if edit_target is not None and not project.dependencies.declares(DESKTOP_DJANGO):
         if edit_target.suffix == ".txt":
-            _append_requirement(edit_target, requirement)
-            result.edited.append(edit_target)
+            _append_requirements(edit_target, COMMENT, [requirement])
+            if edit_target not in result.edited:
+                result.edited.append(edit_target)
         elif _add_pyproject_dependency(edit_target, requirement):
             result.edited.append(edit_target)
         else:
@@ -341,12 +373,24 @@ def _read_exact(path: Path) -> str:
         return file.read()
 
 
-def _append_requirement(path: Path, line: str) -> None:
+def _append_requirements(path: Path, comment: str, lines: list[str]) -> None:
     text = _read_exact(path)
     newline = _newline(text)
     separator = "" if not text or text.endswith("\n") else newline
-    added = f"{separator}{COMMENT}{newline}{line}{newline}"
+    added = separator + "".join(f"{line}{newline}" for line in [comment, *lines])
     path.write_text(text + added, encoding="utf-8", newline="")
+
+
+def _ignore_stage(root: Path) -> bool:
+    """`.stage/` (the built stage, in the project by default) into the project's .gitignore,
+    in the file's own line endings; False when it is already ignored there."""
+    path = root / ".gitignore"
+    text = _read_exact(path) if path.is_file() else ""
+    entries = {line.strip() for line in text.splitlines()}
+    if entries & {".stage", ".stage/", "/.stage", "/.stage/"}:
+        return False
+    _append_requirements(path, STAGE_IGNORE_COMMENT, [STAGE_IGNORE])
+    return True
 
 
 def _add_pyproject_dependency(path: Path, line: str) -> bool:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from desktop_django_tools.errors import ToolError
+from desktop_django_tools.stage.config import DEFAULT_LOCALES
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -44,6 +45,18 @@ def register(commands: argparse._SubParsersAction) -> None:
     wrap.add_argument(
         "--force", action="store_true", help="with --apply: allow a dirty or missing git tree"
     )
+    wrap.add_argument(
+        "--stage",
+        action="store_true",
+        help="then build the stage (<project>/.stage/backend) and print how to run it; with "
+        "--apply, or on a project wrapped before",
+    )
+    wrap.add_argument(
+        "--allow-local-python",
+        action="store_true",
+        help="with --stage: when the uv download of CPython fails (offline), copy the best "
+        "local CPython instead",
+    )
     wrap.add_argument("--json", action="store_true", help="print the report as JSON")
     wrap.set_defaults(handler=run)
 
@@ -76,8 +89,63 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_json(), indent=2))
     else:
         print(report.render())
-    if not args.apply:
+    if not (args.apply or args.stage):
         return 1 if report.blockers else 0
-    result = applying.apply(report, args.force, state, args.desktop_django)
-    print(result.render(report.project.root), file=sys.stderr if args.json else sys.stdout)
+    out = sys.stderr if args.json else sys.stdout
+    wrapped_before = report.project is not None and report.project.desktop_dir.exists()
+    if report.blockers and (wrapped_before or not args.apply):
+        print("\ndesktop-django wrap --stage: the blockers above come first; nothing was staged",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    if args.apply and not (args.stage and wrapped_before):
+        result = applying.apply(report, args.force, state, args.desktop_django)
+        print(result.render(report.project.root, staging=args.stage), file=out)
+    if not args.stage:
+        return 0
+    if not report.project.desktop_dir.exists():
+        print(f"\ndesktop-django wrap --stage: {report.project.desktop_package}/ does not exist "
+              "yet: add --apply to write it first", file=sys.stderr)  # fmt: skip
+        return 1
+    return _stage(report, args.allow_local_python, out)
+
+
+def _stage(report, allow_local_python: bool, out) -> int:
+    """Build the wrapped project's stage where `desktop-django stage --project` builds it,
+    then say how to run it."""
+    from desktop_django_tools.stage import command as stage_command
+
+    root = report.project.root
+    stage_args = argparse.Namespace(
+        project=root, output=None, python_archive=None, python_archive_sha256=None,
+        python_home=None, allow_local_python=allow_local_python,
+        locales=",".join(DEFAULT_LOCALES), no_bytecode=False,
+    )  # fmt: skip
+    print(f"\nStaging {root} (desktop-django stage --project {root}):", file=out, flush=True)
+    if stage_command.build_command(stage_args) != 0:
+        return 1
+    print(how_to_run(report), file=out)
     return 0
+
+
+def how_to_run(report) -> str:
+    from desktop_django.manifest import load
+
+    from desktop_django_tools import locations
+
+    project = report.project
+    stage = locations.stage_dir(project.root)
+    python = load(stage).python_executable
+    app_data = f"<app data folder, e.g. {project.root / '.devdata' / report.identity.app_id}>"
+    return "\n".join([
+        "",
+        f"Ready: {stage}",
+        "Run it in a shell, from a clone of Desktop Django Starter:",
+        f"  nox -s dev-positron -- --project {project.root}",
+        f"  DESKTOP_DJANGO_STAGE_DIR={stage} nox -s dev-electron -- --staged",
+        "or start its backend the way every shell does (docs/stage.md):",
+        f"  DESKTOP_DJANGO_APP_DATA_DIR={app_data} DESKTOP_DJANGO_AUTH_TOKEN=<64 hex digits> "
+        f"DESKTOP_DJANGO_STAGE_DIR={stage} {python} -I -m {project.desktop_package}.desktop serve",
+        "An admin user for that app data:",
+        f"  DESKTOP_DJANGO_APP_DATA_DIR={app_data} {python} -I -m {project.desktop_package} "
+        "manage createsuperuser",
+    ])  # fmt: skip

@@ -118,10 +118,64 @@ class Preflight:
         return relative_paths(self.settings or {})
 
     @property
+    def loaded(self) -> set[str]:
+        """Distributions (normalized) the project loads when it starts, in its own environment:
+        what its settings import, then what django.setup() and the URLconf import."""
+        found = {**self.probe.get("settings_distributions", {}),
+                 **self.probe.get("loaded_distributions", {})}  # fmt: skip
+        return {server_only.normalize(name) for name in found}
+
+    @property
     def server_only(self) -> list[str]:
-        """The declared distributions the stage leaves out by default."""
+        """The declared distributions the stage leaves out by default: server-only ones the
+        project does not load (one its settings import is needed, whatever the list says)."""
         apps = (self.settings or {}).get("INSTALLED_APPS") or ()
-        return server_only.default_exclusions(self.project.dependencies.names, apps)
+        declared = server_only.default_exclusions(self.project.dependencies.names, apps)
+        return [name for name in declared if name not in self.loaded]
+
+    @property
+    def loaded_server_only(self) -> list[str]:
+        """Server-only by the list, but loaded by the project: kept in the stage."""
+        return sorted(name for name in self.loaded if server_only.why_server_only(name))
+
+    @property
+    def local_apps(self) -> list[dict]:
+        """Apps from a distribution installed from a local folder (a path or editable install,
+        typically the reusable app an example project sits in) that the project's dependency
+        files do not declare: {"distribution", "requirement", "requires", "apps"}."""
+        declared = self.project.dependencies.names
+        found: dict[str, dict] = {}
+        for entry, info in self.probe.get("apps", {}).items():
+            name = info.get("distribution")
+            if not info.get("local") or not name or server_only.normalize(name) in declared:
+                continue
+            relative = Path(os.path.relpath(info["local"], self.project.root)).as_posix()
+            item = found.setdefault(name, {
+                "distribution": name, "requirement": f"{name} @ file:{relative}",
+                "requires": [r for r in info.get("requires", []) if "extra ==" not in r],
+                "editable": info.get("editable", False), "apps": [],
+            })  # fmt: skip
+            item["apps"].append(entry)
+        return list(found.values())
+
+    @property
+    def settings_files(self) -> list[Path]:
+        """The project's own files the settings import (the settings module first)."""
+        files = [Path(f) for f in self.probe.get("settings_files", [])]
+        main = self.probe.get("settings_file")
+        if main:
+            files = [Path(main).resolve(), *(f for f in files if f != Path(main).resolve())]
+        return files
+
+    def setting_locations(self, name: str) -> list[str]:
+        """file:line of every assignment to setting `name` in the project's settings files."""
+        assignment = re.compile(rf"^\s*{re.escape(name)}\s*(=|\+=|:)", re.MULTILINE)
+        where = []
+        for path in self.settings_files:
+            text = scan.read(path)
+            where += [f"{scan.shown(path, self.project.root)}:{scan.line_at(text, m.start())}"
+                      for m in assignment.finditer(text)]  # fmt: skip
+        return where
 
     @property
     def blockers(self) -> list[Finding]:
@@ -165,7 +219,12 @@ class Preflight:
             python = project.python or "no interpreter"
             rows = [
                 ("manage.py", str(project.manage_py)),
-                ("settings", f"{project.settings_module} (from {project.settings_source})"),
+                (
+                    "settings",
+                    f"{project.settings_module} (from {project.settings_source})"
+                    if project.settings_module
+                    else "unknown (see the blockers)",
+                ),
                 ("Django", self.probe.get("django", {}).get("version", "unknown")),
                 ("read with", f"{python} ({project.python_source})"),
                 ("desktop entry", f"{project.desktop_package}/"),
@@ -217,22 +276,43 @@ def run(
         return report
     report.project = project
     report.identity = identity(project, name)
+    _check_manage_pys(report)
+    if project.settings_problem:
+        report.add(BLOCKER, "project", project.settings_problem,
+                   locations=[scan.shown(project.manage_py, project.root)])  # fmt: skip
     if project.python is None:
         report.add(BLOCKER, "python", project.python_source)
-    else:
+    elif project.settings_module:
         report.probe = run_probe(project)
         _check_probe(report)
     # Every check that has what it needs runs, whatever was found before.
-    checks = [_check_python_version, _check_dependencies, _check_server_only]
+    checks = [_check_python_version, _check_dependencies, _check_server_only, _check_loading]
     if project.python is not None and "django" in report.probe:
         checks += [_check_django_pin, _check_versions]
     if report.settings is not None:
         checks += [_check_layout, _check_database, _check_static, _check_media, _check_tasks,
-                   _check_services, _check_security, _check_relative_paths]  # fmt: skip
+                   _check_services, _check_security, _check_server_bound, _check_dev_servers,
+                   _check_app_sources, _check_relative_paths]  # fmt: skip
     checks += [_check_templates, _check_spawns]
     for check in checks:
         check(report)
     return report
+
+
+def _check_manage_pys(report: Preflight) -> None:
+    project = report.project
+    if len(project.manage_pys) < 2:
+        return
+    base = report.path.absolute().resolve()
+    others = [scan.shown(p.parent, base) for p in project.manage_pys[1:]]
+    report.add(
+        WORKS,
+        "project",
+        f"{len(project.manage_pys)} manage.py files here; wrapping {project.manage_py} (the "
+        "nearest, test projects last). To wrap another, point at its folder: "
+        + "; ".join(f"desktop-django wrap {report.path / other}" for other in others),
+        locations=[scan.shown(p, base) for p in project.manage_pys],
+    )
 
 
 def identity(project: Project, name: str | None) -> Identity:
@@ -474,7 +554,8 @@ def _check_dependencies(report: Preflight) -> None:
 def _check_versions(report: Preflight) -> None:
     """Resolve the project's requirements with desktop-django's, as the stage will install."""
     extras = ("django52",) if report.needs_tasks_backport else ()
-    resolution = versions.resolve(report.project, extras)
+    added = tuple(item["requirement"] for item in report.local_apps)
+    resolution = versions.resolve(report.project, extras, added)
     if resolution.ok:
         report.add(
             WORKS,
@@ -491,21 +572,47 @@ def _check_versions(report: Preflight) -> None:
             by="you",
         )
     else:
+        locked = versions.locked_pins(report.project, resolution.explanation)
+        if locked:
+            # The lock, not the range, holds the version that conflicts: say so, and how to
+            # move the lock within the range.
+            names = " ".join(name for name, _version, _where in locked)
+            fix = (
+                f"uv.lock pins {', '.join(f'{n} {v}' for n, v, _ in locked)} (narrower than "
+                f"pyproject.toml's range): run `uv lock --upgrade-package {names}` in "
+                f"{report.project.root} (or raise the range if it does not allow a newer "
+                "one), then run the preflight again"
+            )
+            where = [f"{at} ({n} {v}, locked)" for n, v, at in locked]
+        else:
+            fix = ("Loosen or raise the pin named here (the lines below), reinstall the "
+                   "project's requirements, then run the preflight again")  # fmt: skip
+            where = []
         report.add(
             BLOCKER,
             "versions",
             f"the project's pins conflict with {DESKTOP_DJANGO}'s requirements: "
-            f"{resolution.explanation}. Loosen or raise the pin named here (the lines "
-            "below), reinstall the project's requirements, then run the preflight again",
-            locations=resolution.involved,
+            f"{resolution.explanation}. {fix}",
+            locations=[*where, *resolution.involved],
         )
 
 
 def _check_server_only(report: Preflight) -> None:
+    deps = report.project.dependencies
+    kept = report.loaded_server_only
+    if kept:
+        report.add(
+            CHANGE,
+            "server-only dependencies",
+            f"{', '.join(kept)} {'is' if len(kept) == 1 else 'are'} on the server-only list, "
+            "but the project loads it when it starts (its settings, apps or URLconf import "
+            "it): the stage keeps it (`keep` in desktop-stage.toml)",
+            by="apply",
+            locations=[deps.locations[n] for n in kept if n in deps.locations],
+        )
     excluded = report.server_only
     if not excluded:
         return
-    deps = report.project.dependencies
     where = [f"{deps.locations.get(n, '?')} ({n}: {server_only.why_server_only(n)})"
              for n in excluded]  # fmt: skip
     report.add(
@@ -742,8 +849,76 @@ def _check_relative_paths(report: Preflight) -> None:
     )
 
 
+def _check_loading(report: Preflight) -> None:
+    error = report.probe.get("load", {}).get("error")
+    if error:
+        report.add(
+            CHANGE,
+            "apps",
+            f"Django did not start with {report.project.settings_module} in the project's own "
+            f"environment ({error}), so the preflight could not see which distributions the "
+            "apps and URLconf import; the stage's proof step will. Fix it if the project "
+            "should start without your shell's environment variables",
+            by="you",
+        )
+
+
+def _check_server_bound(report: Preflight) -> None:
+    """Settings that bind the deployment to its host or to TLS: each one the project sets is
+    overridden in the packaged settings, and listed here where it is set."""
+    bound = report.probe.get("server_bound") or {}
+    if not bound:
+        return
+    where = [
+        f"{at} ({name} = {bound[name]!r})"
+        for name in sorted(bound)
+        for at in report.setting_locations(name) or ["?"]
+    ]
+    report.add(
+        CHANGE,
+        "server host",
+        f"{', '.join(sorted(bound))} bind the site to its server host or to TLS (a cookie "
+        "domain or a Secure cookie never comes back to http://127.0.0.1, so a login would "
+        "bounce back to the login page): the packaged settings override each one",
+        by="apply",
+        locations=where,
+    )
+
+
+def _check_dev_servers(report: Preflight) -> None:
+    found = report.probe.get("dev_servers") or []
+    if not found:
+        return
+    where = [f"{at} ({path} = {value!r})" for path, value in found
+             for at in report.setting_locations(re.split(r"\[", path)[0]) or ["?"]]  # fmt: skip
+    report.add(
+        CHANGE,
+        "assets",
+        f"{', '.join(path for path, _ in found)} point the pages' scripts and styles at a "
+        "front-end dev server (Vite, webpack), which a desktop app does not have: the pages "
+        "load without them. Build the assets (e.g. `npm run build`) into a static folder and "
+        f"set that setting to production mode in {report.project.desktop_package}/settings.py",
+        by="you",
+        locations=where,
+    )
+
+
+def _check_app_sources(report: Preflight) -> None:
+    for item in report.local_apps:
+        how = "an editable install" if item["editable"] else "a path install"
+        requires = ", ".join(item["requires"]) or "none"
+        report.add(
+            CHANGE,
+            "apps",
+            f"{', '.join(item['apps'])} come{'s' if len(item['apps']) == 1 else ''} from "
+            f"{item['distribution']}, {how} of a folder outside the project that its "
+            f"dependency files do not declare: --apply adds `{item['requirement']}` "
+            f"(relative to the project), which brings its declared dependencies ({requires})",
+            by="apply",
+        )
+
+
 def _check_security(report: Preflight) -> None:
-    settings = report.probe["settings"]
     report.add(
         CHANGE,
         "security",
@@ -751,15 +926,6 @@ def _check_security(report: Preflight) -> None:
         "token middleware first",
         by="apply",
     )
-    secure = [n for n in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE")
-              if settings.get(n)]  # fmt: skip
-    if secure:
-        report.add(
-            CHANGE,
-            "security",
-            f"{', '.join(secure)} turned off: the shell talks plain HTTP to 127.0.0.1",
-            by="apply",
-        )
     if report.django_version and report.django_version < (6, 0):
         report.add(
             CHANGE,

@@ -2,17 +2,23 @@
 
 Run as a script (`python -I -B probe.py ROOT SETTINGS_MODULE [PYTHONPATH...]`), never imported
 by desktop-django: the project's interpreter may not have desktop-django installed, and may run
-another Django. Only the settings module is imported (no `django.setup()`, no app code, no
-database); the apps are located, not set up. The caller runs it without bytecode and from a
-scratch folder, so nothing is written into the project. Standard library and Django only.
+another Django. The settings module is imported first and read; then Django is set up (its
+logging configuration left out, so no log file is opened) and the URLconf imported, as the app
+does at start-up, to learn which distributions the project really loads. No database
+connection is opened by the probe. The caller runs it without bytecode and from a scratch
+folder, so nothing is written into the project. Standard library and Django only.
 """
 
+import importlib
+import importlib.metadata
 import importlib.util
 import json
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 # Modules that, once imported by the settings, mean something reaches out to a server.
 NETWORK_MODULES = {
@@ -29,6 +35,45 @@ NETWORK_MODULES = {
     "ddtrace": "Datadog tracer",
     "opentelemetry": "OpenTelemetry exporter",
 }
+
+
+# Settings that bind a deployment to its server host or to TLS (a cookie pinned to the public
+# domain never comes back to 127.0.0.1; a Secure cookie never comes back over plain HTTP): the
+# packaged settings override each one; the preflight lists those the project sets.
+SERVER_BOUND = (
+    "SESSION_COOKIE_DOMAIN", "CSRF_COOKIE_DOMAIN", "LANGUAGE_COOKIE_DOMAIN",
+    "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "LANGUAGE_COOKIE_SECURE",
+    "SECURE_SSL_REDIRECT", "SECURE_SSL_HOST", "CSRF_TRUSTED_ORIGINS", "SECURE_PROXY_SSL_HEADER",
+    "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD",
+    "USE_X_FORWARDED_HOST", "USE_X_FORWARDED_PORT",
+)  # fmt: skip
+# A front-end integration pointed at its dev server: a `dev_mode`/`dev_server`-like switch that
+# is on, or a URL on a loopback port (what a Vite or webpack dev server listens on).
+DEV_SWITCH = re.compile(r"dev[_-]?(mode|server)", re.IGNORECASE)
+DEV_SERVER_URL = re.compile(r"^(https?:)?//(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]):\d+")
+
+
+def _dev_servers(settings, explicit):
+    """[(setting path, value)] of explicit settings that point assets at a dev server."""
+    found = []
+
+    def walk(path, value, key=""):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{path}[{k!r}]", v, str(k))
+        elif isinstance(value, (list, tuple)):
+            for i, v in enumerate(value):
+                walk(f"{path}[{i}]", v, key)
+        else:
+            switched_on = value is True and DEV_SWITCH.search(key)
+            if switched_on or (isinstance(value, str) and DEV_SERVER_URL.match(value)):
+                found.append((path, value))
+
+    for name in sorted(explicit):
+        if name in SERVER_BOUND or name in ("ALLOWED_HOSTS", "INTERNAL_IPS", "DATABASES"):
+            continue
+        walk(name, getattr(settings, name, None), name)
+    return found
 
 
 def _jsonable(value):
@@ -66,6 +111,68 @@ def _locate_app(entry, root):
         origin = "project" if path.is_relative_to(root) else "installed"
         return {"module": module, "origin": origin, "path": str(path)}
     return {"module": candidates[0], "origin": None, "path": None}
+
+
+def _distributions_of(modules, provided):
+    """{distribution: [top-level modules]} providing `modules`, from the environment's own
+    metadata (`provided`: importlib.metadata.packages_distributions()); the standard library
+    and modules of no distribution (the project's own) are not in it."""
+    found = {}
+    for top in sorted({m.partition(".")[0] for m in modules}):
+        for dist in provided.get(top, ()):
+            found.setdefault(dist, []).append(top)
+    return found
+
+
+def _direct_urls():
+    """[(distribution, its folder, editable, requires)] of every distribution installed from
+    a local folder (PEP 610 direct_url.json): a path or editable install."""
+    found = []
+    for dist in importlib.metadata.distributions():
+        try:
+            data = json.loads(dist.read_text("direct_url.json") or "null")
+        except ValueError:
+            continue
+        url = (data or {}).get("url", "")
+        if not url.startswith("file://") or "dir_info" not in data:
+            continue
+        folder = Path(unquote(urlparse(url).path)).resolve()
+        editable = bool(data["dir_info"].get("editable"))
+        found.append((dist.metadata["Name"], folder, editable, list(dist.requires or [])))
+    return found
+
+
+def _app_source(info, provided, local_dists):
+    """Where an app's code comes from: the project tree, a distribution (and whether that one
+    was installed from a local folder outside the project, e.g. the reusable app an example
+    project sits in), or nothing at all."""
+    if info["origin"] != "installed":
+        return info
+    path = Path(info["path"])
+    top = info["module"].partition(".")[0]
+    for name, folder, editable, requires in local_dists:
+        if path.is_relative_to(folder) or name in provided.get(top, ()):
+            return {**info, "distribution": name, "local": str(folder), "editable": editable,
+                    "requires": requires}  # fmt: skip
+    names = provided.get(top, [])
+    return {**info, "distribution": names[0]} if names else info
+
+
+def _load_like_the_app(settings, imported):
+    """django.setup() and the URLconf, as the app loads them; the modules that adds."""
+    before = set(sys.modules)
+    # Not the project's LOGGING: a file handler would create a log file in the project.
+    settings.LOGGING_CONFIG = None
+    try:
+        import django
+
+        django.setup()
+        urlconf = getattr(settings, "ROOT_URLCONF", None)
+        if urlconf:
+            importlib.import_module(urlconf)
+    except BaseException as exc:  # reported as a warning: the settings themselves were read
+        return {"error": f"{exc.__class__.__name__}: {' '.join(str(exc).split())}"[:400]}
+    return {"modules": sorted(set(sys.modules) - before | imported)}
 
 
 def probe(root, settings_module, pythonpath):
@@ -122,7 +229,30 @@ def probe(root, settings_module, pythonpath):
         for n in explicit
         if n.startswith(("CELERY", "RQ_", "HUEY", "DRAMATIQ", "Q_CLUSTER")) or n in names
     )
-    result["apps"] = {entry: _locate_app(entry, root) for entry in settings.INSTALLED_APPS}
+    result["settings_files"] = sorted({
+        str(Path(module.__file__).resolve())
+        for name in imported
+        if (module := sys.modules.get(name)) is not None
+        and getattr(module, "__file__", None)
+        and Path(module.__file__).resolve().is_relative_to(root)
+    })  # fmt: skip
+    defaults = importlib.import_module("django.conf.global_settings")
+    result["server_bound"] = {
+        name: _jsonable(getattr(settings, name))
+        for name in SERVER_BOUND
+        if getattr(settings, name, None) != getattr(defaults, name, None)
+    }
+    result["dev_servers"] = [[path, _jsonable(value)]
+                             for path, value in _dev_servers(settings, explicit)]  # fmt: skip
+    local_dists = _direct_urls()
+    provided = importlib.metadata.packages_distributions()
+    apps = {entry: _locate_app(entry, root) for entry in settings.INSTALLED_APPS}
+    result["apps"] = {entry: _app_source(info, provided, local_dists)
+                      for entry, info in apps.items()}  # fmt: skip
+    result["settings_distributions"] = _distributions_of(imported, provided)
+    loaded = _load_like_the_app(settings, imported)
+    result["load"] = {"error": loaded["error"]} if "error" in loaded else {}
+    result["loaded_distributions"] = _distributions_of(loaded.get("modules", imported), provided)
     result["network_modules"] = sorted(
         label for name, label in NETWORK_MODULES.items()
         if any(m == name or m.startswith(name + ".") for m in imported)
@@ -134,8 +264,10 @@ def probe(root, settings_module, pythonpath):
 def main():
     root = Path(sys.argv[1]).resolve()
     settings_module = sys.argv[2]
+    # Like the launcher: the report owns stdout, whatever the project prints on the way.
+    stream, sys.stdout = sys.stdout, sys.stderr
     result = probe(root, settings_module, sys.argv[3:] or ["."])
-    sys.stdout.write("\n" + json.dumps(result) + "\n")
+    stream.write("\n" + json.dumps(result) + "\n")
 
 
 if __name__ == "__main__":

@@ -60,6 +60,8 @@ class Project:
     dependencies: Dependencies
     python: Path | None  # None: no interpreter found (python_source says what to do)
     python_source: str
+    settings_problem: str = ""  # why the settings module cannot be told ("" when it can)
+    manage_pys: tuple[Path, ...] = ()  # every manage.py found, the chosen one first
     # Folders (relative to root) that go on sys.path: "." and, in a src/ layout, "src".
     pythonpath: tuple[str, ...] = (".",)
 
@@ -74,7 +76,10 @@ class Project:
 
     @property
     def package(self) -> str:
-        return self.settings_module.split(".")[0]
+        """The settings' top-level package (the folder's name while the settings are unknown)."""
+        if self.settings_module:
+            return self.settings_module.split(".")[0]
+        return re.sub(r"\W+", "_", self.root.name).strip("_") or "project"
 
     @property
     def desktop_package(self) -> str:
@@ -90,13 +95,20 @@ def normalize(name: str) -> str:
 
 
 def find_manage_py(path: Path) -> Path:
-    """`path` itself (a manage.py or the folder holding it), else one or two levels down."""
+    """The manage.py to wrap (see find_manage_pys)."""
+    return find_manage_pys(path)[0]
+
+
+def find_manage_pys(path: Path) -> list[Path]:
+    """Every manage.py at `path` or up to two levels below, the one to wrap first: `path`
+    itself when it is one (or holds one), else the nearest, a test project's last (a
+    reusable app's repository holds an example project and a test project, say)."""
     if path.is_file() and path.name == "manage.py":
-        return path
+        return [path]
     if not path.is_dir():
         raise ProjectError(f"{path} does not exist or is not a folder")
     if (path / "manage.py").is_file():
-        return path / "manage.py"
+        return [path / "manage.py"]
     found = []
     for directory, dirnames, filenames in os.walk(path):
         depth = len(Path(directory).relative_to(path).parts)
@@ -110,27 +122,67 @@ def find_manage_py(path: Path) -> Path:
             f"no manage.py in {path} (or two levels below it): point at the folder that holds "
             "your Django project's manage.py"
         )
-    if len(found) > 1:
-        listed = ", ".join(str(p.relative_to(path)) for p in sorted(found))
-        raise ProjectError(f"several manage.py files under {path} ({listed}): point at one")
-    return found[0]
+
+    def order(manage_py: Path) -> tuple:
+        parts = manage_py.relative_to(path).parts[:-1]
+        is_test = any(part.lower().startswith("test") for part in parts)
+        return (len(parts), is_test, manage_py.as_posix())
+
+    return sorted(found, key=order)
 
 
-def settings_from_manage_py(manage_py: Path) -> str | None:
-    """The module named in `os.environ.setdefault("DJANGO_SETTINGS_MODULE", "...")`."""
+# How manage.py names the settings: os.environ.setdefault(NAME, "..."), os.environ[NAME] =
+# "...", os.environ.update({NAME: "..."}) or update(NAME="...").
+SETTINGS_VARIABLE = "DJANGO_SETTINGS_MODULE"
+SETDEFAULT_RANK = 1_000_000  # ranked after every assignment
+
+
+def settings_from_manage_py(manage_py: Path) -> tuple[str | None, str]:
+    """(the settings module manage.py sets, "") or (None, why it cannot be told).
+
+    Read by what the code does, not by the first call that looks right: setdefault,
+    assignment to os.environ[...] and os.environ.update(...) all set it. A value that is not
+    a plain string (read from another variable, built at run time) cannot be told without
+    running manage.py, which the preflight never does."""
     try:
         tree = ast.parse(manage_py.read_text(encoding="utf-8"), str(manage_py))
-    except (OSError, SyntaxError, UnicodeDecodeError):
-        return None
+    except (OSError, SyntaxError, UnicodeDecodeError) as exc:
+        return None, f"{manage_py} cannot be read as Python ({exc.__class__.__name__})"
+    found: list[tuple[int, ast.expr]] = []
     for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and len(node.args) == 2
-            and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args)
-            and node.args[0].value == "DJANGO_SETTINGS_MODULE"
-        ):
-            return node.args[1].value
-    return None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            args = node.args
+            if node.func.attr == "setdefault" and len(args) == 2 and _is_name(args[0]):
+                # A default only: an assignment anywhere else wins at run time.
+                found.append((node.lineno + SETDEFAULT_RANK, args[1]))
+            elif node.func.attr == "update":
+                for arg in args:
+                    if isinstance(arg, ast.Dict):
+                        pairs = zip(arg.keys, arg.values, strict=True)
+                        found += [
+                            (node.lineno, v) for k, v in pairs if k is not None and _is_name(k)
+                        ]
+                found += [(node.lineno, kw.value) for kw in node.keywords
+                          if kw.arg == SETTINGS_VARIABLE]  # fmt: skip
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Subscript) and _is_name(target.slice):
+                    found.append((node.lineno, node.value))
+    found.sort(key=lambda item: item[0])
+    for _rank, value in found:
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            return value.value, ""
+    if found:
+        line = found[0][1].lineno
+        return None, (
+            f"{manage_py.name}:{line} sets {SETTINGS_VARIABLE} from an expression the preflight "
+            "cannot evaluate without running it"
+        )
+    return None, f"{manage_py} does not set {SETTINGS_VARIABLE}"
+
+
+def _is_name(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value == SETTINGS_VARIABLE
 
 
 def settings_from_pyproject(pyproject: Path) -> str | None:
@@ -279,27 +331,35 @@ def find_pythonpath(root: Path, package: str) -> tuple[str, ...]:
 
 
 def locate(path: Path, settings: str | None = None, python: Path | None = None) -> Project:
-    manage_py = find_manage_py(path.absolute()).resolve()
+    """The project at `path`. A settings module that cannot be told is not raised: it is
+    `settings_problem`, so every check that does not need the settings still runs."""
+    candidates = [p.resolve() for p in find_manage_pys(path.absolute())]
+    manage_py = candidates[0]
     root = manage_py.parent
+    problem = ""
     if settings:
         module, source = settings, "--settings"
     else:
-        module, source = settings_from_manage_py(manage_py), "manage.py"
+        module, why = settings_from_manage_py(manage_py)
+        source = "manage.py"
         if not module and (root / "pyproject.toml").is_file():
             module, source = settings_from_pyproject(root / "pyproject.toml"), "pyproject.toml"
-    if not module:
-        raise ProjectError(
-            f"cannot tell the settings module: {manage_py} does not set DJANGO_SETTINGS_MODULE; "
-            "pass --settings your_project.settings"
-        )
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", module):
-        raise ProjectError(f"{module!r} is not a Python module path (from {source})")
+        if not module:
+            problem = (
+                f"cannot tell the settings module: {why}; pass --settings "
+                "your_project.settings (the module manage.py uses, or one for production)"
+            )
+    if module and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", module):
+        problem = f"{module!r} is not a Python module path (from {source}): pass --settings"
+        module = None
     interpreter, python_source = find_python(root, python)
     return Project(
         root=root,
         manage_py=manage_py,
-        settings_module=module,
+        settings_module=module or "",
         settings_source=source,
+        settings_problem=problem,
+        manage_pys=tuple(candidates),
         dependencies=find_dependencies(root),
         python=interpreter,
         python_source=python_source,

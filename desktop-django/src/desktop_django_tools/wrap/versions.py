@@ -103,11 +103,12 @@ def project_requirements(project: Project, scratch: Path) -> list[str]:
     return [line for line in lines if _name(line) != DESKTOP_DJANGO]
 
 
-def resolve(project: Project, extras: tuple[str, ...]) -> Resolution:
+def resolve(project: Project, extras: tuple[str, ...], added: tuple[str, ...] = ()) -> Resolution:
+    """`added`: requirement lines --apply will add (a local package's `name @ file:..`)."""
     with tempfile.TemporaryDirectory(prefix="desktop-django-resolve-") as folder:
         scratch = Path(folder)
         try:
-            lines = project_requirements(project, scratch)
+            lines = [*project_requirements(project, scratch), *added]
         except uv.UvError as exc:
             return Resolution(ok=False, explanation=_one_line(str(exc)), checked=False)
         ours = desktop_django_requirements(extras)
@@ -115,17 +116,19 @@ def resolve(project: Project, extras: tuple[str, ...]) -> Resolution:
         (scratch / "desktop.txt").write_text("\n".join(ours) + "\n", encoding="utf-8")
         compile_args = ("pip", "compile", "--python", str(project.python), "--python-version",
                         PYTHON_VERSION, "--no-header", "--no-annotate", "--quiet",
-                        "project.txt", "desktop.txt")  # fmt: skip
+                        str(scratch / "project.txt"), str(scratch / "desktop.txt"))  # fmt: skip
+        # From the project folder: a relative path reference (`name @ file:..`) means what it
+        # means there, as for the stage.
         try:
             # From uv's cache first (a few seconds instead of a dozen): a resolution found
             # there is a real one. Only a failure needs the index, which may know newer
             # versions than the cache.
-            uv.run(*compile_args, "--offline", cwd=scratch, capture=True)
+            uv.run(*compile_args, "--offline", cwd=project.root, capture=True)
             return Resolution(ok=True)
         except uv.UvError:
             pass
         try:
-            uv.run(*compile_args, cwd=scratch, capture=True)
+            uv.run(*compile_args, cwd=project.root, capture=True)
         except uv.UvError as exc:
             message = str(exc)
             if UNSOLVABLE not in message:
@@ -157,3 +160,23 @@ def _involved(project: Project, explanation: str) -> tuple[str, ...]:
         for name in sorted(deps.names)
         if name in words and name in deps.locations
     )
+
+
+def locked_pins(project: Project, explanation: str) -> list[tuple[str, str, str]]:
+    """(name, locked version, uv.lock:line) of each distribution the resolver's explanation
+    names with the exact version uv.lock pins, for a project staged from its uv.lock."""
+    lock = project.dependencies.uv_lock
+    if project.dependencies.source != "uv.lock" or lock is None:
+        return []
+    text = lock.read_text(encoding="utf-8", errors="replace")
+    found = []
+    for match in re.finditer(r'^name = "([^"]+)"\nversion = "([^"]+)"', text, re.MULTILINE):
+        name, version = match.groups()
+        mentioned = re.search(
+            rf"\b{re.escape(name)}(\[[^\]]*\])?\s*==\s*{re.escape(version)}\b", explanation,
+            re.IGNORECASE,
+        )  # fmt: skip
+        if mentioned and normalize(name) != DESKTOP_DJANGO:
+            line = text.count("\n", 0, match.start()) + 1
+            found.append((normalize(name), version, f"uv.lock:{line}"))
+    return found
