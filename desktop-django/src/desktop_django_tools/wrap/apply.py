@@ -374,7 +374,7 @@ def _read_exact(path: Path) -> str:
 
 
 def _append_requirements(path: Path, comment: str, lines: list[str]) -> None:
-    text = _read_exact(path)
+    text = _read_exact(path) if path.exists() else ""
     newline = _newline(text)
     separator = "" if not text or text.endswith("\n") else newline
     added = separator + "".join(f"{line}{newline}" for line in [comment, *lines])

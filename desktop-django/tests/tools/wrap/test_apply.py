@@ -16,13 +16,15 @@ DESKTOP_FILES = {"__init__.py", "__main__.py", "desktop.py", "settings.py",
                  "desktop-stage.toml", "README.md"}  # fmt: skip
 
 
-def test_apply_adds_one_folder_and_one_line(case):
+def test_apply_adds_one_folder_one_line_and_ignores_the_stage(case):
     assert case.applied.returncode == 0
     edited = "requirements.txt" if case.kind.dependencies == "requirements" else "pyproject.toml"
     status = sorted(git(case.root, "status", "--porcelain", "--untracked-files=all").splitlines())
     assert status == sorted(
-        [f" M {edited}"] + [f"?? mysite_desktop/{name}" for name in DESKTOP_FILES]
+        [f" M {edited}", " M .gitignore"] + [f"?? mysite_desktop/{name}" for name in DESKTOP_FILES]
     )
+    ignored = git(case.root, "diff", "--unified=0", "--", ".gitignore").splitlines()
+    assert "+.stage/" in ignored, ignored
     diff = git(case.root, "diff", "--unified=0", "--", edited).splitlines()
     removed = [line for line in diff if line.startswith("-") and not line.startswith("---")]
     added = [line for line in diff if line.startswith("+") and not line.startswith("+++")]

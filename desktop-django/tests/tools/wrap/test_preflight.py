@@ -112,5 +112,7 @@ SESSION_COOKIE_SECURE = True
     )
     assert "'reports' (MySQL) is dropped" in messages(report, "database", "out-of-scope")
     assert "RedisCache) becomes an in-process cache" in messages(report, "cache", "change")
-    assert "SESSION_COOKIE_SECURE turned off" in messages(report, "security", "change")
+    server_host = [f for f in report["findings"] if f["topic"] == "server host"]
+    assert "SESSION_COOKIE_SECURE bind" in server_host[0]["message"]
+    assert server_host[0]["locations"][0].startswith("mysite/settings.py:")
     assert git(plain_project, "status", "--porcelain") == " M mysite/settings.py\n"
