@@ -24,6 +24,8 @@ from tools.wrap.zero_edits import (
     LOCAL_SETTINGS,
     PUBLIC_HOST,
     SERVER_BOUND_SETTINGS,
+    lock_line,
+    make_narrow_lock,
     make_reusable_app,
     make_site,
 )
@@ -43,6 +45,7 @@ def cli(*args, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
 def preflight(path: Path) -> dict:
     done = cli("wrap", path, "--json", cwd=path)
     assert done.returncode in (0, 1), done.stdout + done.stderr
+    assert done.stdout.strip(), done.stderr
     return json.loads(done.stdout)
 
 
@@ -181,3 +184,20 @@ def test_site_with_server_settings_wraps_and_stages_in_one_command(env, tmp_path
         session = cookies["site-sessionid"]
         assert not session.secure
         assert session.domain in ("127.0.0.1", "127.0.0.1.local"), session.domain
+
+
+def test_a_lock_narrower_than_its_range_names_the_pin_and_the_command(env, tmp_path):
+    root = make_narrow_lock(tmp_path / "narrow", env)
+    report = preflight(root)
+    blocker = [f for f in report["findings"] if f["kind"] == "blocker"]
+    assert [f["topic"] for f in blocker] == ["versions"], report
+    assert "uv lock --upgrade-package whitenoise" in blocker[0]["message"]
+    assert (
+        f"uv.lock:{lock_line(root, 'whitenoise')} (whitenoise 6.6.0, locked)"
+        in (blocker[0]["locations"])
+    )
+    # The next step it names is the whole fix.
+    subprocess.run(["uv", "lock", "--upgrade-package", "whitenoise", "--quiet"], cwd=root,
+                   check=True, env=clean_env())  # fmt: skip
+    again = preflight(root)
+    assert not [f for f in again["findings"] if f["kind"] == "blocker"], again
