@@ -5,9 +5,9 @@
 //! swapped for `diagnostics PATH`.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use crate::manifest::{self, ManifestError, Role};
+use crate::manifest::ManifestError;
 use crate::process;
 
 /// The command, ready to run; `destination` is a zip file or a folder for a dated one.
@@ -16,20 +16,8 @@ pub fn command(
     app_data_dir: &Path,
     destination: &Path,
 ) -> Result<Command, ManifestError> {
-    let mut launch = manifest::load(stage_dir, false)?.launch(Role::Serve);
-    if launch.args.last().map(String::as_str) != Some(Role::Serve.as_str()) {
-        return Err(ManifestError::new("must end with \"serve\"", "launcher.serve"));
-    }
-    launch.args.pop();
-    let mut command = process::launch_command(&launch);
-    command
-        .arg("diagnostics")
-        .arg(destination)
-        .env("DESKTOP_DJANGO_APP_DATA_DIR", app_data_dir)
-        .env("DESKTOP_DJANGO_STAGE_DIR", stage_dir)
-        // Never the session token: the export must not be able to carry it.
-        .env_remove("DESKTOP_DJANGO_AUTH_TOKEN")
-        .stdin(Stdio::null());
+    let mut command = process::launcher_command(stage_dir, app_data_dir)?;
+    command.arg("diagnostics").arg(destination);
     Ok(command)
 }
 

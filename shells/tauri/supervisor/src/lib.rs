@@ -8,18 +8,22 @@
 //! - the launcher contract: [`Supervisor`] spawns `serve` with a fresh [`SessionToken`], reads
 //!   its ready line with a timeout, spawns `worker`, restarts the worker with backoff, reports a
 //!   dead web server, and on shutdown closes both stdins, waits, then kills the process trees;
-//! - backend updates: [`slots`] decides which stage to start (the factory stage inside the app
-//!   or an updated slot in app data), with the rule every shell shares.
+//! - backend updates: [`slots`] decides which stage to start (the factory stage or an updated
+//!   slot in app data), and [`trial::start`] starts it, puts a slot on trial through the
+//!   [`gate`], and rolls back to the previous slot when it fails.
 
+pub mod backend_update;
 pub mod diagnostics;
+pub mod gate;
 pub mod manifest;
 pub mod process;
 pub mod protocol;
 pub mod slots;
 pub mod supervisor;
 pub mod token;
+pub mod trial;
 
 pub use manifest::{ManifestError, Role, RuntimeManifest};
-pub use protocol::{LauncherEvent, Navigation, Origin, Url};
+pub use protocol::{LauncherEvent, Navigation, Origin, RolledBack, Url};
 pub use supervisor::{logs_dir, Backoff, Config, Event, StartError, Supervisor};
 pub use token::SessionToken;

@@ -4,12 +4,13 @@
 use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::manifest::{Launch, Role};
+use crate::manifest::{self, Launch, ManifestError, Role};
 
 /// How many stderr lines to keep for error messages when a child fails.
 const STDERR_TAIL_LINES: usize = 40;
@@ -57,6 +58,25 @@ pub fn launch_command(launch: &Launch) -> Command {
         .env_remove("PYTHONHOME")
         .env_remove("PYTHONPATH");
     command
+}
+
+/// Another launcher command of the stage in `stage_dir`: the interpreter and arguments the
+/// manifest gives `serve`, without the final `serve` (the caller adds its own), with the
+/// contract's folders and never the session token: these commands serve nothing, and must not
+/// be able to carry it anywhere. Stdin is closed, so nothing waits on us.
+pub fn launcher_command(stage_dir: &Path, app_data_dir: &Path) -> Result<Command, ManifestError> {
+    let mut launch = manifest::load(stage_dir, false)?.launch(Role::Serve);
+    if launch.args.last().map(String::as_str) != Some(Role::Serve.as_str()) {
+        return Err(ManifestError::new("must end with \"serve\"", "launcher.serve"));
+    }
+    launch.args.pop();
+    let mut command = launch_command(&launch);
+    command
+        .env("DESKTOP_DJANGO_APP_DATA_DIR", app_data_dir)
+        .env("DESKTOP_DJANGO_STAGE_DIR", stage_dir)
+        .env_remove("DESKTOP_DJANGO_AUTH_TOKEN")
+        .stdin(Stdio::null());
+    Ok(command)
 }
 
 impl ChildProcess {

@@ -13,12 +13,36 @@ pub enum LauncherEvent {
     Ready {
         url: String,
         pid: u32,
+        /// Present when this serve has just undone a failed backend update.
+        #[serde(default, rename = "rolledBack")]
+        rolled_back: Option<RolledBack>,
     },
     Error {
         message: String,
         #[serde(default)]
         log: Option<String>,
     },
+}
+
+/// What a serve that rolled back a failed backend update reports in its ready line: the
+/// version that failed, the one running now, and the log that says why.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RolledBack {
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub log: Option<String>,
+}
+
+impl RolledBack {
+    /// The one sentence the user sees.
+    pub fn message(&self) -> String {
+        let log = self.log.as_deref().unwrap_or("the app's logs folder");
+        format!(
+            "Backend {} failed to start; you are back on {}. Details: {log}",
+            self.from, self.to
+        )
+    }
 }
 
 impl LauncherEvent {
@@ -153,7 +177,22 @@ mod tests {
         );
         assert_eq!(
             ready,
-            Ok(LauncherEvent::Ready { url: "http://127.0.0.1:5001".into(), pid: 42 })
+            Ok(LauncherEvent::Ready {
+                url: "http://127.0.0.1:5001".into(),
+                pid: 42,
+                rolled_back: None
+            })
+        );
+        let rolled_back = LauncherEvent::parse(
+            r#"{"event": "ready", "url": "http://127.0.0.1:5001", "pid": 42,
+                "rolledBack": {"from": "0.2.0", "to": "0.1.1", "log": "/d/logs/serve.log"}}"#,
+        );
+        let Ok(LauncherEvent::Ready { rolled_back: Some(report), .. }) = rolled_back else {
+            panic!("{rolled_back:?}")
+        };
+        assert_eq!(
+            report.message(),
+            "Backend 0.2.0 failed to start; you are back on 0.1.1. Details: /d/logs/serve.log"
         );
         let error =
             LauncherEvent::parse(r#"{"event":"error","message":"boom","log":"/tmp/x.log"}"#);

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::manifest::{self, ManifestError, Role, RuntimeManifest};
 use crate::process::ChildProcess;
-use crate::protocol::{LauncherEvent, Origin};
+use crate::protocol::{LauncherEvent, Origin, RolledBack};
 use crate::token::SessionToken;
 
 const POLL: Duration = Duration::from_millis(200);
@@ -192,6 +192,7 @@ impl From<ManifestError> for StartError {
 /// same and waits for it.
 pub struct Supervisor {
     origin: Origin,
+    rolled_back: Option<RolledBack>,
     token: SessionToken,
     server_pid: u32,
     worker_pid: Arc<AtomicU32>,
@@ -239,8 +240,9 @@ impl Supervisor {
                 },
             )?;
         let stdout = stdout.expect("serve is spawned with a piped stdout");
-        let origin = match wait_for_ready(&mut server, stdout, config.ready_timeout) {
-            Ok(origin) => origin,
+        let (origin, rolled_back) = match wait_for_ready(&mut server, stdout, config.ready_timeout)
+        {
+            Ok(ready) => ready,
             Err(err) => {
                 // Whatever state it is in, a server that did not start must not linger.
                 let _ = server.stop(Duration::from_secs(2));
@@ -285,6 +287,7 @@ impl Supervisor {
 
         Ok(Self {
             origin,
+            rolled_back,
             token,
             server_pid,
             worker_pid,
@@ -307,6 +310,11 @@ impl Supervisor {
     /// The URL the app window opens first: it sets the auth cookie and redirects to `next`.
     pub fn bootstrap_url(&self, next: &str) -> String {
         self.origin.bootstrap_url(self.token.expose(), next)
+    }
+
+    /// What this serve reported when it had just undone a failed backend update.
+    pub fn rolled_back(&self) -> Option<&RolledBack> {
+        self.rolled_back.as_ref()
     }
 
     pub fn token(&self) -> &SessionToken {
@@ -385,7 +393,7 @@ fn wait_for_ready(
     server: &mut ChildProcess,
     stdout: ChildStdout,
     timeout: Duration,
-) -> Result<Origin, StartError> {
+) -> Result<(Origin, Option<RolledBack>), StartError> {
     let (tx, rx) = mpsc::channel::<io::Result<Option<String>>>();
     thread::spawn(move || {
         let mut reader = BufReader::new(stdout);
@@ -427,7 +435,8 @@ fn wait_for_ready(
         }
     };
     match LauncherEvent::parse(&first) {
-        Ok(LauncherEvent::Ready { url, .. }) => Origin::parse(&url)
+        Ok(LauncherEvent::Ready { url, rolled_back, .. }) => Origin::parse(&url)
+            .map(|origin| (origin, rolled_back))
             .map_err(|detail| StartError::Protocol { line: first.trim().to_owned(), detail }),
         Ok(LauncherEvent::Error { message, log }) => Err(StartError::Backend { message, log }),
         Err(detail) => Err(StartError::Protocol { line: first.trim().to_owned(), detail }),
