@@ -28,6 +28,8 @@ _SIZES = {
     "interrupted_start_trials": (3, 10),
     "worker_kill_trials": (2, 5),
     "wrong_token_requests": (6000, 6000),
+    "backup_kill_trials": (2, 4),
+    "backup_kill_megabytes": (100, 300),
 }
 
 

@@ -4,6 +4,7 @@ where the kernel allows one."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -34,3 +35,55 @@ def in_mount_namespace(script: str, *args: str) -> list[str] | None:
     """`sh -c script args...` in a private mount namespace, or None where none can be made."""
     prefix = mount_namespace_prefix()
     return None if prefix is None else [*prefix, "sh", "-c", script, *args]
+
+
+@contextlib.contextmanager
+def small_disk(mount_point, size: str):
+    """A tmpfs of `size` (like "16m") to use as a full-able disk: yields the path to write
+    through. As root it is mounted at `mount_point` itself (unmounted afterwards); otherwise
+    in a private mount namespace held by a sleeping process, reached from outside through
+    that process's /proc/<pid>/root. Raises RuntimeError where neither can be arranged."""
+    from pathlib import Path
+
+    mount_point = Path(mount_point)
+    mount_point.mkdir(parents=True, exist_ok=True)
+    options = f"size={size},mode=0700"
+    if os.geteuid() == 0 and shutil.which("mount"):
+        subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount_point)],
+                       check=True)  # fmt: skip
+        try:
+            yield mount_point
+        finally:
+            subprocess.run(["umount", "-l", str(mount_point)], check=False)
+        return
+    script = 'mount -t tmpfs -o "$1" tmpfs "$0" && echo mounted && exec sleep 3600'
+    command = in_mount_namespace(script, str(mount_point), options)
+    if command is None:
+        raise RuntimeError("a small disk needs root or a private mount namespace (Linux)")
+    holder = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        if holder.stdout.readline().strip() != "mounted":
+            raise RuntimeError(f"could not mount a tmpfs at {mount_point}")
+        yield Path(f"/proc/{holder.pid}/root") / mount_point.relative_to("/")
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+
+
+def fill(folder, leave_bytes: int = 0) -> object:
+    """Fill the disk holding `folder` until at most `leave_bytes` are free; returns the
+    filler file (remove it to make room again)."""
+    from pathlib import Path
+
+    filler = Path(folder) / "filler"
+    with open(filler, "wb", buffering=0) as handle:
+        chunk = b"\0" * 65536
+        while shutil.disk_usage(folder).free > leave_bytes:
+            want = min(len(chunk), shutil.disk_usage(folder).free - leave_bytes)
+            try:
+                handle.write(chunk[: max(want, 4096)])
+                handle.flush()
+            except OSError:
+                break
+    return filler

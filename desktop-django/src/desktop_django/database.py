@@ -13,14 +13,17 @@ together, so seeding happens exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from desktop_django.app_data import AppData
+from desktop_django.disk_space import free_bytes, human, is_disk_full, nearly_full
 
 logger = logging.getLogger("desktop_django.database")
 
@@ -50,6 +53,7 @@ def prepare_database(app_data: AppData, app_version: str) -> DatabaseReport:
 
     path = app_data.database
     report = DatabaseReport()
+    remove_partial_backups(app_data)
     try:
         found = damage_record(path)
         if found:
@@ -109,21 +113,12 @@ _CAUSES = (
 def explain(path: Path, exc: BaseException) -> DatabaseError:
     """A database error at start-up as one message that names the file and the next step."""
     text = str(exc)
-    if "disk I/O error" in text and _nearly_full(path.parent):
+    if "disk I/O error" in text and nearly_full(path.parent):
         text = "disk is full"  # what SQLite calls an I/O error when -shm cannot grow
     for words, advice in _CAUSES:
         if words in text:
             return DatabaseError(f"cannot use database {path}: {advice} ({exc})", path)
     return DatabaseError(f"cannot open database {path}: {exc}", path)
-
-
-def _nearly_full(folder: Path) -> bool:
-    import shutil
-
-    try:
-        return shutil.disk_usage(folder).free < 1024 * 1024
-    except OSError:
-        return False
 
 
 def _first_run_pending(connection) -> bool:
@@ -294,12 +289,25 @@ def _refuse_newer_schema(loader, path: Path) -> None:
         )
 
 
+# A backup is named `app-<version>-<UTC time>.sqlite3`: rotation goes by that time, never by
+# the file's mtime (a clock that was wrong once, or files copied from another machine, would
+# make the backup just written look like the oldest one).
+_BACKUP_NAME = re.compile(r"app-.+-(\d{8}T\d{6}\d*Z)\.sqlite3")
+PARTIAL_SUFFIX = ".partial"
+# Beside the database's own size: SQLite's journal for the copy, and some room to spare.
+BACKUP_MARGIN_BYTES = 4 * 1024 * 1024
+
+
 def backup_database(app_data: AppData, old_version: str) -> Path:
     """Online backup (safe while another connection is open), keeping the newest few."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = app_data.backups / f"app-{old_version}-{stamp}.sqlite3"
-    partial = target.with_name(target.name + ".partial")
+    partial = target.with_name(target.name + PARTIAL_SUFFIX)
     app_data.backups.mkdir(parents=True, exist_ok=True)
+    needed = _backup_size(app_data.database) + BACKUP_MARGIN_BYTES
+    free = free_bytes(app_data.backups)
+    if free is not None and free < needed:
+        raise _no_room_for_backup(app_data, needed, free)
     source = sqlite3.connect(app_data.database)
     try:
         destination = sqlite3.connect(partial)
@@ -307,15 +315,89 @@ def backup_database(app_data: AppData, old_version: str) -> Path:
             source.backup(destination)
         finally:
             destination.close()
+    except sqlite3.Error as exc:
+        _remove_partial(partial)
+        if is_disk_full(exc, app_data.backups):
+            raise _no_room_for_backup(app_data, needed, free_bytes(app_data.backups)) from exc
+        raise
     finally:
         source.close()
     # Only a complete backup gets a backup's name (and counts towards the newest kept).
     partial.replace(target)
     logger.info("backed up %s to %s before migrating", app_data.database, target)
-    backups = sorted(app_data.backups.glob("app-*.sqlite3"), key=lambda p: p.stat().st_mtime)
-    for stale in backups[:-BACKUPS_KEPT]:
-        stale.unlink()
+    _prune_backups(app_data, keep=target)
     return target
+
+
+def _backup_size(database: Path) -> int:
+    """What the copy will take at most: the database and the WAL not yet folded into it."""
+    total = 0
+    for suffix in ("", "-wal"):
+        with contextlib.suppress(OSError):  # no WAL: nothing to add
+            total += database.with_name(database.name + suffix).stat().st_size
+    return total
+
+
+def _no_room_for_backup(app_data: AppData, needed: int, free: int | None) -> DatabaseError:
+    return DatabaseError(
+        f"cannot back up database {app_data.database} before migrating: the disk is full. "
+        f"The backup needs about {human(needed)} in {app_data.backups} and that disk has "
+        f"{human(free)} free; free some space there (or move old backups out of that folder), "
+        "then start the app again. The database was not changed.",
+        app_data.backups,
+    )
+
+
+def _remove_partial(partial: Path) -> None:
+    for leftover in (partial, partial.with_name(partial.name + "-journal")):
+        try:
+            leftover.unlink(missing_ok=True)
+        except OSError as exc:
+            logger.warning("could not remove the unfinished backup %s: %s", leftover, exc)
+
+
+def remove_partial_backups(app_data: AppData) -> int:
+    """Remove what a backup killed mid-copy left behind (`*.sqlite3.partial` and its
+    `-journal`): never a backup, only the start of one. The caller holds the instance lock,
+    so no backup is in progress."""
+    removed, size = 0, 0
+    try:
+        leftovers = sorted(app_data.backups.glob(f"app-*.sqlite3{PARTIAL_SUFFIX}*"))
+    except OSError:
+        return 0
+    for leftover in leftovers:
+        try:
+            length = leftover.stat().st_size
+            leftover.unlink()
+        except OSError as exc:
+            logger.warning("could not remove the unfinished backup %s: %s", leftover, exc)
+            continue
+        removed, size = removed + 1, size + length
+    if removed:
+        logger.warning(
+            "removed %d files (%s) of backups that were interrupted before they finished, from %s",
+            removed,
+            human(size),
+            app_data.backups,
+        )
+    return removed
+
+
+def _prune_backups(app_data: AppData, keep: Path) -> None:
+    """Keep the newest BACKUPS_KEPT by the time in their names, always counting `keep` (the
+    backup this start just made) among them; a file not named like a backup is not ours to
+    judge, and stays."""
+    stamped = []
+    for path in app_data.backups.glob("app-*.sqlite3"):
+        match = _BACKUP_NAME.fullmatch(path.name)
+        if match and path != keep:
+            stamped.append((match.group(1), path))
+    stamped.sort()
+    for _stamp, stale in stamped[: max(0, len(stamped) - (BACKUPS_KEPT - 1))]:
+        try:
+            stale.unlink()
+        except OSError as exc:
+            logger.warning("could not remove the old backup %s: %s", stale, exc)
 
 
 def _recorded_version(app_data: AppData) -> str:

@@ -17,6 +17,7 @@ from django.db import DatabaseError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 
 from desktop_django.database import is_corruption, record_damage
+from desktop_django.disk_space import free_bytes, human, is_disk_full
 from desktop_django.log_limits import RateLimitedLog
 from desktop_django.redirects import safe_next_path
 
@@ -122,10 +123,13 @@ class DesktopAuthMiddleware:
         generic server error: a write lock held past SQLite's busy timeout (another process
         in a long transaction) passes; damage does not, so it is recorded, and from then on
         this server writes nothing more into the file (the next start moves it aside)."""
+        database = Path(settings.DATABASES["default"]["NAME"])
         if isinstance(exception, DatabaseError) and is_corruption(exception):
-            record_damage(Path(settings.DATABASES["default"]["NAME"]), exception)
+            record_damage(database, exception)
             DesktopAuthMiddleware.database_damaged = True
             return _with_own_headers(_damaged())
+        if is_disk_full(exception, database.parent):
+            return _disk_full(request, database.parent, exception)
         if not (isinstance(exception, OperationalError) and "locked" in str(exception)):
             return None
         logger.warning(
@@ -157,6 +161,57 @@ class DesktopAuthMiddleware:
         response["Cache-Control"] = "no-store"
         response["Referrer-Policy"] = "no-referrer"
         return response
+
+
+# The page a project may override with its own look (the demo extends its base template);
+# the runtime's plain one otherwise.
+DISK_FULL_TEMPLATE = "desktop_django/disk_full.html"
+_PLAIN_DISK_FULL_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>The disk is full</title></head><body>
+<h1>The disk is full</h1>
+<p>Nothing was saved: the disk that holds {{ folder }} has {{ free }} free. Free some space
+(empty the trash, remove large downloads, or move old backups out of the backups folder in
+{{ folder }}), then press Try again.</p>
+{% if fields %}<form method="post" action="{{ action }}">{% csrf_token %}
+{% for name, value in fields %}<p><label>{{ name }}<br>
+<textarea name="{{ name }}" rows="2" cols="60">{{ value }}</textarea></label></p>{% endfor %}
+<button type="submit">Try again</button></form>{% endif %}
+</body></html>"""
+
+
+def _disk_full(request: HttpRequest, folder: Path, exception: Exception) -> HttpResponse:
+    """A 503 that says what happened and what to free, with what the user typed kept in a
+    form that sends it again (rendered with the project's own template when it has one, so
+    it passes through the security and CSP middleware like every page)."""
+    from django.template import engines
+    from django.template.backends.django import DjangoTemplates
+    from django.template.loader import TemplateDoesNotExist, get_template
+
+    free = human(free_bytes(folder))
+    logger.warning(
+        "503 %s %s: the disk is full (%s free in %s): %s",
+        request.method,
+        request.path,
+        free,
+        folder,
+        exception,
+    )
+    fields = [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name != "csrfmiddlewaretoken"
+        for value in values
+    ]
+    context = {"folder": str(folder), "free": free, "fields": fields, "action": request.path}
+    try:
+        template = get_template(DISK_FULL_TEMPLATE)
+    except TemplateDoesNotExist:
+        django_engine = next(e for e in engines.all() if isinstance(e, DjangoTemplates))
+        template = django_engine.from_string(_PLAIN_DISK_FULL_PAGE)
+    response = HttpResponse(template.render(context, request), status=503)
+    response["Retry-After"] = str(BUSY_RETRY_SECONDS)
+    response._has_been_logged = True
+    return response
 
 
 def _forbidden() -> HttpResponse:

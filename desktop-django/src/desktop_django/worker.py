@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
 
 from desktop_django.app_data import AppData
@@ -24,6 +25,7 @@ from desktop_django.database import (
     record_damage,
     refuse_newer_database,
 )
+from desktop_django.disk_space import free_bytes, human, is_disk_full
 from desktop_django.instance_lock import InstanceLock
 
 logger = logging.getLogger("desktop_django.worker")
@@ -34,6 +36,12 @@ SCHEMA_WAIT_SECONDS = 0.25
 # A worker restarted right after its predecessor died may start while the OS is still tearing
 # that one down; a worker still finishing its task has a 1.5 s grace to leave.
 WORKER_LOCK_WAIT_SECONDS = 5.0
+# A full disk is a pause, not a crash (a crash would only be restarted by the shell into the
+# same full disk, in a loop): the worker tries again after these waits, doubling to the last.
+DISK_FULL_FIRST_WAIT_SECONDS = 0.5
+DISK_FULL_LONGEST_WAIT_SECONDS = 8.0
+# A failure this long after the last one begins a new pause (and gets its own log line).
+DISK_FULL_NEW_PAUSE_SECONDS = 60.0
 
 
 class AbandonedTaskError(Exception):
@@ -54,6 +62,9 @@ class TaskWorker:
         self.app_data = app_data or AppData.from_environment()
         self.shell_child = shell_child
         self._lock: InstanceLock | None = None
+        self._disk_full_wait = 0.0
+        self._disk_full_last = float("-inf")  # when a write last failed for lack of space
+        self._stopping = threading.Event()
         self._worker = Worker(
             queue_names=["*"],
             excluded_queue_names=[],
@@ -102,12 +113,39 @@ class TaskWorker:
                         reconciled = True
                     self._worker.run()
                 except Exception as exc:
+                    if self._pause_while_disk_full(exc):
+                        continue
                     if not self._wait_out(exc):
                         raise
         finally:
             self._lock.release()
             self._lock = None
         logger.info("worker stopped")
+
+    def _pause_while_disk_full(self, exc: Exception) -> bool:
+        """True when `exc` is a write that failed on a full disk: one log line when the
+        pause begins, then retries with a growing wait (the worker never exits over it)."""
+        from django.db import close_old_connections
+
+        folder = self.app_data.root
+        if not is_disk_full(exc, folder):
+            return False
+        now = time.monotonic()
+        if now - self._disk_full_last > DISK_FULL_NEW_PAUSE_SECONDS:  # room since: a new pause
+            logger.warning(
+                "the disk is full (%s free in %s): the worker pauses and tries again, up to "
+                "every %.0f s, until there is room (%s)",
+                human(free_bytes(folder)),
+                folder,
+                DISK_FULL_LONGEST_WAIT_SECONDS,
+                exc,
+            )
+            self._disk_full_wait = DISK_FULL_FIRST_WAIT_SECONDS
+        close_old_connections()
+        self._stopping.wait(self._disk_full_wait)
+        self._disk_full_last = time.monotonic()
+        self._disk_full_wait = min(2 * self._disk_full_wait, DISK_FULL_LONGEST_WAIT_SECONDS)
+        return True
 
     def _wait_out(self, exc: Exception) -> bool:
         """True when `exc` is a passing condition of the database (logged, then retried)."""
@@ -139,6 +177,7 @@ class TaskWorker:
     def stop(self) -> None:
         """Finish the task in hand (if any), then leave the loop."""
         self._worker.running = False
+        self._stopping.set()
 
     @property
     def busy(self) -> bool:

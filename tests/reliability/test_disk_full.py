@@ -1,0 +1,172 @@
+"""Issue 21, a full disk at run time, on a real small disk (a tmpfs as app data): a create
+gets a 503 page that keeps what was typed, the worker pauses instead of dying, the backup
+before a migration says what it needs. Nothing is lost: integrity_check and the rows."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+
+from tests.reliability.http_client import Client
+from tests.reliability.test_startup_faults import SERVE, assert_one_error, fingerprint, run_once
+from tests.support.backend import (
+    RunningBackend,
+    launcher_env,
+    new_token,
+    read_protocol_line,
+    spawn,
+    start_routine,
+    wait_for_latest_routine,
+)
+from tests.support.ci import require_in_ci
+from tests.support.namespaces import fill, small_disk
+
+pytestmark = pytest.mark.slow
+
+TEST_SETTINGS = "flying_stable.settings.test"
+
+
+@pytest.fixture
+def disk(tmp_path):
+    try:
+        with small_disk(tmp_path / "small disk", "24m") as path:
+            yield path
+    except RuntimeError as exc:
+        require_in_ci(str(exc), ("linux",))
+
+
+def fold_wal(database) -> None:
+    """Fold the WAL into the database and truncate it: the next write must grow the file
+    (an old WAL's pages would be reused without needing any new space)."""
+    with sqlite3.connect(database) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def intact(database) -> tuple[str, list[str]]:
+    with sqlite3.connect(database) as db:
+        check = db.execute("PRAGMA integrity_check").fetchone()[0]
+        names = [name for (name,) in db.execute("SELECT name FROM ponies_pony ORDER BY name")]
+    return check, names
+
+
+def serve_with_stderr(running: RunningBackend, stderr_path) -> RunningBackend:
+    with open(stderr_path, "wb") as stderr:
+        running.serve = spawn("serve", running.env, stderr=stderr)
+    line = read_protocol_line(running.serve)
+    assert line["event"] == "ready", line
+    running.url = line["url"]
+    return running
+
+
+def test_a_create_on_a_full_disk_answers_a_page_that_keeps_the_form(
+    disk, tmp_path, stage_dir, scoreboard
+):
+    running = serve_with_stderr(RunningBackend(disk / "data", stage_dir), tmp_path / "err")
+    database = running.app_data / "app.sqlite3"
+    client = Client(running.url, running.token)
+    client.prepare_csrf()
+    fold_wal(database)
+    filler = fill(disk)
+    typed = {"name": "Disk Dancer", "status": "galloping", "personality_notes": "Loves <hay> & sun"}
+    status, page, headers = client.request(
+        "POST", "/ponies/new/", *_form(client, typed)
+    )  # fmt: skip
+    headers = {name.lower(): value for name, value in headers.items()}
+    filler.unlink()
+    again = client.post_form("/ponies/new/", typed)
+    client.close()
+    running.stop()
+    check, names = intact(database)
+    stderr = (tmp_path / "err").read_text(errors="replace")
+    problems = {
+        f"status {status}": status != 503,
+        "page does not say the disk is full": b"The disk is full" not in page,
+        "not the app's own template": b'class="app-header"' not in page,
+        "typed name lost": b"Disk Dancer" not in page,
+        "typed notes lost": b"Loves &lt;hay&gt; &amp; sun" not in page,
+        "security headers missing": not {"content-security-policy", "x-content-type-options",
+                                         "x-frame-options", "content-length"} <= set(headers),
+        f"retry gave {again}": again != 302,
+        f"integrity {check}": check != "ok",
+        "rows lost": "Disk Dancer" not in names or len(names) != 4,
+        "logging error storm": "Logging error" in stderr or "Traceback" in stderr,
+    }  # fmt: skip
+    failed = [name for name, bad in problems.items() if bad]
+    scoreboard("F1 full disk during a create", 1, len(failed), "; ".join(failed)[:80])
+    assert not failed
+    assert stderr.count("cannot write log file") <= 1
+
+
+def _form(client: Client, fields: dict) -> tuple[bytes, dict]:
+    from urllib.parse import urlencode
+
+    body = urlencode({**fields, "csrfmiddlewaretoken": client.csrf_form.decode()}).encode()
+    return body, {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": f"csrftoken={client.csrf_cookie}",
+    }
+
+
+def test_the_worker_pauses_on_a_full_disk_and_goes_on(disk, tmp_path, stage_dir, scoreboard):
+    """Started (as a shell restarts it) while the disk is full, with a routine waiting: it
+    stays up, says so once, and runs the routine when there is room again."""
+    running = RunningBackend(disk / "data", stage_dir, extra_env={
+        "DJANGO_SETTINGS_MODULE": TEST_SETTINGS})  # fmt: skip
+    running.start()
+    assert start_routine(running.url, running.token, "grooming").status == 302
+    fold_wal(running.app_data / "app.sqlite3")
+    filler = fill(disk)
+    with open(tmp_path / "worker-err", "wb") as stderr:
+        running.worker = spawn("worker", running.env, stderr=stderr)
+    time.sleep(6)
+    alive_while_full = running.worker.poll() is None
+    routine_while_full, _seen = wait_for_latest_routine(running.url, running.token, "done", 0.1)
+    filler.unlink()
+    routine, _seen = wait_for_latest_routine(running.url, running.token, "done", 30)
+    alive_after = running.worker.poll() is None
+    running.stop()
+    worker_log = running.app_data / "logs" / "worker.log"
+    said = (tmp_path / "worker-err").read_text(errors="replace") + (
+        worker_log.read_text(errors="replace") if worker_log.exists() else ""
+    )
+    check, names = intact(running.app_data / "app.sqlite3")
+    problems = {
+        "worker exited on the full disk": not alive_while_full or not alive_after,
+        "routine ran on a full disk?": routine_while_full["status"] == "done",
+        f"routine {routine['status']} after room": routine["status"] != "done",
+        f"{said.count('the worker pauses')} pause lines": said.count("the worker pauses") != 1,
+        "traceback": "Traceback" in said or "Logging error" in said,
+        f"integrity {check}": check != "ok",
+        "rows lost": len(names) != 3,
+    }
+    failed = [name for name, bad in problems.items() if bad]
+    scoreboard("F1 full disk under the worker", 1, len(failed), "; ".join(failed)[:80])
+    assert not failed, said[-2000:]
+
+
+def test_a_backup_on_a_full_disk_names_folder_needed_and_free(disk, backend, scoreboard,
+                                                               stage_dir):  # fmt: skip
+    app_data = disk / "data"
+    backend(app_data).start().stop()
+    database = app_data / "app.sqlite3"
+    with sqlite3.connect(database) as db:
+        db.execute("CREATE TABLE ballast (data BLOB)")
+        db.executemany("INSERT INTO ballast VALUES (randomblob(1000000))", [()] * 6)
+        # A migration to apply, so the start backs up first.
+        db.execute("DROP TABLE routines_routine")
+        db.execute("DELETE FROM django_migrations WHERE app = 'routines'")
+    fold_wal(database)
+    filler = fill(disk, leave_bytes=3_000_000)  # less than the 6 MB database needs
+    before = fingerprint(app_data)
+    lines, code = run_once(SERVE, launcher_env(app_data, new_token(), stage_dir))
+    error = assert_one_error(lines, code, str(app_data / "backups"), "needs about", "free")
+    leftovers = sorted(path.name for path in (app_data / "backups").iterdir())
+    unchanged = fingerprint(app_data) == before
+    filler.unlink()
+    scoreboard("F1 full disk before a backup", 1, int(bool(leftovers) or not unchanged),
+               error["message"][:60])  # fmt: skip
+    assert leftovers == []
+    assert unchanged
+    assert "MB free" in error["message"]
