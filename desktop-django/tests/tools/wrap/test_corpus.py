@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.ci import require_in_ci
+from tests.support.ci import require_tool
 from tools.wrap.corpus import (
     CASES,
     CORPUS_ENV,
@@ -50,8 +49,7 @@ def git_status(root: Path) -> str:
 @pytest.fixture(scope="session")
 def corpus_root(tmp_path_factory):
     for tool in ("uv", "git"):
-        if not shutil.which(tool):
-            require_in_ci(f"{tool} is needed to generate the corpus")
+        require_tool(tool, "needed to generate the corpus")
     root = tmp_path_factory.mktemp("corpus")
     widget = make_widget(root / "vendor" / WIDGET)
     envs = {

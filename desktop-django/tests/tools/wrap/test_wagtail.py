@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.ci import require_in_ci
+from tests.support.ci import require_tool
 from tools.wrap.projects import clean_env, commit, run
 from tools.wrap.staged_app import StagedApp, moved_stage
 
@@ -42,8 +41,7 @@ def cli(*args, env: dict, cwd: Path) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def wagtail_site(tmp_path_factory):
     for tool in ("uv", "git"):
-        if not shutil.which(tool):
-            require_in_ci(f"{tool} is needed for the Wagtail project")
+        require_tool(tool, "needed for the Wagtail project")
     base = tmp_path_factory.mktemp("wagtail")
     venv = base / "venv"
     run("uv", "venv", "--quiet", "--python", sys.executable, venv, cwd=base)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.ci import require_in_ci
+from tests.support.ci import require_tool
 from tools.wrap.corpus import CORPUS_ENV, make_env
 from tools.wrap.projects import clean_env
 from tools.wrap.staged_app import StagedApp, moved_stage
@@ -61,8 +60,7 @@ def git_status(root: Path) -> str:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     for tool in ("uv", "git"):
-        if not shutil.which(tool):
-            require_in_ci(f"{tool} is needed to generate the projects")
+        require_tool(tool, "needed to generate the projects")
     base = tmp_path_factory.mktemp("zero-edits-env")
     return make_env(base / "env", [*CORPUS_ENV, "django-vite>=3.0"])
 
