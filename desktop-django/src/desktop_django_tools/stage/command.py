@@ -80,28 +80,28 @@ def build_command(args: argparse.Namespace) -> int:
     from desktop_django_tools.stage.build import StageOptions, build
 
     project, output = _target(args)
-    log = report.open_log(log_path(output))
-    if project.wrapped:
-        report.say(f"staging the wrapped project at {project.repo} into {output}")
-    options = StageOptions(
-        output=output,
-        project=project,
-        python_archive=args.python_archive,
-        python_archive_sha256=args.python_archive_sha256,
-        python_home=args.python_home,
-        allow_local_python=args.allow_local_python,
-        locales=tuple(lang.strip() for lang in args.locales.split(",") if lang.strip()),
-        bytecode=not args.no_bytecode,
-    )
-    try:
-        build(options)
-    except Exception as exc:  # every failure ends in one line (cli.main) and the log
-        error = failure(exc)
-        error.log = log
-        report.log(f"desktop-django stage: {error.line()}")
-        if error is exc:
-            raise
-        raise error from exc
+    with report.build_log(log_path(output)) as log:
+        if project.wrapped:
+            report.say(f"staging the wrapped project at {project.repo} into {output}")
+        options = StageOptions(
+            output=output,
+            project=project,
+            python_archive=args.python_archive,
+            python_archive_sha256=args.python_archive_sha256,
+            python_home=args.python_home,
+            allow_local_python=args.allow_local_python,
+            locales=tuple(lang.strip() for lang in args.locales.split(",") if lang.strip()),
+            bytecode=not args.no_bytecode,
+        )
+        try:
+            build(options)
+        except Exception as exc:  # every failure ends in one line (cli.main) and the log
+            error = failure(exc)
+            error.log = log
+            report.log(f"desktop-django stage: {error.line()}")
+            if error is exc:
+                raise
+            raise error from exc
     return 0
 
 

@@ -19,17 +19,19 @@ def human_size(size: float) -> str:
     return f"{size:.1f} GB"
 
 
-def open_log(path: Path) -> Path:
-    """Start a fresh build log; every later `say` and `log` goes to it too."""
-    global _log  # one build per process: the log is process state, like stderr
+@contextmanager
+def build_log(path: Path):
+    """A fresh build log for one build: every `say` and `log` inside the block goes to it too."""
+    global _log  # one build at a time per process: the log is process state, like stderr
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("", encoding="utf-8")
     _log = path
-    return path
-
-
-def log_path() -> Path | None:
-    return _log
+    try:
+        yield path
+    finally:
+        # A later build (or a test) must not append to this build's log, or to a folder
+        # that is gone by then.
+        _log = None
 
 
 def log(text: str) -> None:
