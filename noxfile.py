@@ -20,6 +20,7 @@ import nox
 sys.path.insert(0, str(Path(__file__).resolve().parent / "desktop-django" / "src"))
 from desktop_django_tools import dev as shell_choice
 from desktop_django_tools import gtk, pythons
+from desktop_django_tools.shells import catalogue
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -33,7 +34,9 @@ PYTHON = pythons.locate() or "3.13"
 POSITRON = ROOT / "shells" / "positron"
 ARTIFACTS = ROOT / "test-artifacts"
 # Run after `tests` (without pytest arguments), so the README's one test command runs them all.
-SHELL_TESTS = ("tests-positron", "tests-tauri", "tests-electron")
+SHELL_TESTS = ("tests-positron", *(f"tests-{name}" for name in catalogue.TESTABLE))
+# `-- SHELL` of the package and release sessions.
+PACKAGEABLE = "|".join(catalogue.PACKAGEABLE)
 
 
 def install(session: nox.Session, *groups: str) -> None:
@@ -102,7 +105,7 @@ def doctor(session: nox.Session) -> None:
 # --- Run the app ---
 
 DEV_OPTIONS = argparse.ArgumentParser(prog="nox -s dev --")
-DEV_OPTIONS.add_argument("--shell", choices=shell_choice.SHELLS)
+DEV_OPTIONS.add_argument("--shell", choices=catalogue.WINDOWS)
 DEV_OPTIONS.add_argument("--browser", action="store_true", help="the backend in a browser")
 DEV_OPTIONS.add_argument("--port", type=int, default=8000, help="with --browser")
 
@@ -266,11 +269,12 @@ def wrap(session: nox.Session) -> None:
 @nox.session(python=PYTHON, default=False)
 def package(session: nox.Session) -> None:
     """Package one shell for this OS: `-- electron|tauri|positron [options]`."""
-    if not session.posargs:
-        session.error("usage: nox -s package -- electron|tauri|positron [options]")
+    if not session.posargs or session.posargs[0] not in catalogue.PACKAGEABLE:
+        session.error(f"usage: nox -s package -- {PACKAGEABLE} [options]")
     install(session, "release")
-    if session.posargs[0] == "positron":
-        session.install("briefcase>=0.3.20")
+    requirements = catalogue.get(session.posargs[0]).package_requirements
+    if requirements:
+        session.install(*requirements)
     session.run("desktop-django", "package", *session.posargs)
 
 
@@ -284,7 +288,7 @@ def icons(session: nox.Session) -> None:
 def release(session: nox.Session) -> None:
     """Manifest, SHA256SUMS and signature for dist/SHELL/VERSION: `-- SHELL [--dir FOLDER]`."""
     if not session.posargs:
-        session.error("usage: nox -s release -- electron|tauri|positron [--dir FOLDER]")
+        session.error(f"usage: nox -s release -- {PACKAGEABLE} [--dir FOLDER]")
     cli(session, "release", "release", *session.posargs)
 
 
@@ -292,5 +296,5 @@ def release(session: nox.Session) -> None:
 def offline_bundle(session: nox.Session) -> None:
     """Folder + .zip + .tar.gz, verified, to carry into an air-gapped site: `-- SHELL`."""
     if not session.posargs:
-        session.error("usage: nox -s offline-bundle -- electron|tauri|positron [--dir FOLDER]")
+        session.error(f"usage: nox -s offline-bundle -- {PACKAGEABLE} [--dir FOLDER]")
     cli(session, "release", "offline-bundle", *session.posargs)

@@ -17,8 +17,6 @@ from desktop_django_tools import locations
 from desktop_django_tools.integrations.electron_builder import ELECTRON_DIST_VARIABLE
 from desktop_django_tools.shells import tauri
 
-SHELLS = ("electron", "tauri", "positron")
-
 
 @dataclass(frozen=True)
 class Choice:

@@ -1,7 +1,8 @@
 """`desktop-django package SHELL`: the one packaging path, whichever shell.
 
-Before any shell's packager runs, a missing or stale stage is rebuilt (an installer never
-ships a backend older than the code beside it), and the signing situation is said.
+Before anything runs, the programs the shell's packager needs are checked (the catalogue
+names them with their install lines); then a missing or stale stage is rebuilt (an installer
+never ships a backend older than the code beside it), and the signing situation is said.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import os
 import sys
 
-SHELLS = ("electron", "tauri", "positron")
+from desktop_django_tools.shells import catalogue
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -20,7 +21,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Package one shell for this OS into dist/SHELL/VERSION/. Options after "
         "SHELL go to that shell's packager (electron: targets, --layout-only; tauri: bundles).",
     )
-    package.add_argument("shell", choices=SHELLS)
+    package.add_argument("shell", choices=catalogue.PACKAGEABLE)
     package.add_argument("options", nargs=argparse.REMAINDER)
     package.set_defaults(handler=run)
 
@@ -29,21 +30,11 @@ def run(args: argparse.Namespace) -> int:
     from desktop_django_tools.release import credentials
     from desktop_django_tools.stage.freshness import ensure_stage
 
+    catalogue.require_package_tools(args.shell)
     status = ensure_stage()
     if status != 0:
         return status
     notice = credentials.signing_notice(args.shell, sys.platform, os.environ)
     if notice:
         print(f"package: {notice}")
-    if args.shell == "electron":
-        from desktop_django_tools.shells import electron
-
-        return electron.package(args.options)
-    if args.shell == "tauri":
-        from desktop_django_tools.shells import tauri
-
-        return tauri.package(args.options)
-    from desktop_django_tools.release.manifest import product
-    from desktop_django_tools.shells import positron
-
-    return positron.package(product().version)
+    return catalogue.module(args.shell).package(args.options)

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from desktop_django_tools.release.checksums import checksum_line
-from desktop_django_tools.release.manifest import DIST, ReleaseError, bundle_name
+from desktop_django_tools.release.manifest import ReleaseError, bundle_name
 from desktop_django_tools.release.verify import (
     CHECKSUMS,
     MANIFEST,
@@ -31,6 +31,7 @@ from desktop_django_tools.release.verify import (
     sha256_of,
     verify_folder,
 )
+from desktop_django_tools.shells.catalogue import DIST
 
 OFFLINE = DIST / "offline"
 

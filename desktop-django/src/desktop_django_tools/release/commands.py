@@ -7,8 +7,7 @@ import os
 from pathlib import Path
 
 from desktop_django_tools.errors import ToolError
-
-SHELLS = ("electron", "tauri", "positron")
+from desktop_django_tools.shells import catalogue
 
 
 def _icons(args: argparse.Namespace) -> int:
@@ -31,7 +30,7 @@ def _icons(args: argparse.Namespace) -> int:
 
 
 def _release_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("shell", choices=SHELLS)
+    parser.add_argument("shell", choices=catalogue.PACKAGEABLE)
     parser.add_argument("--dir", type=Path, help="release folder (default: dist/SHELL/VERSION)")
     parser.add_argument("--version", help="release version (default: the backend's)")
     parser.add_argument(
@@ -61,8 +60,8 @@ def _offline_bundle(args: argparse.Namespace) -> int:
     from desktop_django_tools.release import bundle, manifest
     from desktop_django_tools.release.verify import CHECKSUMS
 
-    version = args.version or manifest.product().version
-    folder = args.dir or manifest.release_folder(args.shell, version)
+    version = args.version or catalogue.product().version
+    folder = args.dir or catalogue.release_folder(args.shell, version)
     if not (folder / CHECKSUMS).is_file():
         print(f"offline-bundle: {folder} has no {CHECKSUMS} yet: running the release step")
         folder, data = manifest.run(

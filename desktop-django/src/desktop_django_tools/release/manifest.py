@@ -16,12 +16,10 @@ SHA256SUMS covers the manifest, so one signature covers everything.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import platform
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,11 +39,15 @@ from desktop_django_tools.release.verify import (
     sha256_of,
     verify_folder,
 )
+from desktop_django_tools.shells.catalogue import (
+    Product,
+    product,
+    rehearsal_folder,
+    release_folder,
+)
 
 # Releases are made from a checkout of the workspace (or, outside one, the current folder).
 ROOT = workspace_root() or Path.cwd()
-DIST = ROOT / "dist"
-SHELLS = ("electron", "tauri", "positron")
 # 2: `rehearsal` (null for a real release; {kind, note} for a layout-only one), which
 # verify.py turns into its REHEARSAL verdict.
 SCHEMA_VERSION = 2
@@ -56,21 +58,6 @@ TRUSTED_PUBLIC_KEY = ROOT / "release" / "release-signing-key.pub"
 
 class ReleaseError(ToolError):
     pass
-
-
-@dataclass(frozen=True)
-class Product:
-    id: str
-    name: str
-    version: str
-
-
-def product() -> Product:
-    """The app being released, from the backend package the stage ships."""
-    from desktop_django_tools.stage.config import DEMO
-
-    module = importlib.import_module(DEMO.import_name)
-    return Product(module.APP_ID, module.APP_NAME, module.__version__)
 
 
 def host_platform() -> dict:
@@ -116,15 +103,6 @@ def bundle_name(manifest: dict) -> str:
         f"{manifest['product']['id']}-{manifest['shell']}-{manifest['version']}{kind}"
         f"-{plat['os']}-{plat['arch']}"
     )
-
-
-def release_folder(shell: str, version: str) -> Path:
-    return DIST / shell / version
-
-
-def rehearsal_folder(shell: str, version: str) -> Path:
-    """Where a layout-only build's artifacts go: never the real release folder."""
-    return DIST / f"{shell}-{artifact_rules.LAYOUT_ONLY}" / version
 
 
 def _no_artifacts(shell: str, folder: Path, exc: Exception) -> ReleaseError:

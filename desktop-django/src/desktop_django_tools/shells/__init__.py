@@ -1,33 +1,30 @@
-"""One module per way of running the app (electron, tauri, positron, browser).
+"""One module per way of running the app; catalogue.py lists them and what each can do.
 
-Each has `run(options) -> int` (a dev run, in a checkout of the starter); the shells also
-have `package(options) -> int`, and electron and tauri `test(options) -> int` for the suites
-that are not pytest (node, cargo, WebDriver). `prepare-shells` makes what the cross-shell
+Each has `run(options) -> int` (a dev run, in a checkout of the starter); the packageable ones
+also `package(options) -> int`, and the testable ones `test(options) -> int` for their own
+suites (node, cargo, WebDriver, the real window). `prepare-shells` makes what the cross-shell
 tests start (Electron's node modules, the Tauri release build) before any test runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 
 from desktop_django_tools.errors import ToolError
-
-RUNNABLE = ("electron", "tauri", "positron", "browser")
-TESTABLE = ("electron", "tauri")
+from desktop_django_tools.shells import catalogue
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser("run", help="run the app in one shell (dev; app data in .devdata)")
-    run.add_argument("shell", choices=RUNNABLE)
+    run.add_argument("shell", choices=catalogue.RUNNABLE)
     run.add_argument("options", nargs=argparse.REMAINDER, help="the shell's own options")
-    run.set_defaults(handler=lambda args: _shell(args.shell).run(args.options))
+    run.set_defaults(handler=lambda args: catalogue.module(args.shell).run(args.options))
     test = commands.add_parser("test-shell", help="a shell's own test suite (node, cargo)")
-    test.add_argument("shell", choices=TESTABLE)
+    test.add_argument("shell", choices=catalogue.TESTABLE)
     test.add_argument("options", nargs=argparse.REMAINDER)
-    test.set_defaults(handler=lambda args: _shell(args.shell).test(args.options))
+    test.set_defaults(handler=lambda args: catalogue.module(args.shell).test(args.options))
     prepare = commands.add_parser(
         "prepare-shells", help="build what the cross-shell tests start (node modules, Tauri)"
     )
@@ -55,7 +52,3 @@ def prepare_shells(_args: argparse.Namespace) -> int:
     for line in missing:
         print(f"prepare-shells: NOT BUILT {line}", file=sys.stderr)
     return 1 if missing and os.environ.get("CI", "").lower() == "true" else 0
-
-
-def _shell(name: str):
-    return importlib.import_module(f"desktop_django_tools.shells.{name}")

@@ -24,6 +24,7 @@ from desktop_django.manifest import MANIFEST_NAME
 from desktop_django_tools import devdata, locations
 from desktop_django_tools.errors import ToolError
 from desktop_django_tools.integrations import electron_builder, npm
+from desktop_django_tools.shells import catalogue
 
 TEST_FOLDERS = ("unit", "integration", "packaging", "e2e")
 STANDIN_SCRIPT = "packaging/electron-dist-standin.js"
@@ -165,7 +166,7 @@ def package(options: list[str]) -> int:
 
 
 def _package(targets: list[str], *, layout_only: bool) -> int:
-    from desktop_django_tools.release import artifacts, manifest
+    from desktop_django_tools.release import artifacts
 
     shell = shell_dir()
     stage = require_stage()
@@ -173,10 +174,8 @@ def _package(targets: list[str], *, layout_only: bool) -> int:
     node = prepare(shell)
     kind = f"electron-{artifacts.LAYOUT_ONLY}" if layout_only else "electron"
     work = shell.parent.parent / "build" / kind / version
-    if layout_only:
-        release = manifest.rehearsal_folder("electron", version)
-    else:
-        release = manifest.release_folder("electron", version)
+    folder = catalogue.rehearsal_folder if layout_only else catalogue.release_folder
+    release = folder("electron", version)
     moved = build(node, targets, stage=stage, work=work, release=release, layout_only=layout_only)
     for path in moved:
         print(f"electron: artifact {path}")

@@ -13,6 +13,7 @@ from desktop_django import env as contract
 from desktop_django_tools import devdata, locations
 from desktop_django_tools.errors import ToolError
 from desktop_django_tools.integrations import briefcase
+from desktop_django_tools.shells import catalogue
 
 APP_MODULE = "flying_stable_positron"
 DEV_SETTINGS = "flying_stable.settings.dev"
@@ -70,8 +71,11 @@ def launch(stage: Path | None = None, settings_module: str | None = None, name: 
         return 130
 
 
-def package(version: str) -> int:
+def package(options: list[str]) -> int:
     """Build and package the Briefcase app for this OS into dist/positron/<version>/."""
+    if options:
+        raise ToolError(f"`package positron` takes no options (got {' '.join(options)})",
+                        "run `nox -s package -- positron`")  # fmt: skip
     blocker = briefcase.offline_blocker()
     if blocker:
         raise ToolError(blocker)
@@ -85,7 +89,7 @@ def package(version: str) -> int:
         command = ["briefcase", step, platform, output_format, "--no-input", *extra]
         if subprocess.run(command, cwd=source, check=False).returncode != 0:
             raise ToolError(f"`{' '.join(command)}` failed", "its output above says why")
-    target = source.parent.parent / "dist" / "positron" / version
+    target = catalogue.release_folder("positron", catalogue.product().version)
     target.mkdir(parents=True, exist_ok=True)
     for artifact in (source / "dist").iterdir():
         artifact.replace(target / artifact.name)

@@ -24,6 +24,7 @@ from desktop_django.manifest import MANIFEST_NAME
 from desktop_django_tools import build_record, devdata, locations
 from desktop_django_tools.errors import ToolError
 from desktop_django_tools.integrations import cargo, tauri_cli
+from desktop_django_tools.shells import catalogue
 
 APP_BINARY = "flying-stable-tauri"
 # The WebDriver server the end-to-end tests drive the real window through (crates.io).
@@ -149,9 +150,7 @@ def webview2_override(mode: str) -> dict:
 def build_overrides(stage: Path) -> dict:
     """What the build takes from the stage and the backend rather than from tauri.conf.json:
     the backend it bundles, and the app's name and version (one source for every shell)."""
-    from desktop_django_tools.release.manifest import product
-
-    app = product()
+    app = catalogue.product()
     # A merge patch: null drops the committed entry (the default stage) before adding this one.
     resources = {DEFAULT_STAGE_RESOURCE: None, f"{stage.as_posix()}/": "backend/"}
     return {"productName": app.name, "version": app.version, "bundle": {"resources": resources}}
@@ -260,8 +259,6 @@ def package(options: list[str]) -> int:
     """This OS's bundles (Linux: .deb and .rpm) with the stage inside, copied into
     dist/tauri/<version>/. `--webview2 MODE` picks how Windows installers get WebView2; other
     options go to `tauri build`."""
-    from desktop_django_tools.release.manifest import product
-
     shell = shell_dir()
     known, extra = split_options(options)
     chosen = known.bundles
@@ -269,7 +266,7 @@ def package(options: list[str]) -> int:
         print(f"package: {tauri_cli.APPIMAGE_NOTICE}")
     overrides = webview2_override(known.webview2) if known.webview2 else None
     artifacts = build(shell, chosen, overrides=overrides, extra=tuple(extra))
-    target = shell.parent.parent / "dist" / "tauri" / product().version
+    target = catalogue.release_folder("tauri", catalogue.product().version)
     target.mkdir(parents=True, exist_ok=True)
     for artifact in artifacts:
         shutil.copy2(artifact, target / artifact.name)

@@ -16,6 +16,7 @@ from desktop_django_tools.release.artifacts import role_of
 from desktop_django_tools.release.checksums import write_checksums
 from desktop_django_tools.release.manifest import ReleaseError, make_release
 from desktop_django_tools.release.verify import parse_checksums, sha256_of
+from desktop_django_tools.shells import catalogue
 
 from tests.support.ci import require_tool
 from tools.release.conftest import APPIMAGE, DEB, GIT, PRODUCT, TARBALL, add_leftovers
@@ -334,7 +335,7 @@ def test_layout_only_names_make_a_marked_rehearsal_that_never_verifies_as_a_rele
 
 
 def test_no_release_folder_names_package_and_dir_and_the_rehearsal(monkeypatch, tmp_path):
-    monkeypatch.setattr(release_manifest, "DIST", tmp_path / "dist")
+    monkeypatch.setattr(catalogue, "DIST", tmp_path / "dist")
     missing = release_manifest.release_folder("electron", "0.1.0")
     with pytest.raises(ReleaseError, match=r"nox -s package -- electron.*--dir FOLDER") as error:
         make_release("electron", missing, product_info=PRODUCT, git=GIT, key=None)
