@@ -28,7 +28,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from desktop_django_tools.release import credentials
-    from desktop_django_tools.stage.freshness import ensure_stage
+    from desktop_django_tools.stage.command import ensure_stage
 
     catalogue.require_package_tools(args.shell)
     status = ensure_stage()

@@ -137,7 +137,7 @@ def test(options: list[str]) -> int:
     if not (stage / MANIFEST_NAME).is_file():
         # A fresh clone: build the stage the integration, packaging and e2e tests need,
         # rather than let them skip (locally) or fail (CI) for want of it.
-        from desktop_django_tools.stage.freshness import ensure_stage
+        from desktop_django_tools.stage.command import ensure_stage
 
         if ensure_stage(stage) != 0:
             raise ElectronShellError(f"the tests need a staged backend in {stage}")

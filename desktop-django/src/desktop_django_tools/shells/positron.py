@@ -39,14 +39,14 @@ def run(options: list[str]) -> int:
 
 
 def _run_project(path: Path, stage_options: list[str]) -> int:
-    from desktop_django_tools.cli import main as cli
+    from desktop_django_tools.stage.command import stage as build_stage
     from desktop_django_tools.stage.wrapped import load_project
 
     project, app_id = load_project(path)
     stage = locations.stage_dir(project.repo)
     # A dev run: no bytecode, and the local CPython when uv cannot download one.
-    status = cli(["stage", "--project", str(path), "--output", str(stage), "--no-bytecode",
-                  "--allow-local-python", *stage_options])  # fmt: skip
+    status = build_stage(["--project", str(path), "--output", str(stage), "--no-bytecode",
+                          "--allow-local-python", *stage_options])  # fmt: skip
     if status != 0:
         return status
     return launch(stage=stage, settings_module=project.settings_module, name=app_id)

@@ -1,8 +1,14 @@
-"""`desktop-django stage`, `verify-stage` and `ensure-stage`: build, check or refresh a stage."""
+"""`desktop-django stage`, `verify-stage` and `ensure-stage`: build, check or refresh a stage.
+
+The other commands that need a stage call `stage(options)` or `ensure_stage()` here, never
+the CLI: a failure then reaches the one failure line of the command that was run.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import subprocess
 import traceback
 from pathlib import Path
@@ -14,6 +20,7 @@ from desktop_django_tools import locations
 from desktop_django_tools.errors import ToolError
 from desktop_django_tools.stage import report
 from desktop_django_tools.stage.config import DEFAULT_LOCALES, DEMO, Project
+from desktop_django_tools.stage.freshness import OPTIONS_ENV, stage_state
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -23,6 +30,22 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Build the stage folder (docs/stage.md). Default: the demo in a checkout of "
         "this starter, or --project PATH for a project wrapped by `desktop-django wrap`.",
     )
+    _stage_options(stage)
+    stage.set_defaults(handler=build_command)
+
+    verify = commands.add_parser(
+        "verify-stage", help="re-hash a stage against its manifest (missing, extra, changed files)"
+    )
+    _target_options(verify)
+    verify.set_defaults(handler=verify_command)
+
+    ensure = commands.add_parser(
+        "ensure-stage", help="rebuild the demo's stage when it is missing or stale"
+    )
+    ensure.set_defaults(handler=lambda _args: ensure_stage())
+
+
+def _stage_options(stage: argparse.ArgumentParser) -> None:
     _target_options(stage)
     source = stage.add_mutually_exclusive_group()
     source.add_argument("--python-archive", type=Path, help="local python-build-standalone archive")
@@ -39,18 +62,34 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="Django locales to keep, comma-separated (default: %(default)s)",
     )
     stage.add_argument("--no-bytecode", action="store_true", help="skip precompiling .pyc")
-    stage.set_defaults(handler=build_command)
 
-    verify = commands.add_parser(
-        "verify-stage", help="re-hash a stage against its manifest (missing, extra, changed files)"
-    )
-    _target_options(verify)
-    verify.set_defaults(handler=verify_command)
 
-    ensure = commands.add_parser(
-        "ensure-stage", help="rebuild the demo's stage when it is missing or stale"
-    )
-    ensure.set_defaults(handler=ensure_command)
+def stage(options: list[str]) -> int:
+    """`desktop-django stage OPTIONS`, from another command."""
+    parser = argparse.ArgumentParser(prog="desktop-django stage")
+    _stage_options(parser)
+    return build_command(parser.parse_args(options))
+
+
+def ensure_stage(output: Path | None = None, options: list[str] | None = None) -> int:
+    """Rebuild the demo's stage when it is missing or stale (stage/freshness.py); 0 when it
+    is current afterwards. `options`: the stage's (default: $DESKTOP_DJANGO_STAGE_OPTIONS)."""
+    output = output or locations.stage_dir()
+    current, reason = stage_state(output)
+    if current:
+        print(f"stage: {reason}")
+        return 0
+    if options is None:
+        options = shlex.split(os.environ.get(OPTIONS_ENV, ""))
+    print(f"stage: {reason}: staging it now (desktop-django stage {' '.join(options)})".rstrip())
+    try:
+        return stage(["--output", str(output), *options])
+    except ToolError:
+        print(
+            f"stage: staging failed; run `nox -s stage` with the options this machine needs "
+            f"(offline: --allow-local-python), or set {OPTIONS_ENV} to them"
+        )
+        raise
 
 
 def _target_options(parser: argparse.ArgumentParser) -> None:
@@ -151,9 +190,3 @@ def verify_command(args: argparse.Namespace) -> int:
         return 0
     report.say(f"{stage_root} does NOT match its manifest ({len(result.lines())} problems)")
     return 1
-
-
-def ensure_command(_args: argparse.Namespace) -> int:
-    from desktop_django_tools.stage.freshness import ensure_stage
-
-    return ensure_stage()

@@ -39,7 +39,7 @@ class WrappedSource:
     desktop_django_extras: tuple[str, ...] = ()
     pythonpath: tuple[str, ...] = (".",)
     # Left out of the runtime: None means "every server-only distribution the project's
-    # requirements resolve to" (desktop_django_tools/wrap/server_only.py).
+    # requirements resolve to" (desktop_django_tools/server_only.py).
     exclude: tuple[str, ...] | None = None
     keep: tuple[str, ...] = ()
 

@@ -142,8 +142,7 @@ def _also_broken_in_own_env(result: dict, project: Project) -> None:
     """Move the modules that fail in the project's own environment too out of `broken`, into
     `warnings`: the stage did not break them (a third-party app's optional command that
     raises "install X", a module for a backend the project does not use)."""
-    from desktop_django_tools.wrap.preflight import probe_environment
-    from desktop_django_tools.wrap.project import find_python
+    from desktop_django_tools.project_python import find_python, probe_environment
 
     python, _why = find_python(project.repo, None)
     settings = project_settings_module(project)

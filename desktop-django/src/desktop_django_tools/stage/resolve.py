@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_django_tools.integrations import uv
+from desktop_django_tools.server_only import normalize, why_server_only
 from desktop_django_tools.stage import report
 from desktop_django_tools.stage.config import PYTHON_VERSION, WrappedSource
 from desktop_django_tools.stage.errors import StageError
-from desktop_django_tools.wrap.server_only import normalize, why_server_only
 
 
 @dataclass(frozen=True)

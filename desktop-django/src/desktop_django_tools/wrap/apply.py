@@ -22,9 +22,8 @@ from desktop_django import __version__
 from packaging.requirements import InvalidRequirement, Requirement
 from tomlkit.exceptions import TOMLKitError
 
-from desktop_django_tools import locations
+from desktop_django_tools import locations, server_only
 from desktop_django_tools.errors import ToolError
-from desktop_django_tools.wrap import server_only
 from desktop_django_tools.wrap.preflight import Preflight
 from desktop_django_tools.wrap.project import DESKTOP_DJANGO, local_top_level
 

@@ -20,8 +20,10 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from desktop_django_tools import server_only
+from desktop_django_tools.project_python import probe_environment
 from desktop_django_tools.stage.config import PYTHON_VERSION
-from desktop_django_tools.wrap import scan, server_only, versions
+from desktop_django_tools.wrap import scan, versions
 from desktop_django_tools.wrap.project import DESKTOP_DJANGO, Project, ProjectError, locate
 
 PROBE = Path(__file__).with_name("probe.py")
@@ -330,13 +332,6 @@ def identity(project: Project, name: str | None) -> Identity:
     if not re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+\S*", version):
         version = "0.1.0"
     return Identity(name=name, app_id=app_id, version=version)
-
-
-def probe_environment() -> dict:
-    """What a desktop app starts with: no DJANGO_*, DATABASE_URL or secrets from a shell."""
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TEMP", "TMP", "SYSTEMROOT",
-            "USERPROFILE", "APPDATA", "LOCALAPPDATA", "PATHEXT", "COMSPEC")  # fmt: skip
-    return {k: v for k, v in os.environ.items() if k in keep}
 
 
 def run_probe(project: Project) -> dict:

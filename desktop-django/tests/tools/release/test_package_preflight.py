@@ -7,8 +7,10 @@ import json
 import shutil
 
 from desktop_django_tools.release.credentials import signing_notice
+from desktop_django_tools.stage import command as stage_command
+from desktop_django_tools.stage.command import ensure_stage
 from desktop_django_tools.stage.config import DEMO
-from desktop_django_tools.stage.freshness import ensure_stage, stage_state
+from desktop_django_tools.stage.freshness import stage_state
 from desktop_django_tools.stage.manifest_writer import source_hash
 
 
@@ -61,10 +63,10 @@ def test_stale_stage_is_rebuilt_with_the_given_options(tmp_path, staged, monkeyp
         shutil.copytree(staged, tmp_path / "backend", dirs_exist_ok=True)
         return 0
 
-    monkeypatch.setattr("desktop_django_tools.cli.main", fake_stage)
+    monkeypatch.setattr(stage_command, "stage", fake_stage)
     write_manifest(tmp_path / "backend", "stale")
     assert ensure_stage(tmp_path / "backend", options=["--allow-local-python"]) == 0
-    assert calls == [["stage", "--output", str(tmp_path / "backend"), "--allow-local-python"]]
+    assert calls == [["--output", str(tmp_path / "backend"), "--allow-local-python"]]
     assert stage_state(tmp_path / "backend")[0]
 
 
