@@ -13,11 +13,18 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from desktop_django_tools import network
+from desktop_django_tools.errors import ToolError
+from desktop_django_tools.integrations import steps
 
 TEMPLATE_ENV = "BRIEFCASE_TEMPLATE"
 SUPPORT_ENV = "BRIEFCASE_SUPPORT_PACKAGE"
+
+
+class BriefcaseError(ToolError):
+    pass
 
 
 def host_target() -> tuple[str, str]:
@@ -54,3 +61,12 @@ def override_args() -> list[str]:
     if os.environ.get(SUPPORT_ENV):
         args += ["-C", f'support_package="{os.environ[SUPPORT_ENV]}"']
     return args
+
+
+def run(step: str, app_dir: Path, *args: str) -> None:
+    """`briefcase STEP` (create, build, package) for this OS in the app's folder; the create
+    step takes the local template and support package when they are set."""
+    platform, output_format = host_target()
+    extra = override_args() if step == "create" else []
+    command = ["briefcase", step, platform, output_format, "--no-input", *extra, *args]
+    steps.run(command, cwd=app_dir, error=BriefcaseError, name=f"briefcase {step}")

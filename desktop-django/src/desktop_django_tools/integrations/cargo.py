@@ -20,6 +20,7 @@ except ModuleNotFoundError:  # nox's own interpreter may be 3.10, and nox requir
     import tomli as tomllib
 
 from desktop_django_tools.errors import ToolError
+from desktop_django_tools.integrations import steps
 
 
 class CargoError(ToolError):
@@ -131,3 +132,26 @@ def install_command(crate: str, version: str, root: Path) -> list[str]:
 def installed_binary(root: Path, name: str) -> Path:
     suffix = ".exe" if platform.system() == "Windows" else ""
     return root / "bin" / f"{name}{suffix}"
+
+
+def run(command: list[str], cwd: Path) -> None:
+    """One of the commands above, run; a failure is a CargoError naming it."""
+    steps.run(command, cwd=cwd, error=CargoError, name=f"cargo {command[1]}")
+
+
+def build(workspace: Path, *, release: bool = False) -> None:
+    run(build_command(workspace, release=release), workspace)
+
+
+def test(workspace: Path, *args: str) -> None:
+    run(test_command(workspace, *args), workspace)
+
+
+def clippy(workspace: Path) -> None:
+    run(clippy_command(workspace), workspace)
+
+
+def install(crate: str, version: str, root: Path, cwd: Path) -> Path:
+    """`install_command`, run; the installed binary."""
+    run(install_command(crate, version, root), cwd)
+    return installed_binary(root, crate)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import platform
+from collections.abc import Mapping
 from pathlib import Path
 
 from desktop_django_tools.errors import ToolError
-from desktop_django_tools.integrations import npm
+from desktop_django_tools.integrations import npm, steps
 
 # What `tauri build --bundles` makes on each host without downloading anything.
 HOST_BUNDLES = {
@@ -103,3 +104,21 @@ def bundles_built(target_dir: Path, bundles: tuple[str, ...]) -> list[Path]:
         if folder.is_dir():
             found.extend(sorted(p for p in folder.iterdir() if p.is_file()))
     return found
+
+
+def install(shell_dir: Path) -> None:
+    """The CLI exactly as package-lock.json pins it, unless it is installed already."""
+    if not is_installed(shell_dir):
+        steps.run(install_command(), cwd=shell_dir, error=TauriCliError, name="npm ci")
+
+
+def build(
+    shell_dir: Path,
+    bundles: tuple[str, ...],
+    overrides: dict | None = None,
+    *extra: str,
+    env: Mapping[str, str] | None = None,
+) -> None:
+    """`tauri build` (release binary + bundles); a failure is a TauriCliError."""
+    command = build_command(shell_dir, bundles, overrides, *extra)
+    steps.run(command, cwd=shell_dir, env=env, error=TauriCliError, name="tauri build")

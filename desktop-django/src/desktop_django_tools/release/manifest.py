@@ -72,8 +72,10 @@ def host_platform() -> dict:
 def git_state() -> dict:
     """The commit, and whether tracked files differ from it (untracked files are build
     byproducts here: every output folder is ignored, and packagers write lock files)."""
+    if not git.in_work_tree(ROOT):
+        return {"sha": "unknown", "dirty": False}
     changes = git.output(ROOT, "status", "--porcelain", "--untracked-files=no")
-    return {"sha": git.output(ROOT, "rev-parse", "HEAD") or "unknown", "dirty": bool(changes)}
+    return {"sha": git.head(ROOT) or "unknown", "dirty": bool(changes)}
 
 
 def refuse_dirty_tree(allow_dirty: bool) -> dict:

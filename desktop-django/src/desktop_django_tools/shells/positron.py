@@ -79,16 +79,10 @@ def package(options: list[str]) -> int:
     blocker = briefcase.offline_blocker()
     if blocker:
         raise ToolError(blocker)
-    platform, output_format = briefcase.host_target()
     source = shell_dir()
-    for step, extra in (
-        ("create", briefcase.override_args()),
-        ("build", []),
-        ("package", ["--adhoc-sign"]),
-    ):
-        command = ["briefcase", step, platform, output_format, "--no-input", *extra]
-        if subprocess.run(command, cwd=source, check=False).returncode != 0:
-            raise ToolError(f"`{' '.join(command)}` failed", "its output above says why")
+    briefcase.run("create", source)
+    briefcase.run("build", source)
+    briefcase.run("package", source, "--adhoc-sign")
     target = catalogue.release_folder("positron", catalogue.product().version)
     target.mkdir(parents=True, exist_ok=True)
     for artifact in (source / "dist").iterdir():

@@ -81,28 +81,14 @@ def tools_root(shell: Path) -> Path:
     return cargo.target_dir(shell) / "tools"
 
 
-def _step(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> bool:
-    print(f"tauri: {' '.join(command)}", flush=True)
-    return subprocess.run(command, cwd=cwd, env=env, check=False).returncode == 0
-
-
-def _cargo_step(command: list[str], shell: Path) -> None:
-    if not _step(command, shell):
-        raise cargo.CargoError(f"`cargo {command[1]}` failed", "its output above says why")
-
-
 def ensure_cli(shell: Path) -> None:
     """The Tauri CLI exactly as package-lock.json pins it (npm registry only)."""
-    if not tauri_cli.is_installed(shell) and not _step(tauri_cli.install_command(), shell):
-        raise tauri_cli.TauriCliError(f"`npm ci` failed in {shell}")
+    tauri_cli.install(shell)
 
 
 def ensure_tauri_driver(shell: Path) -> Path:
     crate, version = TAURI_DRIVER
-    root = tools_root(shell)
-    if not _step(cargo.install_command(crate, version, root), shell):
-        raise cargo.CargoError(f"`cargo install {crate} --version ={version}` failed")
-    return cargo.installed_binary(root, crate)
+    return cargo.install(crate, version, tools_root(shell), shell)
 
 
 # The options `package tauri` reads itself; the rest go to `tauri build` as given. No
@@ -200,8 +186,7 @@ def build(
     # folders so what this build returns (and `package` copies) is this build alone.
     for bundle in chosen:
         shutil.rmtree(tauri_cli.bundle_dir(cargo.target_dir(shell)) / bundle, ignore_errors=True)
-    if not _step(command, shell, env={**os.environ, **(env or {})}):
-        raise tauri_cli.TauriCliError("`tauri build` failed (its output above says why)")
+    tauri_cli.build(shell, chosen, merged, *extra, env={**os.environ, **(env or {})})
     artifacts = tauri_cli.bundles_built(cargo.target_dir(shell), chosen)
     build_record.write(record, inputs, [release_binary(shell), *artifacts])
     return artifacts
@@ -239,7 +224,7 @@ def run(options: list[str]) -> int:
     if not built(shell):
         print(f"tauri: the first build of the app takes {FIRST_BUILD_TIME} (later ones "
               "seconds); `nox -s dev -- --shell positron` opens at once", flush=True)  # fmt: skip
-    _cargo_step(cargo.build_command(shell), shell)
+    cargo.build(shell)
     app = cargo.binary(shell, APP_BINARY, release=False)
     env = {
         **os.environ,
@@ -279,11 +264,11 @@ def test(options: list[str]) -> int:
     go to pytest). Building first keeps the long cold compile out of pytest's per-test
     timeout; the tests' own build call then finds nothing to compile."""
     shell = shell_dir()
-    for command in (cargo.test_command(shell), cargo.clippy_command(shell)):
-        _cargo_step(command, shell)
+    cargo.test(shell)
+    cargo.clippy(shell)
     build(shell, tauri_cli.host_bundles())
     pytest = [
         sys.executable, "-m", "pytest", "-p", "no:django",
         "-W", "ignore::pytest.PytestConfigWarning", str(shell / "tests"), *options,
     ]  # fmt: skip
-    return 0 if _step(pytest, locations.require_workspace("The Tauri tests")) else 1
+    return subprocess.run(pytest, cwd=locations.require_workspace("The Tauri tests")).returncode

@@ -53,7 +53,8 @@ def source_hash(project: Project) -> str:
     import hashlib
 
     digest = hashlib.sha256()
-    files = git.output(project.repo, "ls-files", "--", *project.source_dirs, "uv.lock").splitlines()
+    listed = ("ls-files", "--", *project.source_dirs, "uv.lock")
+    files = git.output(project.repo, *listed).splitlines() if git.in_work_tree(project.repo) else []
     for name in sorted(files):
         path = project.repo / name
         if path.is_file():
@@ -63,9 +64,9 @@ def source_hash(project: Project) -> str:
 
 def build_timestamp(project: Project) -> str:
     """SOURCE_DATE_EPOCH, else the commit time: the same sources give the same manifest."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH") or git.output(
-        project.repo, "log", "-1", "--format=%ct"
-    )
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch and git.head(project.repo):
+        epoch = git.output(project.repo, "log", "-1", "--format=%ct")
     moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -80,10 +81,9 @@ def write_manifest(
     bytecode: bool,
 ) -> dict:
     index_sha, total, count = write_index(stage_root)
-    sha = git.output(project.repo, "rev-parse", "HEAD") or "unknown"
-    if git.output(
-        project.repo, "status", "--porcelain", "--untracked-files=no", "--", *project.source_dirs
-    ):
+    sha = git.head(project.repo) or "unknown"
+    status = ("status", "--porcelain", "--untracked-files=no", "--", *project.source_dirs)
+    if git.in_work_tree(project.repo) and git.output(project.repo, *status):
         sha += "-dirty"
     isolated = ["-I", "-m", project.launcher_module]
     manifest = {

@@ -2,6 +2,7 @@
 
 import sys
 
+import pytest
 from desktop_django_tools.integrations import briefcase
 
 
@@ -32,3 +33,9 @@ def test_the_target_matches_this_os():
     expected = {"darwin": "macOS", "win32": "windows"}.get(sys.platform, "linux")
     assert platform == expected
     assert output_format in ("app", "appimage")
+
+
+def test_a_step_without_briefcase_installed_names_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(briefcase.BriefcaseError, match="`briefcase build`: briefcase is not"):
+        briefcase.run("build", tmp_path)

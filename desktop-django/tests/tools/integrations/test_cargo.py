@@ -111,3 +111,10 @@ def test_tools_install_one_exact_version_into_their_own_root(real_cargo, tmp_pat
     assert command[command.index("--version") + 1] == "=2.1.0"
     assert "--locked" in command
     assert cargo.installed_binary(tmp_path, "tauri-driver").parent == tmp_path / "bin"
+
+
+def test_a_failing_command_raises_an_error_naming_it(real_cargo):
+    # cargo refuses an unknown option before it reads or builds anything.
+    with pytest.raises(cargo.CargoError, match=r"`cargo build` failed \(exit 1\)") as error:
+        cargo.run(cargo.command("build", WORKSPACE, "--no-such-option"), WORKSPACE)
+    assert error.value.next_step == "its output above says why"
