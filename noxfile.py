@@ -34,7 +34,7 @@ PYTHON = pythons.locate() or "3.13"
 POSITRON = ROOT / "shells" / "positron"
 ARTIFACTS = ROOT / "test-artifacts"
 # Run after `tests` (without pytest arguments), so the README's one test command runs them all.
-SHELL_TESTS = ("tests-positron", *(f"tests-{name}" for name in catalogue.TESTABLE))
+SHELL_TESTS = tuple(f"tests-{name}" for name in catalogue.TESTABLE)
 # `-- SHELL` of the package and release sessions.
 PACKAGEABLE = "|".join(catalogue.PACKAGEABLE)
 
@@ -53,8 +53,8 @@ def install(session: nox.Session, *groups: str) -> None:
     session.install("-e", "desktop-django", "-e", "backend", *names)
 
 
-def cli(session: nox.Session, group: str, *args: str, **kwargs) -> None:
-    """Install a dependency group, then run one `desktop-django` command in the session."""
+def desktop_django(session: nox.Session, *args: str, group: str, **kwargs) -> None:
+    """Install dependency group `group`, then run `desktop-django ARGS` in the session."""
     install(session, group)
     session.run("desktop-django", *args, **kwargs)
 
@@ -115,7 +115,7 @@ def dev(session: nox.Session) -> None:
     """Run Flying Stable in the best shell here (`-- --shell NAME`, or `--browser`)."""
     options = parse(session, DEV_OPTIONS)
     if options.browser:
-        cli(session, "dev", "run", "browser", "--port", str(options.port))
+        desktop_django(session, "run", "browser", "--port", str(options.port), group="dev")
         return
     choice = shell_choice.choose(options.shell)
     if choice.shell is None:
@@ -189,22 +189,20 @@ def tests_positron(session: nox.Session) -> None:
     """Positron: unit tests on Toga's dummy backend and the real window on Xvfb."""
     install_positron(session)
     ARTIFACTS.mkdir(exist_ok=True)
-    session.run(
-        "pytest", "-p", "no:django", "-W", "ignore::pytest.PytestConfigWarning",
-        str(POSITRON / "tests"), *session.posargs, env={"TEST_ARTIFACTS_DIR": str(ARTIFACTS)},
-    )  # fmt: skip
+    session.run("desktop-django", "test-shell", "positron", *session.posargs,
+                env={"TEST_ARTIFACTS_DIR": str(ARTIFACTS)})  # fmt: skip
 
 
 @nox.session(name="tests-tauri", python=PYTHON, default=False)
 def tests_tauri(session: nox.Session) -> None:
     """Tauri: supervisor and app crate tests, then the real window over WebDriver."""
-    cli(session, "tauri", "test-shell", "tauri", *session.posargs)
+    desktop_django(session, "test-shell", "tauri", *session.posargs, group="tauri")
 
 
 @nox.session(name="tests-electron", python=PYTHON, default=False)
 def tests_electron(session: nox.Session) -> None:
     """Electron: node unit, integration, packaging and e2e tests, then electronegativity."""
-    cli(session, "stage", "test-shell", "electron", *session.posargs)
+    desktop_django(session, "test-shell", "electron", *session.posargs, group="stage")
 
 
 RELIABILITY_OPTIONS = argparse.ArgumentParser(prog="nox -s reliability --")
@@ -243,13 +241,13 @@ def bench(session: nox.Session) -> None:
 @nox.session(python=PYTHON, default=False)
 def stage(session: nox.Session) -> None:
     """Build the stage: relocatable CPython + backend + static files + manifest (docs/stage.md)."""
-    cli(session, "stage", "stage", *session.posargs)
+    desktop_django(session, "stage", *session.posargs, group="stage")
 
 
 @nox.session(name="verify-stage", python=PYTHON, default=False)
 def verify_stage(session: nox.Session) -> None:
     """Re-hash the stage against its manifest; names every missing, extra or changed file."""
-    cli(session, "stage", "verify-stage", *session.posargs)
+    desktop_django(session, "verify-stage", *session.posargs, group="stage")
 
 
 @nox.session(python=PYTHON, default=False)
@@ -260,7 +258,7 @@ def wrap(session: nox.Session) -> None:
     path, *options = session.posargs
     # nox points VIRTUAL_ENV at its own session venv: hand the user's (if any) to the preflight.
     env = {"DESKTOP_DJANGO_USER_VIRTUAL_ENV": os.environ.get("VIRTUAL_ENV", "")}
-    cli(session, "dev", "wrap", user_path(session, path), *options, env=env)
+    desktop_django(session, "wrap", user_path(session, path), *options, group="dev", env=env)
 
 
 # --- Package and release (docs/release.md) ---
@@ -281,7 +279,7 @@ def package(session: nox.Session) -> None:
 @nox.session(python=PYTHON, default=False)
 def icons(session: nox.Session) -> None:
     """Every shell's icons from assets/brand/ (`-- --check` only compares)."""
-    cli(session, "release", "icons", *session.posargs)
+    desktop_django(session, "icons", *session.posargs, group="release")
 
 
 @nox.session(python=PYTHON, default=False)
@@ -289,7 +287,7 @@ def release(session: nox.Session) -> None:
     """Manifest, SHA256SUMS and signature for dist/SHELL/VERSION: `-- SHELL [--dir FOLDER]`."""
     if not session.posargs:
         session.error(f"usage: nox -s release -- {PACKAGEABLE} [--dir FOLDER]")
-    cli(session, "release", "release", *session.posargs)
+    desktop_django(session, "release", *session.posargs, group="release")
 
 
 @nox.session(name="offline-bundle", python=PYTHON, default=False)
@@ -297,4 +295,4 @@ def offline_bundle(session: nox.Session) -> None:
     """Folder + .zip + .tar.gz, verified, to carry into an air-gapped site: `-- SHELL`."""
     if not session.posargs:
         session.error(f"usage: nox -s offline-bundle -- {PACKAGEABLE} [--dir FOLDER]")
-    cli(session, "release", "offline-bundle", *session.posargs)
+    desktop_django(session, "offline-bundle", *session.posargs, group="release")

@@ -5,7 +5,7 @@ desktop-django stage [--project PATH]     build the staged backend (docs/stage.m
 desktop-django verify-stage               re-hash a stage against its manifest
 desktop-django ensure-stage               restage the demo when missing or stale
 desktop-django run SHELL                  run the app in one shell (dev; app data in .devdata)
-desktop-django test-shell SHELL           a shell's own test suite (node, cargo, WebDriver)
+desktop-django test-shell SHELL           a shell's own test suite (node, cargo, WebDriver, pytest)
 desktop-django prepare-shells             build what the cross-shell tests start
 desktop-django package SHELL              package one shell for this OS
 desktop-django icons [--check]            every shell's icons from the one brand SVG

@@ -21,7 +21,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     run.add_argument("shell", choices=catalogue.RUNNABLE)
     run.add_argument("options", nargs=argparse.REMAINDER, help="the shell's own options")
     run.set_defaults(handler=lambda args: catalogue.module(args.shell).run(args.options))
-    test = commands.add_parser("test-shell", help="a shell's own test suite (node, cargo)")
+    test = commands.add_parser("test-shell", help="a shell's own test suite (node, cargo, pytest)")
     test.add_argument("shell", choices=catalogue.TESTABLE)
     test.add_argument("options", nargs=argparse.REMAINDER)
     test.set_defaults(handler=lambda args: catalogue.module(args.shell).test(args.options))

@@ -72,7 +72,7 @@ class Shell:
 SHELLS = (
     Shell("electron", testable=True, packageable=True, package_tools=(SEVEN_ZIP,)),
     Shell("tauri", testable=True, packageable=True, package_tools=(CARGO,)),
-    Shell("positron", packageable=True, package_tools=(BRIEFCASE,),
+    Shell("positron", testable=True, packageable=True, package_tools=(BRIEFCASE,),
           package_requirements=("briefcase>=0.3.20",)),
     Shell("browser", window=False),
 )  # fmt: skip

@@ -1,4 +1,4 @@
-"""Positron (Toga WebView, Django in-process): dev runs and Briefcase packaging."""
+"""Positron (Toga WebView, Django in-process): dev runs, its tests and Briefcase packaging."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from desktop_django import env as contract
 from desktop_django_tools import devdata, locations
 from desktop_django_tools.errors import ToolError
 from desktop_django_tools.integrations import briefcase
-from desktop_django_tools.shells import catalogue
+from desktop_django_tools.shells import catalogue, suite
 
 APP_MODULE = "flying_stable_positron"
 DEV_SETTINGS = "flying_stable.settings.dev"
@@ -69,6 +69,12 @@ def launch(stage: Path | None = None, settings_module: str | None = None, name: 
     except KeyboardInterrupt:
         # The app stops itself on SIGINT (it got the same Ctrl+C): wait for its clean exit.
         return 130
+
+
+def test(options: list[str]) -> int:
+    """Its unit tests on Toga's dummy backend and the real window (on Xvfb in CI); options go
+    to pytest. Needs Positron installed in this environment (`nox -s tests-positron`)."""
+    return suite.pytest(shell_dir() / "tests", options)
 
 
 def package(options: list[str]) -> int:

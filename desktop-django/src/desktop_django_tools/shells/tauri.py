@@ -24,7 +24,7 @@ from desktop_django.manifest import MANIFEST_NAME
 from desktop_django_tools import build_record, devdata, locations
 from desktop_django_tools.errors import ToolError
 from desktop_django_tools.integrations import cargo, tauri_cli
-from desktop_django_tools.shells import catalogue
+from desktop_django_tools.shells import catalogue, suite
 
 APP_BINARY = "flying-stable-tauri"
 # The WebDriver server the end-to-end tests drive the real window through (crates.io).
@@ -267,8 +267,4 @@ def test(options: list[str]) -> int:
     cargo.test(shell)
     cargo.clippy(shell)
     build(shell, tauri_cli.host_bundles())
-    pytest = [
-        sys.executable, "-m", "pytest", "-p", "no:django",
-        "-W", "ignore::pytest.PytestConfigWarning", str(shell / "tests"), *options,
-    ]  # fmt: skip
-    return subprocess.run(pytest, cwd=locations.require_workspace("The Tauri tests")).returncode
+    return suite.pytest(shell / "tests", options)
