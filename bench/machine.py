@@ -46,9 +46,12 @@ def _os_name() -> str:
 
 
 def git(repo: Path) -> dict:
-    sha = git_cli.output(repo, "rev-parse", "--short=10", "HEAD") or "unknown"
+    """The commit measured ("unknown" outside a checkout), and whether tracked files differ."""
+    head = git_cli.head(repo)
+    if head is None:
+        return {"sha": "unknown", "dirty": False}
     dirty = bool(git_cli.output(repo, "status", "--porcelain", "--untracked-files=no"))
-    return {"sha": sha, "dirty": dirty}
+    return {"sha": head[:10], "dirty": dirty}
 
 
 def stage_facts(stage: Stage) -> dict:
