@@ -1,54 +1,21 @@
 'use strict';
 // The splash and the main window. Their webPreferences are the security baseline of the app
-// (the security baseline in docs/architecture.md). They are written out literally at each `new BrowserWindow` on
-// purpose: electronegativity reads this file statically and cannot see through helpers or
-// spreads, and a reader should not have to either. BrowserWindow is passed in so the unit
-// tests can record exactly what a window is created with.
+// (the security baseline in docs/architecture.md), written once, in lockedDownWindow. The
+// baseline's keys and the preload are literal, after a window's own preferences, so
+// electronegativity (which reads this file statically and cannot see into a spread) sees
+// every one of them at the one `new BrowserWindow`, and no window can override one.
+// BrowserWindow is passed in so the unit tests can record exactly what a window is created
+// with.
 
 const SPLASH_BACKGROUND = '#4b2a7b'; // the splash page's own background: no white flash
 
-function createSplashWindow(BrowserWindow, { title, icon }) {
+function lockedDownWindow(BrowserWindow, options, { preload, ...ownPreferences }) {
   return new BrowserWindow({
-    title,
-    icon,
-    width: 420,
-    height: 380,
-    frame: false,
-    resizable: false,
-    center: true,
-    show: true,
+    ...options,
     backgroundColor: SPLASH_BACKGROUND,
     webPreferences: {
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webviewTag: false,
-      disableBlinkFeatures: 'Auxclick',
-      navigateOnDragDrop: false,
-      safeDialogs: true,
-      spellcheck: false,
-      // The splash is static HTML and CSS: it needs neither JavaScript nor DevTools.
-      javascript: false,
-      devTools: false,
-    },
-  });
-}
-
-function createMainWindow(BrowserWindow, { title, icon, preload, isDev }) {
-  return new BrowserWindow({
-    title,
-    icon,
-    width: 1100,
-    height: 760,
-    minWidth: 640,
-    minHeight: 480,
-    // Shown on ready-to-show, once the first page has painted: the splash covers the wait.
-    show: false,
-    backgroundColor: SPLASH_BACKGROUND,
-    webPreferences: {
-      preload,
+      ...ownPreferences,
+      preload, // undefined (no preload script) for the splash
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
@@ -60,10 +27,21 @@ function createMainWindow(BrowserWindow, { title, icon, preload, isDev }) {
       navigateOnDragDrop: false,
       safeDialogs: true,
       spellcheck: false,
-      // A shipped app has no console to paste code into.
-      devTools: Boolean(isDev),
     },
   });
+}
+
+function createSplashWindow(BrowserWindow, { title, icon }) {
+  const options = { title, icon, width: 420, height: 380, frame: false, resizable: false, center: true, show: true };
+  // The splash is static HTML and CSS: it needs neither JavaScript nor DevTools.
+  return lockedDownWindow(BrowserWindow, options, { javascript: false, devTools: false });
+}
+
+function createMainWindow(BrowserWindow, { title, icon, preload, isDev }) {
+  // Shown on ready-to-show, once the first page has painted: the splash covers the wait.
+  const options = { title, icon, width: 1100, height: 760, minWidth: 640, minHeight: 480, show: false };
+  // A shipped app has no console to paste code into.
+  return lockedDownWindow(BrowserWindow, options, { preload, devTools: Boolean(isDev) });
 }
 
 module.exports = { createMainWindow, createSplashWindow };
