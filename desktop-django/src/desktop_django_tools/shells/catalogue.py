@@ -17,11 +17,12 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from desktop_django_tools import network
 from desktop_django_tools.errors import ToolError
 from desktop_django_tools.integrations.cargo import RUSTUP_HINT
 from desktop_django_tools.locations import workspace_root
@@ -38,11 +39,20 @@ class Tool:
     install: str
     # A variable that names the program instead of PATH (the packager's own setting).
     variable: str = ""
+    # Where the packager downloads the program itself when it is not installed: only a
+    # machine that cannot reach that host needs it installed.
+    download_host: str = ""
 
-    def missing(self, environ: Mapping[str, str] = os.environ) -> bool:
+    def missing(
+        self,
+        environ: Mapping[str, str] = os.environ,
+        reachable: Callable[[str], bool] = network.reachable,
+    ) -> bool:
         if self.variable and environ.get(self.variable):
             return False
-        return shutil.which(self.command, path=environ.get("PATH")) is None
+        if shutil.which(self.command, path=environ.get("PATH")):
+            return False
+        return not (self.download_host and reachable(self.download_host))
 
 
 # electron-builder (v26) downloads 7-Zip from GitHub on first use unless given one; the
@@ -52,6 +62,7 @@ SEVEN_ZIP = Tool(
     "sudo apt-get install p7zip-full (macOS: brew install p7zip), or set "
     "ELECTRON_BUILDER_7ZIP_PATH to a 7za",
     variable="ELECTRON_BUILDER_7ZIP_PATH",
+    download_host="github.com",
 )
 CARGO = Tool("cargo", RUSTUP_HINT)
 BRIEFCASE = Tool("briefcase", "`nox -s package -- positron` installs it (python -m pip install "
@@ -94,11 +105,15 @@ def module(name: str) -> ModuleType:
     return importlib.import_module(f"desktop_django_tools.shells.{get(name).name}")
 
 
-def require_package_tools(name: str, environ: Mapping[str, str] = os.environ) -> None:
+def require_package_tools(
+    name: str,
+    environ: Mapping[str, str] = os.environ,
+    reachable: Callable[[str], bool] = network.reachable,
+) -> None:
     """Before packaging starts: every program the shell's packager needs, or the first one
     missing named with its install line."""
     for tool in get(name).package_tools:
-        if tool.missing(environ):
+        if tool.missing(environ, reachable):
             raise ToolError(f"packaging {name} needs {tool.command}, which is not installed",
                             tool.install)  # fmt: skip
 

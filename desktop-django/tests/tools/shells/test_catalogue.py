@@ -42,25 +42,41 @@ def test_every_shell_releases_into_its_own_versioned_folder():
     assert catalogue.rehearsal_folder("electron", version) not in folders
 
 
+def offline(host: str) -> bool:
+    return False
+
+
 def test_a_missing_tool_is_named_with_its_install_line_and_its_variable_counts(tmp_path):
     empty = {"PATH": str(tmp_path)}
     with pytest.raises(ToolError) as missing:
-        catalogue.require_package_tools("electron", empty)
+        catalogue.require_package_tools("electron", empty, offline)
     assert missing.value.cause == "packaging electron needs 7za, which is not installed"
     assert "apt-get install p7zip-full" in missing.value.next_step
+    variable = {**empty, catalogue.SEVEN_ZIP.variable: "7za"}
+    catalogue.require_package_tools("electron", variable, offline)
     seven_zip = tmp_path / "7za"
-    catalogue.require_package_tools("electron", {**empty, catalogue.SEVEN_ZIP.variable: "7za"})
     seven_zip.write_text("#!/bin/sh\n", encoding="utf-8")
     seven_zip.chmod(0o755)
-    catalogue.require_package_tools("electron", empty)
+    catalogue.require_package_tools("electron", empty, offline)
 
 
-@pytest.mark.parametrize("shell", catalogue.PACKAGEABLE)
+def test_a_tool_the_packager_can_download_is_needed_only_offline(tmp_path):
+    asked = []
+
+    def online(host: str) -> bool:
+        asked.append(host)
+        return True
+
+    catalogue.require_package_tools("electron", {"PATH": str(tmp_path)}, online)
+    assert asked == ["github.com"]
+
+
+# The real command, with nothing on PATH (the interpreter is started by its full path);
+# electron's 7za is not here: where GitHub answers, electron-builder downloads it (above).
+@pytest.mark.parametrize("shell", ["tauri", "positron"])
 def test_package_names_the_missing_tool_before_it_stages_anything(shell, tmp_path):
     stage = tmp_path / "stage"
-    # Nothing on PATH (the interpreter is started by its full path).
-    env = {"PATH": str(tmp_path / "bin"), env_names.STAGE_DIR: str(stage),
-           catalogue.SEVEN_ZIP.variable: ""}  # fmt: skip
+    env = {"PATH": str(tmp_path / "bin"), env_names.STAGE_DIR: str(stage)}
     tool = catalogue.get(shell).package_tools[0]
     line = failure_line(desktop_django("package", shell, env=env), "package")
     assert line.startswith(f"desktop-django package: packaging {shell} needs {tool.command}")
