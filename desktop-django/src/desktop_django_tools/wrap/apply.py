@@ -2,8 +2,9 @@
 
 Refuses (and writes nothing) on a preflight blocker, a dirty or missing git tree without
 --force (checked before anything is written), or an existing desktop folder. Every file
-written is listed; nothing of the user's is overwritten: the dependency edit adds one line,
-in the file's own style (its line endings; pyproject.toml through tomlkit).
+written is listed; nothing of the user's is overwritten: the dependency edit only adds lines
+(desktop-django's, a local app package's, the undeclared distributions' pins), in the file's
+own style (its line endings; pyproject.toml through tomlkit).
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ DESKTOP_FILES = {
 COMMENT = "# Desktop build (desktop-django wrap): launcher, token middleware, SQLite in app data."
 LOCAL_COMMENT = (
     "# The apps' own package, installed from this folder (desktop-django wrap found it there)."
+)
+UNDECLARED_COMMENT = (
+    "# Loaded by the project, installed in its environment but not declared before: pinned at\n"
+    "# the installed versions (desktop-django wrap)."
 )
 STAGE_IGNORE = ".stage/"
 STAGE_IGNORE_COMMENT = "# The desktop build's stage (desktop-django stage): built output."
@@ -323,24 +328,28 @@ def apply(
     files = render_templates(report, dependencies_line)
     result = ApplyResult()
     local = [item["requirement"] for item in report.local_apps]
+    pinned = [item.requirement for item in report.undeclared]
     if edit_target is None:
         django = report.probe["django"]["version"]
         files["requirements.txt"] = (
             f"# Desktop build of {report.identity.name}: what the stage installs.\n"
-            f"django=={django}\n" + "".join(f"{line}\n" for line in local) + f"{requirement}\n"
+            f"django=={django}\n"
+            + "".join(f"{line}\n" for line in [*local, *pinned])
+            + f"{requirement}\n"
         )
     project.desktop_dir.mkdir()
     for name, text in files.items():
         path = project.desktop_dir / name
         path.write_text(text, encoding="utf-8")
         result.created.append(path)
-    if edit_target is not None and edit_target.suffix == ".txt" and local:
-        _append_requirements(edit_target, LOCAL_COMMENT, local)
-        result.edited.append(edit_target)
-    elif edit_target is not None and local:
-        result.manual += [f"add {line!r} to {edit_target.name}, as a path source your installer "
-                          "reads (the stage resolves it from the project folder)"
-                          for line in local]  # fmt: skip
+    if edit_target is not None:
+        _add_requirements(edit_target, [(LOCAL_COMMENT, local), (UNDECLARED_COMMENT, pinned)],
+                          result)  # fmt: skip
+        if pinned and project.dependencies.uv_lock:
+            result.manual.append(
+                f"uv.lock does not list {', '.join(pinned)} yet: run `uv lock` (the stage "
+                "installs what the lock pins)"
+            )
     if _ignore_stage(project.root):
         result.edited.append(project.root / ".gitignore")
     if edit_target is not None and not project.dependencies.declares(DESKTOP_DJANGO):
@@ -349,7 +358,8 @@ def apply(
             if edit_target not in result.edited:
                 result.edited.append(edit_target)
         elif _add_pyproject_dependency(edit_target, requirement):
-            result.edited.append(edit_target)
+            if edit_target not in result.edited:
+                result.edited.append(edit_target)
         else:
             result.manual.append(
                 f"add {requirement!r} to [project] dependencies in {edit_target.name}"
@@ -360,6 +370,29 @@ def apply(
                 "the lock and installs desktop-django from these tools meanwhile)"
             )
     return result
+
+
+def _add_requirements(target: Path, groups: list[tuple[str, list[str]]], result: ApplyResult
+                      ) -> None:  # fmt: skip
+    """Each group's lines into the project's dependency file: appended under its comment in a
+    requirements file, added to [project] dependencies in a pyproject.toml. A local path
+    reference in a pyproject is left to the user: its syntax depends on the installer."""
+    for comment, lines in groups:
+        if not lines:
+            continue
+        if target.suffix == ".txt":
+            _append_requirements(target, comment, lines)
+        elif comment == LOCAL_COMMENT:
+            result.manual += [f"add {line!r} to {target.name}, as a path source your installer "
+                              "reads (the stage resolves it from the project folder)"
+                              for line in lines]  # fmt: skip
+            continue
+        else:
+            for line in lines:
+                if not _add_pyproject_dependency(target, line):
+                    result.manual.append(f"add {line!r} to [project] dependencies in {target.name}")
+        if target not in result.edited:
+            result.edited.append(target)
 
 
 def _newline(text: str) -> str:

@@ -23,7 +23,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from desktop_django_tools import server_only
 from desktop_django_tools.project_python import probe_environment
 from desktop_django_tools.stage.config import PYTHON_VERSION
-from desktop_django_tools.wrap import scan, versions
+from desktop_django_tools.wrap import scan, undeclared, versions
 from desktop_django_tools.wrap.project import DESKTOP_DJANGO, Project, ProjectError, locate
 
 PROBE = Path(__file__).with_name("probe.py")
@@ -161,6 +161,25 @@ class Preflight:
         return list(found.values())
 
     @property
+    def undeclared(self) -> list[undeclared.Undeclared]:
+        """Distributions the project loads from its environment that nothing declared brings
+        (not its dependency files, desktop-django's requirements or the local apps')."""
+        if not self.probe.get("installed"):
+            return []
+        extras = ("django52",) if self.needs_tasks_backport else ()
+        declared = [*self.project.dependencies.names.values(), DESKTOP_DJANGO,
+                    *versions.desktop_django_requirements(extras),
+                    *(item["distribution"] for item in self.local_apps)]  # fmt: skip
+        return undeclared.find(self.probe, declared)
+
+    @property
+    def added_requirements(self) -> list[str]:
+        """The requirement lines --apply adds for the project's own needs: the local apps'
+        packages (`name @ file:..`), then the undeclared distributions at their versions."""
+        return [*(item["requirement"] for item in self.local_apps),
+                *(item.requirement for item in self.undeclared)]  # fmt: skip
+
+    @property
     def settings_files(self) -> list[Path]:
         """The project's own files the settings import (the settings module first)."""
         files = [Path(f) for f in self.probe.get("settings_files", [])]
@@ -294,7 +313,7 @@ def run(
     if report.settings is not None:
         checks += [_check_layout, _check_database, _check_static, _check_media, _check_tasks,
                    _check_services, _check_security, _check_server_bound, _check_dev_servers,
-                   _check_app_sources, _check_relative_paths]  # fmt: skip
+                   _check_app_sources, _check_undeclared, _check_relative_paths]  # fmt: skip
     checks += [_check_templates, _check_spawns]
     for check in checks:
         check(report)
@@ -549,7 +568,7 @@ def _check_dependencies(report: Preflight) -> None:
 def _check_versions(report: Preflight) -> None:
     """Resolve the project's requirements with desktop-django's, as the stage will install."""
     extras = ("django52",) if report.needs_tasks_backport else ()
-    added = tuple(item["requirement"] for item in report.local_apps)
+    added = tuple(report.added_requirements)
     resolution = versions.resolve(report.project, extras, added)
     if resolution.ok:
         report.add(
@@ -911,6 +930,31 @@ def _check_app_sources(report: Preflight) -> None:
             f"(relative to the project), which brings its declared dependencies ({requires})",
             by="apply",
         )
+
+
+def _check_undeclared(report: Preflight) -> None:
+    found = report.undeclared
+    if not found:
+        return
+    deps = report.project.dependencies
+    target = {"requirements": deps.requirements[0].name if deps.requirements else "",
+              "pyproject": "pyproject.toml [project] dependencies",
+              "uv.lock": "pyproject.toml [project] dependencies (then `uv lock`)"}.get(
+        deps.source, f"{report.project.desktop_package}/requirements.txt")  # fmt: skip
+    listed = ", ".join(f"{item.distribution} {item.version} ({', '.join(item.modules)})"
+                       for item in found)  # fmt: skip
+    lines = ", ".join(f"`{item.requirement}`" for item in found)
+    report.add(
+        CHANGE,
+        "dependencies",
+        f"{listed} {'is' if len(found) == 1 else 'are'} installed in the project's environment "
+        "and loaded when it starts (its settings, apps or URLconf import "
+        f"{'it' if len(found) == 1 else 'them'}), but no dependency file declares "
+        f"{'it' if len(found) == 1 else 'them'}, so a stage would not install "
+        f"{'it' if len(found) == 1 else 'them'}: --apply adds {lines} (the installed "
+        f"version{'' if len(found) == 1 else 's'}) to {target}",
+        by="apply",
+    )
 
 
 def _check_security(report: Preflight) -> None:

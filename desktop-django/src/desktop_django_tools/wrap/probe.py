@@ -142,6 +142,20 @@ def _direct_urls():
     return found
 
 
+def _installed(local_dists):
+    """{distribution: {"version", "requires", "local"}} of everything installed in the
+    environment: what the caller needs to tell which loaded distributions the project's
+    dependency files bring (with what they require) and which only the environment has."""
+    folders = {name: str(folder) for name, folder, _editable, _requires in local_dists}
+    found = {}
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"]
+        if name and name not in found:
+            found[name] = {"version": dist.version, "requires": list(dist.requires or []),
+                           "local": folders.get(name)}  # fmt: skip
+    return found
+
+
 def _app_source(info, provided, local_dists):
     """Where an app's code comes from: the project tree, a distribution (and whether that one
     was installed from a local folder outside the project, e.g. the reusable app an example
@@ -253,6 +267,7 @@ def probe(root, settings_module, pythonpath):
     loaded = _load_like_the_app(settings, imported)
     result["load"] = {"error": loaded["error"]} if "error" in loaded else {}
     result["loaded_distributions"] = _distributions_of(loaded.get("modules", imported), provided)
+    result["installed"] = _installed(local_dists)
     result["network_modules"] = sorted(
         label for name, label in NETWORK_MODULES.items()
         if any(m == name or m.startswith(name + ".") for m in imported)

