@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -46,6 +47,11 @@ CONVENTIONAL = "conventional"
 NO_BYTECODE = "launcher-no-bytecode"
 # Optional (--baseline): the launcher of another stage, e.g. one built before a change.
 BASELINE = "baseline-launcher"
+# serve's own log line for the stage integrity check it runs before Django starts
+# (desktop_django/stage_integrity.py, IntegrityReport.describe).
+STAGE_CHECK_LINE = re.compile(
+    r"stage check: (\d+) files, (\d+ re-hashed|unchanged)[^(]*\(([0-9.]+) ms\)"
+)
 
 
 @dataclass
@@ -81,7 +87,19 @@ def launcher_sample(side: Side, app_data: Path, token: str) -> dict:
         "ready_ms": (ready - began) * 1000,
         "health_ms": (health - began) * 1000,
         "page_ms": (page - began) * 1000,
+        **_stage_check(app_data / "logs" / "serve.log"),
     }
+
+
+def _stage_check(log: Path) -> dict:
+    """The cost of this start's stage integrity check, from serve's own log line (the last
+    one: the log holds every earlier start too). A stage from before the check has none."""
+    found = STAGE_CHECK_LINE.findall(log.read_text(encoding="utf-8", errors="replace"))
+    if not found:
+        return {}
+    _files, how, milliseconds = found[-1]
+    key = "stage_check_ms" if how == "unchanged" else "stage_check_full_ms"
+    return {key: float(milliseconds)}
 
 
 def conventional_sample(side: Side, app_data: Path, token: str) -> dict:

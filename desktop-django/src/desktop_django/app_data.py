@@ -61,6 +61,11 @@ class AppData:
     def secret_key_file(self) -> Path:
         return self.root / SECRET_KEY_FILE
 
+    @property
+    def stage_check_file(self) -> Path:
+        """What the last stage integrity check saw (stage_integrity.py): a cache."""
+        return self.root / "stage-check.json"
+
     @classmethod
     def from_environment(cls) -> AppData:
         raw = os.environ.get(env.APP_DATA_DIR, "").strip()

@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import NoReturn
 
-from desktop_django import protocol
+from desktop_django import protocol, stage_integrity
 from desktop_django.app_data import AppData, AppDataError
 from desktop_django.lifecycle import StopRequest
 from desktop_django.logs import log_to_file
@@ -75,6 +75,7 @@ def serve(args: argparse.Namespace) -> int:
         app_data = AppData.from_environment().prepare()
         log_path = log_to_file(app_data.logs, "serve")
         _log_notes(app_data)
+        _check_stage(app_data)
         put_interpreter_first_on_path()
         from desktop_django.service import WebBackend, setup_django
 
@@ -85,7 +86,10 @@ def serve(args: argparse.Namespace) -> int:
         # From here the exit status is ours to report: a shell closing stdin after reading the
         # error line must not turn this failure into the start-up guard's quiet exit 0.
         stop.mark_ready()
-        logger.exception("serve failed to start")
+        if isinstance(exc, stage_integrity.StageDamaged):  # the message says it all: no traceback
+            logger.error("serve failed to start: %s", exc)
+        else:
+            logger.exception("serve failed to start")
         if backend is not None:
             backend.stop()
         protocol.error(_describe(exc), str(log_path) if log_path else None)
@@ -99,6 +103,17 @@ def serve(args: argparse.Namespace) -> int:
     backend.stop()
     logger.info("serve exited cleanly (%s)", stop.reason)
     _exit_now(0)
+
+
+def _check_stage(app_data: AppData) -> None:
+    """Refuse to start from a damaged stage (before Django imports any of it), rather than
+    print ready and answer 500 to every page."""
+    from desktop_django.settings import stage_dir
+
+    stage = stage_dir()
+    if stage is not None and stage_integrity.runs_from(stage):
+        report = stage_integrity.check(stage, app_data.stage_check_file)
+        logger.info(report.describe())
 
 
 def _log_notes(app_data: AppData) -> None:

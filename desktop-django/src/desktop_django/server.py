@@ -7,11 +7,15 @@ choosing a free port and listening on it in which another process could take it.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import logging
 import socket
 import threading
 from dataclasses import dataclass
+
+from desktop_django import open_files
+from desktop_django.log_limits import RateLimitedLog
 
 logger = logging.getLogger("desktop_django.server")
 
@@ -25,8 +29,13 @@ IDLE_SECONDS = 15
 CHECK_INTERVAL_SECONDS = 1
 # Far above what one web view opens, so a few hundred stalled connections cannot shut out
 # the shell's health check (waitress's default is 100). poll(), not select(): select() cannot
-# watch descriptors numbered above 1024.
+# watch descriptors numbered above 1024. Lowered below what the open-files limit allows
+# (open_files.py).
 CONNECTION_LIMIT = 500
+# accept() failing for want of descriptors leaves the listening socket readable: the loop would
+# call it again at once, forever. It pauses accepting this long instead.
+ACCEPT_PAUSE_SECONDS = 0.5
+_OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 
 class ServerError(RuntimeError):
@@ -77,6 +86,10 @@ def serve_in_thread(wsgi_app, sock: socket.socket, max_request_bytes: int) -> Ru
     from waitress.adjustments import Adjustments
     from waitress.task import ThreadedTaskDispatcher
 
+    soft_limit = open_files.raise_soft_limit()
+    connection_limit = open_files.connection_cap(CONNECTION_LIMIT, soft_limit)
+    if connection_limit < CONNECTION_LIMIT:
+        logger.info("open-files limit %s: at most %d connections", soft_limit, connection_limit)
     adjustments = Adjustments(
         sockets=[sock],
         threads=THREADS,
@@ -84,7 +97,7 @@ def serve_in_thread(wsgi_app, sock: socket.socket, max_request_bytes: int) -> Ru
         clear_untrusted_proxy_headers=True,
         channel_timeout=IDLE_SECONDS,
         cleanup_interval=CHECK_INTERVAL_SECONDS,
-        connection_limit=CONNECTION_LIMIT,
+        connection_limit=connection_limit,
         asyncore_use_poll=True,
         # Bodies are read (and spooled to disk) before any token check: bound them (413).
         max_request_body_size=max_request_bytes + 1,  # waitress refuses a body of exactly its limit
@@ -128,6 +141,36 @@ def _bounded_server_class():
 
     class BoundedServer(TcpWSGIServer):
         channel_class = HeaderTimedChannel
+        accept_paused_until = 0.0
+        accept_log = RateLimitedLog(logger)
+
+        def readable(self):
+            listening = super().readable()  # also runs maintenance and the connection cap
+            return listening and time.monotonic() >= self.accept_paused_until
+
+        def handle_accept(self):
+            try:
+                accepted = self.socket.accept()
+            except OSError as exc:
+                if exc.errno in _OUT_OF_DESCRIPTORS:
+                    self.accept_paused_until = time.monotonic() + ACCEPT_PAUSE_SECONDS
+                    self.accept_log.warning(
+                        "refused connections (accept failed: out of descriptors)",
+                        "cannot accept a connection: %s; pausing %.1f s",
+                        exc.strerror, ACCEPT_PAUSE_SECONDS,
+                    )  # fmt: skip
+                    return
+                if exc.errno in (errno.EWOULDBLOCK, errno.ECONNABORTED, errno.EAGAIN):
+                    return  # another thread or the client got there first
+                logger.warning("accept failed: %s", exc)
+                return
+            conn, addr = accepted
+            try:
+                self.set_socket_options(conn)
+            except OSError:  # the client already went away (macOS)
+                conn.close()
+                return
+            self.channel_class(self, conn, self.fix_addr(addr), self.adj, map=self._map)
 
         def maintenance(self, now):
             super().maintenance(now)

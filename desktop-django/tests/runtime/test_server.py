@@ -1,6 +1,10 @@
 """The server listens on loopback addresses only, on a port the OS picks."""
 
+import errno
+import os
 import socket
+import time
+from urllib.parse import urlsplit
 
 import pytest
 from desktop_django.server import ServerError, bind_loopback
@@ -69,3 +73,78 @@ def test_a_project_sets_the_request_size_limit(settings):
     assert max_request_bytes() == DEFAULT_MAX_REQUEST_BYTES
     settings.DESKTOP_DJANGO_MAX_REQUEST_BYTES = 50_000_000
     assert max_request_bytes() == 50_000_000
+
+
+def _hello(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])
+    return [b"hello"]
+
+
+@pytest.fixture
+def out_of_descriptors():
+    """Fill this process's descriptor table (the server thread's too: it is one process), by
+    lowering the soft limit and duplicating a descriptor until EMFILE; `release()` frees it."""
+    resource = pytest.importorskip("resource", reason="POSIX descriptor limits")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    fillers: list[int] = []
+
+    def fill() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+        while True:
+            try:
+                fillers.append(os.dup(0))
+            except OSError as exc:
+                if exc.errno != errno.EMFILE:
+                    raise
+                return
+
+    def release() -> None:
+        while fillers:
+            os.close(fillers.pop())
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+    yield fill, release
+    release()
+
+
+def test_accept_out_of_descriptors_pauses_and_logs_once(out_of_descriptors, caplog):
+    """An accept() that fails with EMFILE leaves the listening socket readable: without a
+    pause the server's loop calls it again at once (full CPU) and logs every failure."""
+    from desktop_django.server import serve_in_thread
+
+    fill, release = out_of_descriptors
+    server = serve_in_thread(_hello, bind_loopback("127.0.0.1", 0), max_request_bytes=1000)
+    client = socket.socket()
+    client.settimeout(10)
+    try:
+        fill()
+        client.connect(("127.0.0.1", urlsplit(server.url).port))
+        client.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        cpu_before = time.process_time()
+        time.sleep(1.5)  # the loop keeps failing to accept it
+        cpu_spent = time.process_time() - cpu_before
+        release()
+        answer = b""
+        while chunk := client.recv(1000):  # accepted once descriptors are free again
+            answer += chunk
+    finally:
+        release()
+        client.close()
+        server.stop()
+    assert answer.startswith(b"HTTP/1.1 200"), answer
+    assert answer.endswith(b"hello"), answer
+    refused = [r for r in caplog.records if "cannot accept a connection" in r.getMessage()]
+    assert len(refused) == 1, [r.getMessage() for r in refused]
+    assert "Too many open files" in refused[0].getMessage()
+    assert not any(r.exc_info for r in caplog.records)
+    # A spinning loop burns the whole 1.5 s; pausing costs a few wake-ups.
+    assert cpu_spent < 0.5, cpu_spent
+
+
+def test_connections_are_capped_below_the_open_files_limit():
+    from desktop_django.open_files import MINIMUM_CONNECTIONS, RESERVED, connection_cap
+
+    assert connection_cap(500, 256) == 256 - RESERVED
+    assert connection_cap(500, 100_000) == 500
+    assert connection_cap(500, None) == 500  # Windows: no such limit
+    assert connection_cap(500, 20) == MINIMUM_CONNECTIONS
