@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_django_tools import locations, network, pythons
-from desktop_django_tools.integrations import cargo
+from desktop_django_tools.integrations import cargo, npm
 
 
 @dataclass
@@ -30,6 +30,26 @@ def _cargo_check() -> Check:
     if found and root is not None:
         problem = cargo.too_old(found, cargo.required_version(root / "shells" / "tauri"))
     return Check("cargo", found, "Tauri shell", {"any": cargo.RUSTUP_HINT}, problem)
+
+
+def _node_check() -> Check:
+    """node/npm, held against the Node.js the Electron shell's locked packages declare."""
+    found = _version(["node", "--version"])
+    root = locations.workspace_root()
+    problem = None
+    if found and root is not None:
+        problem = npm.node_older_than_declared(root / "shells" / "electron")
+    return Check(
+        "node/npm",
+        found,
+        "Electron shell, lint of shell JS",
+        {
+            "apt": "sudo apt-get install nodejs npm",
+            "brew": "brew install node",
+            "winget": "winget install OpenJS.NodeJS.LTS",
+        },
+        problem,
+    )
 
 
 def _version(cmd: list[str]) -> str | None:
@@ -76,16 +96,7 @@ def checks() -> list[Check]:
             "every session (venvs, lock, stage)",
             {"any": "python3 -m pip install uv"},
         ),
-        Check(
-            "node/npm",
-            _version(["node", "--version"]),
-            "Electron shell, lint of shell JS",
-            {
-                "apt": "sudo apt-get install nodejs npm",
-                "brew": "brew install node",
-                "winget": "winget install OpenJS.NodeJS.LTS",
-            },
-        ),
+        _node_check(),
         _cargo_check(),
         Check(
             "Chromium",
