@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import ssl
 import subprocess
 import sys
@@ -57,9 +58,12 @@ def _last_line(text: str) -> str:
 
 
 def _run(tool: str, command: list[str], stdin: str = "", env: dict | None = None) -> Probe:
+    found = shutil.which(command[0])  # npm is npm.cmd on Windows
+    if found is None:
+        return Probe(tool, ABSENT)
     try:
         done = subprocess.run(
-            command, input=stdin, capture_output=True, text=True, errors="replace",
+            [found, *command[1:]], input=stdin, capture_output=True, text=True, errors="replace",
             timeout=TIMEOUT_SECONDS * 4, env={**os.environ, **(env or {})},
             cwd=tempfile.gettempdir(),  # no project .npmrc or uv.toml: the user's own settings
         )  # fmt: skip
