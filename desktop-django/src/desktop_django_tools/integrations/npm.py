@@ -102,10 +102,7 @@ def _dotted(version: tuple[int, ...]) -> str:
 
 
 # Where a current Node.js comes from: Debian 13 and Ubuntu 24.04 ship 20.x, older than the lock.
-NODE_HINT = (
-    "install Node.js 22 LTS (nodejs.org, or NodeSource's Debian/Ubuntu packages; "
-    "`brew install node@22`; `winget install OpenJS.NodeJS.LTS`)"
-)
+NODE_HINT = "install Node.js 22 LTS (nodejs.org; Debian and Ubuntu: NodeSource's packages)"
 
 
 def node_older_than_declared(package_dir: Path) -> str | None:
@@ -121,7 +118,9 @@ def node_older_than_declared(package_dir: Path) -> str | None:
     if have >= needed:
         return None
     _floor, packages = lock_node_floor(package_dir)
-    named = ", ".join(packages[:3]) + (", ..." if len(packages) > 3 else "")
+    named = ", ".join(packages[:2]) + (
+        f" and {len(packages) - 2} more" if len(packages) > 2 else ""
+    )
     works = (
         "npm warns EBADENGINE and runs them unsupported"
         if have[:2] >= MIN_NODE
