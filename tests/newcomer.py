@@ -10,6 +10,14 @@ from Debian's own Python serves after it was moved with that Python's stdlib hid
 Debian's own cargo (1.85, older than the lock needs) is refused by doctor and by the shell
 chooser with the rustup fix.
 
+Behind a TLS-intercepting proxy (a site CA, as on many company networks) a real user's machine
+has that CA in its system store: the administrator put it there. So the root gets this
+machine's locally added CAs the same way (every .crt of /usr/local/share/ca-certificates copied
+into the root's, then update-ca-certificates run inside it), and when there were any, the new
+user follows the README's "Behind a TLS-intercepting proxy" lines (uv and npm bring their own
+roots). Without them `pipx install nox` fails on the first download. Nothing else of this
+machine's trust settings (its SSL_CERT_FILE, npm's cafile) reaches the root.
+
 Runs as root (debootstrap, systemd-nspawn). The debootstrapped base is kept in the work folder
 and copied for every run (`--fresh-base` makes it again); the root is removed after a pass and
 kept after a failure. Figures and the log go to test-artifacts/newcomer/.
@@ -32,7 +40,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.support.readme import debian_install_lines
+from tests.support.readme import debian_install_lines, proxy_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = "trixie"
@@ -41,6 +49,8 @@ CLONE = f"/home/{USER}/desktop-django-starter"
 # A machine someone has just installed and cloned a repository on.
 BASE_PACKAGES = ("sudo", "git", "ca-certificates")
 ARTIFACTS = ROOT / "test-artifacts" / "newcomer"
+# Where Debian's update-ca-certificates finds the CAs an administrator added to a machine.
+SITE_CAS = Path("/usr/local/share/ca-certificates")
 DEFAULT_WORKDIR = Path("/var/tmp/desktop-django-newcomer")  # not /tmp: a tmpfs on Debian 13
 FALLBACK_MIRROR = "http://deb.debian.org/debian"
 SMOKE_ENV = "DESKTOP_DJANGO_SMOKE_TEST=1"
@@ -147,6 +157,21 @@ def prepare_root(run: Run, root: Path) -> None:
     run.step("apt-get update", nspawn(root, "apt-get", "update", "-q"))
 
 
+def site_certificates(run: Run, root: Path, site: Path = SITE_CAS) -> list[str]:
+    """This machine's locally added CAs into the root's system store, as an administrator
+    installs a proxy's CA on each machine behind it; their names (none: nothing done)."""
+    found = sorted(path for path in site.rglob("*.crt") if path.is_file()) if site.is_dir() else []
+    if not found:
+        return []
+    target = root / site.relative_to("/")
+    for cert in found:
+        copy = target / cert.relative_to(site)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cert, copy)
+    run.step("site CA certificates", nspawn(root, "update-ca-certificates"))
+    return [str(cert.relative_to(site)) for cert in found]
+
+
 def clone_into(run: Run, root: Path) -> str:
     """A fresh clone of this checkout's HEAD, owned by the new user."""
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"],
@@ -162,7 +187,10 @@ def clone_into(run: Run, root: Path) -> str:
     return head
 
 
-def readme_lines(run: Run, root: Path) -> None:
+def readme_lines(run: Run, root: Path, behind_proxy: bool) -> None:
+    if behind_proxy:
+        for number, line in enumerate(proxy_lines(), start=1):
+            run.step(f"README proxy line {number}", as_newcomer(root, line))
     for number, line in enumerate(debian_install_lines(), start=1):
         run.step(f"README line {number}: {line.split()[0:3]}", as_newcomer(root, line))
 
@@ -280,8 +308,9 @@ def main(argv: list[str] | None = None) -> int:
             run.say(f"reusing the debootstrapped base {base} (--fresh-base makes it again)")
         run.step("fresh root (copy of the base)", ["cp", "-a", str(base), str(root)])
         prepare_root(run, root)
+        summary["site CAs"] = site_certificates(run, root)
         summary["commit"] = clone_into(run, root)
-        readme_lines(run, root)
+        readme_lines(run, root, behind_proxy=bool(summary["site CAs"]))
         run.step("doctor", as_newcomer(root, "nox -s doctor"), check=False)
         watch = PageWatch()
         dev = as_newcomer(root, f"{SMOKE_ENV} {DESKTOP_ENV} xvfb-run -a nox -s dev")

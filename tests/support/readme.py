@@ -1,6 +1,7 @@
 """The README's install lines, read the way a newcomer reads them: the shell block under
-"### Debian and Ubuntu". `nox -s newcomer` runs them in a fresh root; a test holds their apt
-packages against what `.ci/run` installs."""
+"### Debian and Ubuntu" (and, behind a TLS-intercepting proxy, the block under that heading).
+`nox -s newcomer` runs them in a fresh root; a test holds their apt packages against what
+`.ci/run` installs."""
 
 from __future__ import annotations
 
@@ -15,16 +16,29 @@ CI_RUN = REPO_ROOT / ".ci" / "run"
 DEBIAN_HEADING = "### Debian and Ubuntu"
 
 
-def debian_install_lines(readme: Path = README) -> list[str]:
-    """The commands of the first ```sh block under the Debian heading, one per line."""
+PROXY_HEADING = "### Behind a TLS-intercepting proxy"
+
+
+def sh_lines(heading: str, readme: Path = README) -> list[str]:
+    """The commands of the first ```sh block under `heading`, one per line."""
     text = readme.read_text(encoding="utf-8")
-    if DEBIAN_HEADING not in text:
-        raise ValueError(f"{readme} has no {DEBIAN_HEADING!r} section")
-    section = text[text.index(DEBIAN_HEADING) :]
+    if heading not in text:
+        raise ValueError(f"{readme} has no {heading!r} section")
+    section = text[text.index(heading) :]
     block = re.search(r"^```sh\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
     if block is None:
-        raise ValueError(f"{readme}: no ```sh block under {DEBIAN_HEADING!r}")
+        raise ValueError(f"{readme}: no ```sh block under {heading!r}")
     return [line.strip() for line in block.group(1).splitlines() if line.strip()]
+
+
+def debian_install_lines(readme: Path = README) -> list[str]:
+    """The README's Debian and Ubuntu install lines."""
+    return sh_lines(DEBIAN_HEADING, readme)
+
+
+def proxy_lines(readme: Path = README) -> list[str]:
+    """What the README asks of a user whose network intercepts TLS with a site CA."""
+    return sh_lines(PROXY_HEADING, readme)
 
 
 def apt_packages(command: str) -> set[str]:

@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 
 from desktop_django_tools import locations
+from desktop_django_tools.integrations import npm
 from desktop_django_tools.integrations.electron_builder import ELECTRON_DIST_VARIABLE
 from desktop_django_tools.shells import tauri
 
@@ -31,17 +32,21 @@ def has_display() -> bool:
 
 
 def electron_unavailable() -> str | None:
-    """Why Electron cannot open a window here, or None. Never downloads anything."""
+    """Why Electron cannot open a window here, or None. Never downloads anything. A node
+    older than the lock declares is said with the missing binary (npm would fetch it), not
+    on its own: a binary already here runs whatever the node."""
     if os.environ.get(ELECTRON_DIST_VARIABLE):
         return None
     root = locations.workspace_root()
     dist = root / "shells" / "electron" / "node_modules" / "electron" / "dist" if root else None
     if dist is not None and dist.is_dir() and any(dist.iterdir()):
         return None
-    return (
+    reason = (
         "no Electron binary (npm downloads it from GitHub; set ELECTRON_MIRROR or "
         f"{ELECTRON_DIST_VARIABLE})"
     )
+    old_node = npm.node_older_than_declared(root / "shells" / "electron") if root else None
+    return f"{reason}, and {old_node}" if old_node else reason
 
 
 def tauri_unavailable() -> str | None:

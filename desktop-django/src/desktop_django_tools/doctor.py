@@ -5,11 +5,12 @@ from __future__ import annotations
 import platform
 import shutil
 import subprocess
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop_django_tools import locations, network, pythons
-from desktop_django_tools.integrations import cargo
+from desktop_django_tools import certificates, locations, network, pythons
+from desktop_django_tools.integrations import cargo, npm
 
 
 @dataclass
@@ -30,6 +31,26 @@ def _cargo_check() -> Check:
     if found and root is not None:
         problem = cargo.too_old(found, cargo.required_version(root / "shells" / "tauri"))
     return Check("cargo", found, "Tauri shell", {"any": cargo.RUSTUP_HINT}, problem)
+
+
+def _node_check() -> Check:
+    """node/npm, held against the Node.js the Electron shell's locked packages declare."""
+    found = _version(["node", "--version"])
+    root = locations.workspace_root()
+    problem = None
+    if found and root is not None:
+        problem = npm.node_older_than_declared(root / "shells" / "electron")
+    return Check(
+        "node/npm",
+        found,
+        "Electron shell, lint of shell JS",
+        {
+            "apt": "sudo apt-get install nodejs npm",
+            "brew": "brew install node",
+            "winget": "winget install OpenJS.NodeJS.LTS",
+        },
+        problem,
+    )
 
 
 def _version(cmd: list[str]) -> str | None:
@@ -76,16 +97,7 @@ def checks() -> list[Check]:
             "every session (venvs, lock, stage)",
             {"any": "python3 -m pip install uv"},
         ),
-        Check(
-            "node/npm",
-            _version(["node", "--version"]),
-            "Electron shell, lint of shell JS",
-            {
-                "apt": "sudo apt-get install nodejs npm",
-                "brew": "brew install node",
-                "winget": "winget install OpenJS.NodeJS.LTS",
-            },
-        ),
+        _node_check(),
         _cargo_check(),
         Check(
             "Chromium",
@@ -147,6 +159,10 @@ class Download:
     what: str
     sessions: str
     offline: str
+    # What the tools ask (an index URL) and which of them connect there besides the system
+    # store's clients (git, cargo, apt): certificates.PROBES names.
+    url: str = ""
+    tools: tuple[str, ...] = ()
 
 
 DOWNLOADS = (
@@ -155,18 +171,23 @@ DOWNLOADS = (
         "Python packages (uv sync, stage installs)",
         "every Python session",
         "a local wheelhouse: UV_FIND_LINKS=DIR with UV_OFFLINE=1, after `uv sync` once online",
+        url="https://pypi.org/simple/",
+        tools=("uv",),
     ),
     Download(
         "registry.npmjs.org",
         "npm packages (Electron shell, Tauri CLI)",
         "tests-electron, dev-electron, package -- electron|tauri",
         "an npm cache filled online (`npm ci --offline` reads it)",
+        url="https://registry.npmjs.org/",
+        tools=("npm",),
     ),
     Download(
         "index.crates.io",
         "Rust crates (Tauri app and supervisor)",
         "tests-tauri, dev-tauri, package -- tauri",
         "`cargo vendor` on a connected machine, then a .cargo/config.toml pointing at it",
+        url="https://index.crates.io/config.json",
     ),
     Download(
         "github.com",
@@ -176,24 +197,47 @@ DOWNLOADS = (
         "stage: --python-archive / --python-home / --allow-local-python; Electron: "
         "ELECTRON_MIRROR or ELECTRON_OVERRIDE_DIST_PATH (or package -- electron --layout-only); "
         "Briefcase: BRIEFCASE_TEMPLATE + BRIEFCASE_SUPPORT_PACKAGE; Tauri: .deb/.rpm need none",
+        url="https://github.com/",
     ),
 )
 
 
+def host_lines(download: Download) -> list[str]:
+    """One host: whether it answers, whether each tool that connects there trusts what it
+    presents (asked the way the tool connects), and the fix or the offline way."""
+    parts = urllib.parse.urlsplit(download.url or f"https://{download.host}/")
+    if not network.reachable(parts.hostname, parts.port or 443):
+        return [
+            f"  NO       {download.host}: {download.what}",
+            f"           needed by: {download.sessions}",
+            f"           offline: {download.offline}",
+        ]
+    url = parts.geturl()
+    probes = [certificates.PROBES[tool](url) for tool in (certificates.SYSTEM, *download.tools)]
+    failed = [probe for probe in probes if probe.state == certificates.CERTIFICATE]
+    if not failed:
+        return [
+            f"  ok       {download.host}: {download.what}",
+            f"           needed by: {download.sessions}",
+        ]
+    lines = [
+        f"  CERT     {download.host}: {download.what}",
+        f"           needed by: {download.sessions}",
+    ]
+    lines += [f"           {probe.tool} does not trust it: {probe.detail}" for probe in failed]
+    system_trusts = all(probe.tool != certificates.SYSTEM for probe in failed)
+    lines += [f"           fix: {fix}" for fix in certificates.fixes(failed, system_trusts)]
+    return lines
+
+
 def download_lines() -> list[str]:
-    """Each download host, whether it answers (asked in parallel), and the offline way."""
+    """Each download host, whether it answers and is trusted (asked in parallel), and the
+    fix or the offline way."""
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(len(DOWNLOADS)) as pool:
-        answers = list(pool.map(lambda d: network.reachable(d.host), DOWNLOADS))
-    lines = ["", "Download hosts"]
-    for download, answers_here in zip(DOWNLOADS, answers, strict=True):
-        state = "ok     " if answers_here else "NO     "
-        lines.append(f"  {state}  {download.host}: {download.what}")
-        lines.append(f"           needed by: {download.sessions}")
-        if not answers_here:
-            lines.append(f"           offline: {download.offline}")
-    return lines
+        answers = list(pool.map(host_lines, DOWNLOADS))
+    return ["", "Download hosts"] + [line for lines in answers for line in lines]
 
 
 def report() -> tuple[list[str], bool]:

@@ -163,3 +163,43 @@ def test_an_unreachable_mirror_is_the_reason_given(monkeypatch, real_node, elect
     assert binary is None
     assert "download failed" in reason
     assert "from the mirror http://127.0.0.1:9/" in reason
+
+
+@pytest.mark.parametrize(
+    ("declared", "floor"),
+    [
+        (">= 22.12.0", (22, 12, 0)),
+        (">=20.19", (20, 19, 0)),
+        ("^20.17.0 || >=22.9.0", (20, 17, 0)),
+        ("6.* || 8.* || >= 10.*", (6, 0, 0)),
+        ("18 || 20 || >=22", (18, 0, 0)),
+        ("*", None),
+        ("> 0.1.90", None),
+    ],
+)
+def test_an_engines_range_reads_as_its_oldest_node(declared, floor):
+    assert npm.engine_floor(declared) == floor
+
+
+def test_the_declared_node_engine_is_the_newest_any_locked_package_asks_for():
+    """package.json's engines.node says what the lock really needs, not less."""
+    floor, packages = npm.lock_node_floor(ELECTRON_SHELL)
+    assert npm.declared_node(ELECTRON_SHELL) == floor
+    assert packages[0].startswith("electron "), packages  # the project's own dependency first
+
+
+def test_a_node_older_than_the_lock_declares_is_named_with_the_fix(monkeypatch, tmp_path):
+    fake_node(tmp_path / "debian13", "v20.19.2")
+    only_on_path(monkeypatch, tmp_path / "debian13")
+    said = npm.node_older_than_declared(ELECTRON_SHELL)
+    wanted = ".".join(map(str, npm.declared_node(ELECTRON_SHELL)))
+    assert said is not None
+    assert f"Node.js 20.19.2 is older than the {wanted}" in said
+    for named in ("electron 45", "EBADENGINE", "Node.js 22 LTS"):
+        assert named in said
+    fake_node(tmp_path / "old", "v18.19.1")
+    only_on_path(monkeypatch, tmp_path / "old")
+    assert "npm ci fails below 20.19" in npm.node_older_than_declared(ELECTRON_SHELL)
+    fake_node(tmp_path / "new", f"v{wanted}")
+    only_on_path(monkeypatch, tmp_path / "new")
+    assert npm.node_older_than_declared(ELECTRON_SHELL) is None
