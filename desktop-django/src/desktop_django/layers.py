@@ -90,7 +90,10 @@ class Layer:
                 f"{self.path.name}: {entry['path']} is missing from the layer"
             ) from None
         if info.file_size != entry["size"]:
-            raise LayerError(f"{self.path.name}: {entry['path']} does not have its listed size")
+            raise LayerError(
+                f"{self.path.name}: {entry['path']} does not have its listed size: the layer is "
+                "damaged or was altered; get it again from the release"
+            )
         with self.archive.open(info) as handle:
             data = handle.read(entry["size"] + 1)
         if len(data) != entry["size"] or hashlib.sha256(data).hexdigest() != entry["sha256"]:
