@@ -47,7 +47,11 @@ class DatabaseReport:
     backup: Path | None = None
 
 
-def prepare_database(app_data: AppData, app_version: str) -> DatabaseReport:
+def prepare_database(
+    app_data: AppData, app_version: str, backed_up: Path | None = None
+) -> DatabaseReport:
+    """`backed_up`: a backup this start already took (a backend trial's, see trial.py); the
+    migrations then need no second one."""
     from django.db import DatabaseError as DjangoDatabaseError
     from django.db import connection
 
@@ -73,7 +77,9 @@ def prepare_database(app_data: AppData, app_version: str) -> DatabaseReport:
         _refuse_newer_schema(executor.loader, path)
         plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
         if plan:
-            if not report.brand_new:
+            if backed_up is not None:
+                report.backup = backed_up
+            elif not report.brand_new:
                 report.backup = backup_database(app_data, _recorded_version(app_data))
             from django.core.management import call_command
 
@@ -327,6 +333,15 @@ def backup_database(app_data: AppData, old_version: str) -> Path:
     logger.info("backed up %s to %s before migrating", app_data.database, target)
     _prune_backups(app_data, keep=target)
     return target
+
+
+def backup_before_trial(app_data: AppData, trial_version: str) -> Path | None:
+    """The backup a backend trial takes before its new code touches the database, named
+    after the version that wrote the database and the trial (`app-0.1.0-trial-0.2.0-...`);
+    None when there is no database yet."""
+    if not app_data.database.exists():
+        return None
+    return backup_database(app_data, f"{_recorded_version(app_data)}-trial-{trial_version}")
 
 
 def _backup_size(database: Path) -> int:

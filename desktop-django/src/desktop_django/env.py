@@ -8,5 +8,10 @@ APP_DATA_DIR = "DESKTOP_DJANGO_APP_DATA_DIR"
 AUTH_TOKEN = "DESKTOP_DJANGO_AUTH_TOKEN"  # noqa: S105 - a name, not a secret
 STAGE_DIR = "DESKTOP_DJANGO_STAGE_DIR"
 SETTINGS_MODULE = "DJANGO_SETTINGS_MODULE"
+# Backend updates (docs/backend-updates.md): the installed app's own read-only stage, passed
+# beside STAGE_DIR (which may be a slot in app data) so that `serve` applies the slot rule
+# itself; and the shell's word that the trial it started failed before serve could count it.
+FACTORY_STAGE_DIR = "DESKTOP_DJANGO_FACTORY_STAGE_DIR"
+ROLLBACK = "DESKTOP_DJANGO_ROLLBACK"
 
 ALL = (APP_DATA_DIR, AUTH_TOKEN, STAGE_DIR, SETTINGS_MODULE)

@@ -1,4 +1,5 @@
-"""The launcher contract (docs/architecture.md): `serve`, `worker` and `prepare`.
+"""The launcher contract (docs/architecture.md): `serve`, `worker`, `prepare`, `diagnostics`
+and `backend-update apply FILE | status | confirm` (docs/backend-updates.md).
 
 A project exposes it as `python -m <package>.desktop`, with a module that calls
 `main(settings_module="<package>.settings.packaged")`. Shells depend only on this CLI,
@@ -17,7 +18,7 @@ import threading
 from pathlib import Path
 from typing import NoReturn
 
-from desktop_django import protocol, stage_integrity
+from desktop_django import env, protocol, stage_integrity
 from desktop_django.app_data import AppData, AppDataError
 from desktop_django.lifecycle import StopRequest
 from desktop_django.logs import log_to_file
@@ -39,6 +40,8 @@ def main(argv: list[str] | None = None, *, settings_module: str) -> int:
         return worker(args)
     if args.command == "diagnostics":
         return diagnostics(args)
+    if args.command == "backend-update":
+        return backend_update(args)
     return prepare(args)
 
 
@@ -62,6 +65,14 @@ def _parser() -> argparse.ArgumentParser:
         "diagnostics", help="write one zip for a support request (no token, no secret key)"
     )
     diagnostics_cmd.add_argument("path", type=Path, help="the zip file, or a folder for it")
+    update_cmd = commands.add_parser(
+        "backend-update", help="install a signed backend layer, show the slots, confirm a trial"
+    )
+    actions = update_cmd.add_subparsers(dest="action", required=True)
+    apply_cmd = actions.add_parser("apply", help="install a layer as a new slot on trial")
+    apply_cmd.add_argument("file", type=Path, help="the .layer file")
+    actions.add_parser("status", help="the slot rule's answer, the state and the slots")
+    actions.add_parser("confirm", help="the trial serving now passed its health check")
     return parser
 
 
@@ -71,16 +82,28 @@ def serve(args: argparse.Namespace) -> int:
     log_path: Path | None = None
     backend = None
     stop = _guard_from_the_start(args.stdin_guard)
+    rolled_back = None
     try:
         app_data = AppData.from_environment().prepare()
         log_path = log_to_file(app_data.logs, "serve")
         _log_notes(app_data)
         _check_stage(app_data)
         put_interpreter_first_on_path()
+        from desktop_django import trial
+        from desktop_django.instance_lock import InstanceLock
+
+        # The lock first: a backend trial is counted, or a failed one rolled back, before the
+        # new version's code is imported (an import error must not hide a trial) and under
+        # the lock, so that two starts never both do it.
+        lock = InstanceLock(app_data.lock_file, shell_child=True).acquire()
+        start = trial.begin(app_data, log_path)
+        rolled_back = start.rolled_back
         from desktop_django.service import WebBackend, setup_django
 
         setup_django(os.environ["DJANGO_SETTINGS_MODULE"])
-        backend = WebBackend(app_data, host=args.host, port=args.port)
+        backend = WebBackend(
+            app_data, host=args.host, port=args.port, lock=lock, backed_up=start.backup
+        )
         url = backend.start()
     except Exception as exc:  # every failure before `ready` must become one error line
         # From here the exit status is ours to report: a shell closing stdin after reading the
@@ -98,7 +121,7 @@ def serve(args: argparse.Namespace) -> int:
     # Ready for a graceful stop before the shell can know we are: a shell that closes stdin
     # right after reading the line must get a clean exit, not the start-up abort.
     stop.mark_ready()
-    protocol.ready(url)
+    protocol.ready(url, rolled_back)
     stop.wait_forever()
     backend.stop()
     logger.info("serve exited cleanly (%s)", stop.reason)
@@ -241,6 +264,31 @@ def diagnostics(args: argparse.Namespace) -> int:
         print(f"diagnostics: {_describe(exc)}", file=sys.stderr)
         return 1
     print(json.dumps({"event": "diagnostics", "path": str(written)}), flush=True)
+    return 0
+
+
+def backend_update(args: argparse.Namespace) -> int:
+    """One JSON line on stdout: the command's event, or `error` (exit 1) with the reason."""
+    from desktop_django import backend_update as update
+
+    try:
+        app_data = AppData.from_environment().root
+        serving_raw = os.environ.get(env.STAGE_DIR, "").strip()
+        if not serving_raw:
+            raise update.UpdateError(f"{env.STAGE_DIR} is not set: the shell must pass it")
+        serving = Path(serving_raw)
+        factory_raw = os.environ.get(env.FACTORY_STAGE_DIR, "").strip()
+        factory = Path(factory_raw) if factory_raw else serving
+        if args.action == "apply":
+            result = update.apply(args.file, app_data, factory, serving).as_json()
+        elif args.action == "status":
+            result = update.status(app_data, factory)
+        else:
+            result = update.confirm(app_data, serving)
+    except (update.UpdateError, AppDataError, OSError) as exc:
+        print(json.dumps({"event": "error", "message": _describe(exc)}), flush=True)
+        return 1
+    print(json.dumps(result), flush=True)
     return 0
 
 

@@ -27,8 +27,13 @@ def _emit(payload: dict) -> None:
     stream.flush()
 
 
-def ready(url: str) -> None:
-    _emit({"event": "ready", "url": url, "pid": os.getpid()})
+def ready(url: str, rolled_back: dict | None = None) -> None:
+    """`rolled_back`: a backend trial failed and this serve put the database back
+    (docs/backend-updates.md, section 3): from, to, log, keptDatabase."""
+    payload = {"event": "ready", "url": url, "pid": os.getpid()}
+    if rolled_back is not None:
+        payload["rolledBack"] = rolled_back
+    _emit(payload)
 
 
 def error(message: str, log: str | None) -> None:

@@ -61,16 +61,18 @@ def max_request_bytes() -> int:
     return int(getattr(settings, "DESKTOP_DJANGO_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES))
 
 
-def bring_database_up_to_date(app_data: AppData):
+def bring_database_up_to_date(app_data: AppData, backed_up=None):
     """Migrate safely for this app version (see database.py), then run the start-up hooks.
-    Django must be set up and the caller must hold the instance lock."""
+    Django must be set up and the caller must hold the instance lock. `backed_up`: the
+    backup this start already took (a backend trial's)."""
     from django.conf import settings
     from django.db import DatabaseError as DjangoDatabaseError
 
     from desktop_django.database import explain, prepare_database
     from desktop_django.hooks import run_hooks
 
-    report = prepare_database(app_data, getattr(settings, "DESKTOP_DJANGO_APP_VERSION", "0"))
+    version = getattr(settings, "DESKTOP_DJANGO_APP_VERSION", "0")
+    report = prepare_database(app_data, version, backed_up=backed_up)
     try:
         run_hooks("DESKTOP_DJANGO_ON_STARTUP")
     except DjangoDatabaseError as exc:  # the first write of an everyday start happens here
@@ -85,6 +87,7 @@ class WebBackend:
     port: int = 0
     lock: InstanceLock | None = None
     server: RunningServer | None = None
+    backed_up: object = None  # a backup this start already took (a backend trial's)
     timings: dict[str, float] = field(default_factory=dict)
 
     def start(self) -> str:
@@ -95,7 +98,7 @@ class WebBackend:
         if self.lock is None:  # an embedding shell may have taken it already (single instance)
             self.lock = InstanceLock(self.app_data.lock_file, shell_child=True).acquire()
         require_token_when_packaged()
-        bring_database_up_to_date(self.app_data)
+        bring_database_up_to_date(self.app_data, backed_up=self.backed_up)
         self.timings["database"] = time.perf_counter() - started
         sock = bind_loopback(self.host, self.port)
         self.server = serve_in_thread(get_wsgi_application(), sock, max_request_bytes())

@@ -15,6 +15,7 @@ desktop-django offline-bundle SHELL       the verified folder for air-gapped sit
 desktop-django verify [FOLDER]            verify a release folder (as its verify.py does)
 desktop-django keygen FOLDER              a new release signing key pair
 desktop-django doctor                     what this machine has, lacks and can reach
+desktop-django backend-update apply FILE --app-data DIR   install a signed backend layer
 
 A command that fails says so in one line, `desktop-django COMMAND: cause. Next: step`, and
 exits with 1 (errors.py); a usage error exits with 2.
@@ -25,7 +26,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from desktop_django_tools import layer, package, shells
+from desktop_django_tools import backend_update, layer, package, shells
 from desktop_django_tools.errors import EXIT_FAILURE, ToolError
 from desktop_django_tools.release import commands as release_commands
 from desktop_django_tools.stage import command as stage_command
@@ -45,6 +46,7 @@ def parser() -> argparse.ArgumentParser:
     package.register(commands)
     shells.register(commands)
     release_commands.register(commands)
+    backend_update.register(commands)
     doctor = commands.add_parser("doctor", help="what this machine has, lacks and can reach")
     doctor.set_defaults(handler=_doctor)
     return root

@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from desktop_django.manifest import MANIFEST_NAME
+from desktop_django.slots import COMPLETE_MARK
 
 INDEX_NAME = "stage-files.sha256"
-# Files that describe the stage rather than belong to it.
-DESCRIPTORS = {INDEX_NAME, MANIFEST_NAME}
+# Files that describe the stage rather than belong to it (a backend update's slot is marked
+# complete once it was re-hashed: docs/backend-updates.md).
+DESCRIPTORS = {INDEX_NAME, MANIFEST_NAME, COMPLETE_MARK}
 
 
 def sha256_of(path: Path) -> str:
