@@ -12,7 +12,7 @@ const { BackendSupervisor, newSessionToken } = require('./backend');
 const { exportDiagnostics } = require('./diagnostics');
 const { installNavigationGuards, installPermissionGuards } = require('./guards');
 const { isTrustedSender, registerIpcHandlers } = require('./ipc');
-const { resolveLaunchPlan } = require('./launch-plan');
+const { planForSlot, resolveLaunchPlan } = require('./launch-plan');
 const { installMenu } = require('./menu');
 const { createShellLog } = require('./shell-log');
 const { createUpdateController } = require('./updates');
@@ -54,6 +54,7 @@ function run() {
   const icon = fs.existsSync(ICON) ? ICON : undefined;
   const trustedWebContentsIds = new Set();
   const state = {
+    factoryPlan: null,
     plan: null,
     backend: null,
     supervisor: null,
@@ -214,12 +215,21 @@ function run() {
     state.splash = showSplash();
 
     try {
-      state.plan = resolveLaunchPlan({ isPackaged: app.isPackaged, resourcesPath: process.resourcesPath });
+      state.factoryPlan = resolveLaunchPlan({ isPackaged: app.isPackaged, resourcesPath: process.resourcesPath });
     } catch (error) {
       fatal(`${appName} cannot start`, `The bundled backend is not usable:\n\n${error.message}\n\nReinstall the app.`);
       return;
     }
-    log.info(`backend mode: ${state.plan.mode}; interpreter: ${state.plan.executable}`);
+    try {
+      // The stage to start: the factory one, or an installed update's slot (backend-slots.js).
+      state.plan = planForSlot(state.factoryPlan, appDataDir);
+    } catch (error) {
+      log.error(`the backend update slot is not usable, starting the installed backend: ${error.message}`);
+      state.plan = state.factoryPlan;
+    }
+    log.info(
+      `backend mode: ${state.plan.mode}; slot: ${state.plan.slot || 'none'} (${state.plan.slotMode}, ${state.plan.slotReason || 'dev'}); interpreter: ${state.plan.executable}`,
+    );
 
     const token = newSessionToken();
     const supervisor = new BackendSupervisor({ plan: state.plan, appDataDir, token, log });
