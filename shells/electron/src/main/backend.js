@@ -41,7 +41,8 @@ function childEnvironment(baseEnv, { planEnv = {}, appDataDir, token, stageDir =
   }
   Object.assign(env, planEnv);
   env.DESKTOP_DJANGO_APP_DATA_DIR = appDataDir;
-  env.DESKTOP_DJANGO_AUTH_TOKEN = token;
+  // The other launcher commands (backend-update, diagnostics) serve nothing: no token.
+  if (token) env.DESKTOP_DJANGO_AUTH_TOKEN = token;
   if (stageDir) env.DESKTOP_DJANGO_STAGE_DIR = stageDir;
   // The slot rule's factory stage (docs/backend-updates.md, section 3): serve resolves again
   // itself, so it knows whether it is a trial or a rollback.
@@ -155,7 +156,10 @@ class BackendSupervisor extends EventEmitter {
     return child;
   }
 
-  /** Start `serve` and resolve with {backend, pid} once it printed its ready line. */
+  /**
+   * Start `serve` and resolve with {backend, pid, rolledBack} once it printed its ready line
+   * (rolledBack: ready-line.js's report of a rolled-back update, or null).
+   */
   startServe() {
     if (this.children.serve) throw new Error('serve is already running');
     const logPath = this.logPathFor('serve');
@@ -201,7 +205,7 @@ class BackendSupervisor extends EventEmitter {
           clearTimeout(timer);
           this.backend = parsed.backend;
           this.log.info(`serve ready at ${parsed.backend.origin} (pid ${parsed.pid})`);
-          resolve({ backend: parsed.backend, pid: parsed.pid });
+          resolve({ backend: parsed.backend, pid: parsed.pid, rolledBack: parsed.rolledBack });
         }
       });
       child.on('error', (error) => fail(`cannot start ${this.plan.executable}: ${error.message}`));

@@ -10,7 +10,7 @@
 
 const path = require('node:path');
 
-const { FACTORY, chooseSlot } = require('./backend-slots');
+const { FACTORY, chooseSlot, completeSlots, fallbackSlot, parseState, readState, slotDir } = require('./backend-slots');
 const manifest = require('./manifest');
 const { REPO_ROOT, stageDir } = require('./stage-location');
 
@@ -52,20 +52,28 @@ function planFromStage(stageDir, mode, options = {}) {
  * slot's interpreter and argv. A dev plan has no stage and so no slots.
  * @param {object} factoryPlan  resolveLaunchPlan's plan
  * @param {string} appDataDir   the folder holding `stages/`
- * @param {{rollback?: boolean}} [options]  rollback: tell serve the trial failed
- *   (DESKTOP_DJANGO_ROLLBACK=1), for a fallback started while the rule still says trial
+ * @param {{afterFailedTrial?: boolean}} [options]  afterFailedTrial: a trial just failed. When
+ *   the rule still says trial (the new interpreter died before serve counted its start), the
+ *   plan is the fallback slot with DESKTOP_DJANGO_ROLLBACK=1, which tells its serve so.
  */
-function planForSlot(factoryPlan, appDataDir, { rollback = false } = {}) {
+function planForSlot(factoryPlan, appDataDir, { afterFailedTrial = false } = {}) {
   if (!factoryPlan.stageDir) return factoryPlan;
   const { factoryStageDir: factoryDir, factoryVersion } = factoryPlan;
-  const choice = chooseSlot({ factoryDir, factoryVersion, appDataDir });
+  let choice = chooseSlot({ factoryDir, factoryVersion, appDataDir });
+  let env = { ...factoryPlan.env };
+  if (afterFailedTrial && choice.mode === 'trial') {
+    const state = parseState(readState(appDataDir));
+    const slot = state ? fallbackSlot(state, completeSlots(appDataDir), factoryVersion) : FACTORY;
+    choice = { slot, mode: 'rollback', reason: 'trial-failed', stageDir: slotDir(slot, { factoryDir, appDataDir }) };
+    env = { ...env, DESKTOP_DJANGO_ROLLBACK: '1' };
+  }
   const plan = choice.slot === FACTORY ? { ...factoryPlan } : planFromStage(choice.stageDir, factoryPlan.mode);
   plan.factoryStageDir = factoryDir;
   plan.factoryVersion = factoryVersion;
   plan.slot = choice.slot;
   plan.slotMode = choice.mode;
   plan.slotReason = choice.reason;
-  plan.env = rollback ? { ...plan.env, DESKTOP_DJANGO_ROLLBACK: '1' } : { ...plan.env };
+  plan.env = env;
   return plan;
 }
 

@@ -136,13 +136,22 @@ describe('the slot plan (docs/backend-updates.md, section 3)', () => {
     assert.deepEqual([plan.slot, plan.slotMode, plan.mode], ['0.2.0', 'trial', 'packaged']);
   });
 
-  test('an unconfirmed trial resolves to the fallback; a forced rollback says so in the env', () => {
+  test('an unconfirmed trial resolves to the fallback; serve counts that itself, no flag', () => {
     const { factory, appData, writeState, factoryPlan } = installedApp();
     writeState({ active: '0.2.0', status: 'trial', attempts: 1 });
-    const plan = planForSlot(factoryPlan, appData);
-    assert.deepEqual([plan.stageDir, plan.slotMode, plan.slotReason], [factory, 'rollback', 'trial-unconfirmed']);
-    assert.deepEqual(plan.env, {});
-    assert.deepEqual(planForSlot(factoryPlan, appData, { rollback: true }).env, { DESKTOP_DJANGO_ROLLBACK: '1' });
+    for (const afterFailedTrial of [false, true]) {
+      const plan = planForSlot(factoryPlan, appData, { afterFailedTrial });
+      assert.deepEqual([plan.stageDir, plan.slotMode, plan.slotReason], [factory, 'rollback', 'trial-unconfirmed']);
+      assert.deepEqual(plan.env, {});
+    }
+  });
+
+  test('a trial that failed before serve counted it: the fallback, told with DESKTOP_DJANGO_ROLLBACK=1', () => {
+    const { factory, appData, writeState, factoryPlan } = installedApp();
+    writeState({ active: '0.2.0', status: 'trial', attempts: 0 });
+    const plan = planForSlot(factoryPlan, appData, { afterFailedTrial: true });
+    assert.deepEqual([plan.slot, plan.stageDir, plan.slotMode, plan.slotReason], ['factory', factory, 'rollback', 'trial-failed']);
+    assert.deepEqual(plan.env, { DESKTOP_DJANGO_ROLLBACK: '1' });
   });
 
   test('a dev plan has no stage and so no slots', () => {
