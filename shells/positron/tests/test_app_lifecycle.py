@@ -110,6 +110,35 @@ def test_export_diagnostics_writes_a_zip_without_the_token(dummy_app, tmp_path):
     assert app.host.token.encode() not in contents
 
 
+def test_the_health_gate_passes_the_running_backend_and_names_what_is_missing(dummy_app):
+    from flying_stable_positron.gate import GateFailed, pass_gate
+
+    host = dummy_app.host
+    pass_gate(host.url, host.token, host.app_data.root, host.worker_running)
+    with pytest.raises(GateFailed, match=r"within 0.3 s: /health/ answered HTTP 403$"):
+        pass_gate(host.url, "0" * 64, host.app_data.root, host.worker_running, deadline=0.3)
+    # A worker record of another process, or a worker thread that is gone, is no worker.
+    with pytest.raises(GateFailed, match=r"the task worker did not start$"):
+        pass_gate(host.url, host.token, host.app_data.root, host.worker_running, 0.3, pid=1)
+    with pytest.raises(GateFailed, match=r"the task worker did not start$"):
+        pass_gate(host.url, host.token, host.app_data.root, lambda: False, deadline=0.3)
+
+
+def test_install_backend_update_is_in_help_and_needs_a_staged_backend(dummy_app):
+    import toga
+    from flying_stable_positron.app import BACKEND_UPDATE_COMMAND
+
+    app = dummy_app
+    command = next(cmd for cmd in app.commands if cmd.text == BACKEND_UPDATE_COMMAND)
+    assert command.group == toga.Group.HELP
+    # This run imports the backend from its environment, not a stage: nothing to update.
+    app.main_window._impl.dialog_responses = {"InfoDialog": [None]}
+    before = list(app.milestones)
+    app.loop.run_until_complete(app.install_backend_update(command))
+    assert app.milestones == before
+    assert app.main_window._impl.dialog_responses == {"InfoDialog": []}
+
+
 EXIT_SCRIPT = """
 import asyncio, json, os, sys
 from pathlib import Path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
 import signal
 import subprocess
@@ -166,3 +167,55 @@ def test_the_page_cannot_send_the_web_view_to_another_loopback_port(staged, xvfb
     assert refused["url"] == other.url
     assert probe["url"].startswith(loaded["url"].rsplit("/", 1)[0])
     assert other.requests == [], other.requests
+
+
+def broken_slot(stage: Path, app_data: Path, version: str) -> Path:
+    """A complete slot `version` in app data: the stage, hard-linked, whose settings module
+    raises on import (a new version that cannot start), and a state that puts it on trial."""
+    from desktop_django import slots
+
+    slot = slots.stages_dir(app_data) / version
+    for source in stage.rglob("*"):
+        target = slot / source.relative_to(stage)
+        if source.is_dir() and not source.is_symlink():
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(source, target, follow_symlinks=False)
+    manifest = json.loads((stage / "runtime-manifest.json").read_text(encoding="utf-8"))
+    manifest["app"]["version"] = version
+    (slot / "runtime-manifest.json").unlink()  # a link: never write through it into the stage
+    (slot / "runtime-manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    settings = next(slot.glob("python/lib/python3.*/site-packages/flying_stable/settings"))
+    for compiled in settings.glob("__pycache__/packaged.*.pyc"):
+        compiled.unlink()
+    (settings / "packaged.py").unlink()
+    (settings / "packaged.py").write_text("raise ImportError('the new backend is broken')\n")
+    (slot / slots.COMPLETE_MARK).touch()
+    state = slots.new_state(version, slots.FACTORY, None, [])
+    slots.write_state(app_data, state)
+    return slot
+
+
+def test_a_trial_that_cannot_start_is_rolled_back_in_the_window(staged, xvfb_display, tmp_path):
+    """A backend update whose code fails to import: the trial fails, Positron starts again on
+    the installed stage, says so in one sentence, and the ponies page loads from there."""
+    app_data = tmp_path / "app-data"
+    broken_slot(staged, app_data, "99.0.0")
+    app = PositronProcess(staged, app_data, xvfb_display, DESKTOP_DJANGO_SMOKE_TEST="1")
+    failed = app.wait_for("trial-failed")
+    assert failed["version"] == "99.0.0"
+    assert "the new backend is broken" in failed["message"]
+    relaunch = app.wait_for("relaunching")
+    assert relaunch["argv"][-2:] == ["--after-failed-trial", "99.0.0"]
+    ready = app.wait_for("backend-ready")
+    assert ready["slot"] == "factory"
+    rolled = app.wait_for("rolled-back")
+    version = json.loads((staged / "runtime-manifest.json").read_text())["app"]["version"]
+    assert (rolled["from"], rolled["to"]) == ("99.0.0", version)
+    assert rolled["message"] == (
+        f"Backend 99.0.0 failed to start; you are back on {version}. "
+        f"Details: {app_data / 'logs' / 'positron.log'}"
+    )
+    assert app.wait_for("smoke-test")["passed"] is True
+    assert app.process.wait(timeout=15) == 0

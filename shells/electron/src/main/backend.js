@@ -30,7 +30,7 @@ function newSessionToken() {
 const STRIPPED_PREFIXES = ['DESKTOP_DJANGO_', 'ELECTRON_', 'PYTHON'];
 const STRIPPED_NAMES = new Set(['DJANGO_SETTINGS_MODULE', 'NODE_OPTIONS']);
 
-function childEnvironment(baseEnv, { planEnv = {}, appDataDir, token, stageDir = null }) {
+function childEnvironment(baseEnv, { planEnv = {}, appDataDir, token, stageDir = null, factoryStageDir = null }) {
   const env = {};
   for (const [name, value] of Object.entries(baseEnv)) {
     const upper = name.toUpperCase();
@@ -41,8 +41,12 @@ function childEnvironment(baseEnv, { planEnv = {}, appDataDir, token, stageDir =
   }
   Object.assign(env, planEnv);
   env.DESKTOP_DJANGO_APP_DATA_DIR = appDataDir;
-  env.DESKTOP_DJANGO_AUTH_TOKEN = token;
+  // The other launcher commands (backend-update, diagnostics) serve nothing: no token.
+  if (token) env.DESKTOP_DJANGO_AUTH_TOKEN = token;
   if (stageDir) env.DESKTOP_DJANGO_STAGE_DIR = stageDir;
+  // The slot rule's factory stage (docs/backend-updates.md, section 3): serve resolves again
+  // itself, so it knows whether it is a trial or a rollback.
+  if (factoryStageDir) env.DESKTOP_DJANGO_FACTORY_STAGE_DIR = factoryStageDir;
   return env;
 }
 
@@ -86,7 +90,8 @@ class BackendSupervisor extends EventEmitter {
   /**
    * @param {object} options
    * @param {{executable: string, serveArgs: string[], workerArgs: string[], cwd: string,
-   *          env?: object, stageDir?: string|null}} options.plan  from launch-plan.js
+   *          env?: object, stageDir?: string|null, factoryStageDir?: string|null}} options.plan
+   *          from launch-plan.js
    * @param {string} options.appDataDir  the writable per-user folder
    * @param {string} options.token  the per-session token
    */
@@ -112,6 +117,7 @@ class BackendSupervisor extends EventEmitter {
       appDataDir,
       token,
       stageDir: plan.stageDir,
+      factoryStageDir: plan.factoryStageDir,
     });
     this.children = { serve: null, worker: null };
     // Children we asked to stop: their exit is not a crash.
@@ -150,7 +156,10 @@ class BackendSupervisor extends EventEmitter {
     return child;
   }
 
-  /** Start `serve` and resolve with {backend, pid} once it printed its ready line. */
+  /**
+   * Start `serve` and resolve with {backend, pid, rolledBack} once it printed its ready line
+   * (rolledBack: ready-line.js's report of a rolled-back update, or null).
+   */
   startServe() {
     if (this.children.serve) throw new Error('serve is already running');
     const logPath = this.logPathFor('serve');
@@ -196,7 +205,7 @@ class BackendSupervisor extends EventEmitter {
           clearTimeout(timer);
           this.backend = parsed.backend;
           this.log.info(`serve ready at ${parsed.backend.origin} (pid ${parsed.pid})`);
-          resolve({ backend: parsed.backend, pid: parsed.pid });
+          resolve({ backend: parsed.backend, pid: parsed.pid, rolledBack: parsed.rolledBack });
         }
       });
       child.on('error', (error) => fail(`cannot start ${this.plan.executable}: ${error.message}`));

@@ -5,6 +5,8 @@
 
 const { execFile } = require('node:child_process');
 
+const { launcherCommand } = require('./launcher-command');
+
 class DiagnosticsError extends Error {
   constructor(message) {
     super(message);
@@ -14,11 +16,11 @@ class DiagnosticsError extends Error {
 
 /** The command for `plan` (from launch-plan.js): its serve argv with `serve` swapped. */
 function diagnosticsCommand(plan, zipPath) {
-  const serve = plan.serveArgs;
-  if (!serve.length || serve[serve.length - 1] !== 'serve') {
-    throw new DiagnosticsError(`the launch plan's serve command does not end in "serve": ${serve.join(' ')}`);
+  try {
+    return launcherCommand(plan, ['diagnostics', zipPath]);
+  } catch (error) {
+    throw new DiagnosticsError(error.message);
   }
-  return { executable: plan.executable, args: [...serve.slice(0, -1), 'diagnostics', zipPath], cwd: plan.cwd };
 }
 
 /** Run it; resolves with the written zip's path (from the launcher's JSON line). */

@@ -1,19 +1,22 @@
 'use strict';
 // The composition root: the only main-process module that talks to `electron` directly
 // besides the lazy updater. Each concern lives in its own module; this file wires them in the
-// order the app needs: lock, splash, backend, token header, worker, window.
+// order the app needs: lock, splash, backend and worker (a trial slot gated and confirmed, a
+// failed one rolled back: backend-start.js), token header, window.
 
 const fs = require('node:fs');
 const path = require('node:path');
 const { app, BrowserWindow, Menu, dialog, ipcMain, session, shell } = require('electron');
 
 const { installAuthHeader } = require('./auth-header');
-const { BackendSupervisor, newSessionToken } = require('./backend');
+const { startBackend } = require('./backend-start');
+const { applyLayer } = require('./backend-update');
 const { exportDiagnostics } = require('./diagnostics');
 const { installNavigationGuards, installPermissionGuards } = require('./guards');
 const { isTrustedSender, registerIpcHandlers } = require('./ipc');
 const { resolveLaunchPlan } = require('./launch-plan');
 const { installMenu } = require('./menu');
+const { rollbackMessage } = require('./ready-line');
 const { createShellLog } = require('./shell-log');
 const { createUpdateController } = require('./updates');
 const { createMainWindow, createSplashWindow } = require('./windows');
@@ -54,6 +57,7 @@ function run() {
   const icon = fs.existsSync(ICON) ? ICON : undefined;
   const trustedWebContentsIds = new Set();
   const state = {
+    factoryPlan: null,
     plan: null,
     backend: null,
     supervisor: null,
@@ -109,6 +113,29 @@ function run() {
   };
   const actions = {
     checkForUpdates: () => updates.checkForUpdates().catch((error) => log.error(`updates: ${error.stack}`)),
+    installBackendUpdate: async () => {
+      if (!state.plan || !state.plan.stageDir) {
+        messageBox({ type: 'info', buttons: ['OK'], message: 'No backend update here', detail: 'Backend updates apply to a staged or installed backend, not to a development run.' });
+        return;
+      }
+      const { canceled, filePaths } = await dialog.showOpenDialog({
+        title: 'Install Backend Update',
+        properties: ['openFile'],
+        filters: [{ name: 'Backend update', extensions: ['layer'] }],
+      });
+      if (canceled || !filePaths || !filePaths.length) return;
+      let applied;
+      try {
+        // With the interpreter of the slot that serves now: it holds the trusted key.
+        applied = await applyLayer(state.plan, appDataDir, filePaths[0]);
+      } catch (error) {
+        log.error(`backend update not installed: ${error.message}`);
+        messageBox({ type: 'error', buttons: ['OK'], message: 'Backend update not installed', detail: error.message });
+        return;
+      }
+      log.info(`backend update ${applied.version} installed in ${applied.slot}; restarting the backend`);
+      await restartBackend().catch((error) => fatal(`${appName} could not restart its backend`, error.stack || String(error)));
+    },
     openAppDataFolder: () => openFolder(appDataDir),
     openLogsFolder: () => openFolder(logDir),
     exportDiagnostics: async () => {
@@ -214,16 +241,43 @@ function run() {
     state.splash = showSplash();
 
     try {
-      state.plan = resolveLaunchPlan({ isPackaged: app.isPackaged, resourcesPath: process.resourcesPath });
+      state.factoryPlan = resolveLaunchPlan({ isPackaged: app.isPackaged, resourcesPath: process.resourcesPath });
     } catch (error) {
       fatal(`${appName} cannot start`, `The bundled backend is not usable:\n\n${error.message}\n\nReinstall the app.`);
       return;
     }
-    log.info(`backend mode: ${state.plan.mode}; interpreter: ${state.plan.executable}`);
+    log.info(`backend mode: ${state.factoryPlan.mode}; installed interpreter: ${state.factoryPlan.executable}`);
+    const started = await launchBackend();
+    if (started) state.window = showMainWindow(started.backend);
+  }
 
-    const token = newSessionToken();
-    const supervisor = new BackendSupervisor({ plan: state.plan, appDataDir, token, log });
-    state.supervisor = supervisor;
+  /**
+   * Start the slot the rule names (a trial is gated and confirmed, a failed one rolled back:
+   * backend-start.js), then the token header for its origin. Resolves with startBackend's
+   * answer, or null after a fatal dialog or when the app is quitting.
+   */
+  async function launchBackend() {
+    let started;
+    try {
+      started = await startBackend({
+        factoryPlan: state.factoryPlan,
+        appDataDir,
+        log,
+        track: (supervisor) => {
+          state.supervisor = supervisor;
+        },
+        cancelled: () => state.quitting,
+      });
+    } catch (error) {
+      if (state.quitting) return null;
+      fatal(`${appName} could not start`, `${error.message}\n\nDetails are in the log:\n${error.logPath || logDir}`);
+      return null;
+    }
+    if (state.quitting) return null;
+    const { supervisor, plan, backend, token } = started;
+    state.plan = plan;
+    state.backend = backend;
+    log.info(`backend ${plan.appVersion || 'from source'} serving from ${plan.cwd}`);
     supervisor.on('serve-died', ({ logPath }) => {
       fatal(`${appName} stopped working`, `The web server exited unexpectedly.\n\nDetails are in the log:\n${logPath}`);
     });
@@ -235,20 +289,23 @@ function run() {
         detail: `The task worker exited several times and was not restarted again. The app still works; restart it to try again.\n\nDetails are in the log:\n${logPath}`,
       });
     });
-
-    let ready;
-    try {
-      ready = await supervisor.startServe();
-    } catch (error) {
-      if (state.quitting) return;
-      fatal(`${appName} could not start`, `${error.message}\n\nDetails are in the log:\n${error.logPath || logDir}`);
-      return;
+    installAuthHeader(session.defaultSession, { backend, token });
+    if (started.rolledBack) {
+      const sentence = rollbackMessage(started.rolledBack);
+      log.warn(sentence);
+      messageBox({ type: 'warning', buttons: ['OK'], message: 'Backend update rolled back', detail: sentence });
     }
-    if (state.quitting) return;
-    state.backend = ready.backend;
-    installAuthHeader(session.defaultSession, { backend: ready.backend, token });
-    supervisor.startWorker();
-    state.window = showMainWindow(ready.backend);
+    return started;
+  }
+
+  /** Stop the backend and start the slot the rule names now (after an update was installed). */
+  async function restartBackend() {
+    if (state.supervisor) await state.supervisor.stop();
+    state.backend = null;
+    const started = await launchBackend();
+    if (!started) return;
+    if (state.window && !state.window.isDestroyed()) state.window.loadURL(started.backend.home);
+    else state.window = showMainWindow(started.backend);
   }
 
   app.whenReady()

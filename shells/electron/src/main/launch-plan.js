@@ -10,6 +10,7 @@
 
 const path = require('node:path');
 
+const { FACTORY, chooseSlot, completeSlots, fallbackSlot, parseState, readState, slotDir } = require('./backend-slots');
 const manifest = require('./manifest');
 const { REPO_ROOT, stageDir } = require('./stage-location');
 
@@ -35,8 +36,45 @@ function planFromStage(stageDir, mode, options = {}) {
     cwd: stageDir,
     env: {},
     stageDir,
+    // The installed app's own stage: serve applies the slot rule itself against it.
+    factoryStageDir: stageDir,
+    factoryVersion: stage.appVersion,
     appVersion: stage.appVersion,
+    slot: FACTORY,
+    slotMode: 'normal',
+    slotReason: null,
   };
+}
+
+/**
+ * The plan for the slot the resolution rule names (docs/backend-updates.md, section 2): the
+ * factory plan itself, or the same mode started from `<app data>/stages/<version>/` with that
+ * slot's interpreter and argv. A dev plan has no stage and so no slots.
+ * @param {object} factoryPlan  resolveLaunchPlan's plan
+ * @param {string} appDataDir   the folder holding `stages/`
+ * @param {{afterFailedTrial?: boolean}} [options]  afterFailedTrial: a trial just failed. When
+ *   the rule still says trial (the new interpreter died before serve counted its start), the
+ *   plan is the fallback slot with DESKTOP_DJANGO_ROLLBACK=1, which tells its serve so.
+ */
+function planForSlot(factoryPlan, appDataDir, { afterFailedTrial = false } = {}) {
+  if (!factoryPlan.stageDir) return factoryPlan;
+  const { factoryStageDir: factoryDir, factoryVersion } = factoryPlan;
+  let choice = chooseSlot({ factoryDir, factoryVersion, appDataDir });
+  let env = { ...factoryPlan.env };
+  if (afterFailedTrial && choice.mode === 'trial') {
+    const state = parseState(readState(appDataDir));
+    const slot = state ? fallbackSlot(state, completeSlots(appDataDir), factoryVersion) : FACTORY;
+    choice = { slot, mode: 'rollback', reason: 'trial-failed', stageDir: slotDir(slot, { factoryDir, appDataDir }) };
+    env = { ...env, DESKTOP_DJANGO_ROLLBACK: '1' };
+  }
+  const plan = choice.slot === FACTORY ? { ...factoryPlan } : planFromStage(choice.stageDir, factoryPlan.mode);
+  plan.factoryStageDir = factoryDir;
+  plan.factoryVersion = factoryVersion;
+  plan.slot = choice.slot;
+  plan.slotMode = choice.mode;
+  plan.slotReason = choice.reason;
+  plan.env = env;
+  return plan;
 }
 
 function devPlan(env, repoRoot) {
@@ -58,7 +96,12 @@ function devPlan(env, repoRoot) {
     // collected bundle is needed; they still enforce the token because the shell sets one.
     env: { DJANGO_SETTINGS_MODULE: env.DESKTOP_DJANGO_DEV_SETTINGS || DEFAULT_DEV_SETTINGS },
     stageDir: null,
+    factoryStageDir: null,
+    factoryVersion: null,
     appVersion: null,
+    slot: null,
+    slotMode: 'normal',
+    slotReason: null,
   };
 }
 
@@ -79,4 +122,4 @@ function resolveLaunchPlan({ isPackaged, resourcesPath, env = process.env, repoR
   );
 }
 
-module.exports = { LaunchPlanError, REPO_ROOT, planFromStage, resolveLaunchPlan };
+module.exports = { LaunchPlanError, REPO_ROOT, planForSlot, planFromStage, resolveLaunchPlan };

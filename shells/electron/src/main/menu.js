@@ -31,7 +31,7 @@ function supportItems(actions) {
 
 /**
  * @param {{appName: string, isDev: boolean, isMac: boolean,
- *          actions: {checkForUpdates, openAppDataFolder, openLogsFolder, about,
+ *          actions: {checkForUpdates, installBackendUpdate, openAppDataFolder, openLogsFolder, about,
  *                    exportDiagnostics?}}} options
  */
 function buildMenuTemplate({ appName, isDev, isMac, actions }) {
@@ -47,6 +47,8 @@ function buildMenuTemplate({ appName, isDev, isMac, actions }) {
       role: 'help',
       submenu: [
         { label: 'Check for Updates…', click: () => actions.checkForUpdates() },
+        // A signed backend layer from a file (a USB stick): docs/backend-updates.md.
+        { label: 'Install Backend Update…', click: () => actions.installBackendUpdate() },
         { type: 'separator' },
         ...supportItems(actions),
         { type: 'separator' },

@@ -1,6 +1,8 @@
 'use strict';
 // The launcher's stdout protocol (docs/architecture.md): exactly one JSON line, either
 // {"event": "ready", "url": ..., "pid": N} or {"event": "error", "message": ..., "log": ...}.
+// A serve that rolled back a failed backend update adds `rolledBack` to its ready line
+// (docs/backend-updates.md, section 3): {"from", "to", "log", "keptDatabase"}.
 
 const { parseBackendOrigin } = require('./origin');
 
@@ -32,7 +34,7 @@ function parseLauncherLine(line) {
     } catch (error) {
       throw new ProtocolError(error.message);
     }
-    return { event: 'ready', backend, pid: payload.pid };
+    return { event: 'ready', backend, pid: payload.pid, rolledBack: parseRolledBack(payload.rolledBack) };
   }
   if (payload.event === 'error') {
     const message = typeof payload.message === 'string' && payload.message ? payload.message : 'unknown error';
@@ -40,6 +42,27 @@ function parseLauncherLine(line) {
     return { event: 'error', message, log };
   }
   throw new ProtocolError(`unknown protocol event ${JSON.stringify(payload.event)}`);
+}
+
+/** The rolledBack report, or null when there is none. Only from and to are required. */
+function parseRolledBack(report) {
+  if (report === undefined || report === null) return null;
+  const isText = (value) => typeof value === 'string' && value !== '';
+  if (typeof report !== 'object' || Array.isArray(report) || !isText(report.from) || !isText(report.to)) {
+    throw new ProtocolError(`the ready line's rolledBack is not {"from", "to", ...}: ${clip(JSON.stringify(report))}`);
+  }
+  return {
+    from: report.from,
+    to: report.to,
+    log: isText(report.log) ? report.log : null,
+    keptDatabase: isText(report.keptDatabase) ? report.keptDatabase : null,
+  };
+}
+
+/** The one sentence the user sees after a rollback (the same words in every shell). */
+function rollbackMessage(rolledBack) {
+  const log = rolledBack.log || "the app's logs folder";
+  return `Backend ${rolledBack.from} failed to start; you are back on ${rolledBack.to}. Details: ${log}`;
 }
 
 function clip(text) {
@@ -64,4 +87,4 @@ class LineSplitter {
   }
 }
 
-module.exports = { LineSplitter, ProtocolError, parseLauncherLine };
+module.exports = { LineSplitter, ProtocolError, parseLauncherLine, rollbackMessage };

@@ -63,7 +63,7 @@ describe('environment', () => {
         ELECTRON_RUN_AS_NODE: '1',
         NODE_OPTIONS: '--inspect',
       },
-      { planEnv: { DJANGO_SETTINGS_MODULE: 'flying_stable.settings.dev' }, appDataDir: '/data', token: TOKEN, stageDir: '/bundle' },
+      { planEnv: { DJANGO_SETTINGS_MODULE: 'flying_stable.settings.dev' }, appDataDir: '/data', token: TOKEN, stageDir: '/data/stages/0.2.0', factoryStageDir: '/bundle' },
     );
     assert.deepEqual(env, {
       PATH: '/usr/bin',
@@ -71,7 +71,8 @@ describe('environment', () => {
       DJANGO_SETTINGS_MODULE: 'flying_stable.settings.dev',
       DESKTOP_DJANGO_APP_DATA_DIR: '/data',
       DESKTOP_DJANGO_AUTH_TOKEN: TOKEN,
-      DESKTOP_DJANGO_STAGE_DIR: '/bundle',
+      DESKTOP_DJANGO_STAGE_DIR: '/data/stages/0.2.0',
+      DESKTOP_DJANGO_FACTORY_STAGE_DIR: '/bundle',
     });
   });
 

@@ -8,7 +8,7 @@ const { buildMenuTemplate, installMenu } = require('../../src/main/menu');
 function template(overrides = {}) {
   const calls = [];
   const actions = Object.fromEntries(
-    ['checkForUpdates', 'openAppDataFolder', 'openLogsFolder', 'about'].map((name) => [name, () => calls.push(name)]),
+    ['checkForUpdates', 'installBackendUpdate', 'openAppDataFolder', 'openLogsFolder', 'about'].map((name) => [name, () => calls.push(name)]),
   );
   return { menu: buildMenuTemplate({ appName: 'Flying Stable', isDev: false, isMac: false, actions, ...overrides }), calls };
 }
@@ -26,18 +26,19 @@ test('DevTools only in dev mode', () => {
   assert.ok(allRoles(template({ isDev: true }).menu).includes('toggleDevTools'));
 });
 
-test('Help has the four items, each wired to its action', () => {
+test('Help has the five items, each wired to its action', () => {
   const { menu, calls } = template();
   const help = menu.find((item) => item.label === 'Help');
   const items = help.submenu.filter((item) => item.type !== 'separator');
   assert.deepEqual(items.map((item) => item.label), [
     'Check for Updates…',
+    'Install Backend Update…',
     'Open App Data Folder',
     'Open Logs Folder',
     'About Flying Stable',
   ]);
   for (const item of items) item.click();
-  assert.deepEqual(calls, ['checkForUpdates', 'openAppDataFolder', 'openLogsFolder', 'about']);
+  assert.deepEqual(calls, ['checkForUpdates', 'installBackendUpdate', 'openAppDataFolder', 'openLogsFolder', 'about']);
 });
 
 test('File quits on Windows/Linux and closes the window on macOS', () => {

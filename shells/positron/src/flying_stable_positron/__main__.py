@@ -13,16 +13,21 @@ from desktop_django.instance_lock import InstanceLock, InstanceLockedError
 
 
 def main(argv: list[str] | None = None) -> int:
+    from flying_stable_positron.app import AFTER_FAILED_TRIAL, announce, create_app
+
     parser = argparse.ArgumentParser(prog="flying-stable-positron")
     parser.add_argument("--stage", type=Path, help="run against a staged backend folder")
+    parser.add_argument(AFTER_FAILED_TRIAL, metavar="VERSION", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    from flying_stable_positron.app import announce, create_app
     from flying_stable_positron.host import BackendHost, use_stage
 
     identity = {}
-    if args.stage:
-        staged = use_stage(args.stage.resolve())
+    factory_dir = args.stage.resolve() if args.stage else None
+    if factory_dir:
+        from desktop_django.manifest import load
+
+        staged = load(factory_dir).data["app"]
         identity = {"name": staged["name"], "app_id": staged["id"]}
     app = create_app(**identity)
     # The launcher contract's variable wins (tests, portable installs); else Toga's folder.
@@ -36,6 +41,19 @@ def main(argv: list[str] | None = None) -> int:
         handed_off = send_command(lock, "focus")
         announce("already-running", handed_off=handed_off, app_data=str(app_data.root))
         return 0 if handed_off else 1
+    if factory_dir:
+        # Which stage to import: the factory one or an installed update's slot, decided under
+        # the instance lock. The backend is imported only once the main loop runs (startup).
+        from flying_stable_positron.backend_slots import ROLLBACK_ENV, choose
+
+        choice = choose(
+            factory_dir, app_data.root, after_failed_trial=bool(args.after_failed_trial)
+        )
+        os.environ.pop(ROLLBACK_ENV, None)  # a relaunch after a rollback starts afresh
+        os.environ.update(choice.environment)
+        use_stage(choice.stage_dir)
+        app.slot_choice = choice
+        app.failed_trial = args.after_failed_trial
     app.host = BackendHost(app_data, lock)
     app.main_loop()
     return app.exit_code

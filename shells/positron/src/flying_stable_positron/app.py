@@ -7,6 +7,8 @@ import json
 import logging
 import os
 import signal
+import subprocess
+import sys
 import threading
 import urllib.request
 from pathlib import Path
@@ -28,6 +30,10 @@ logger = logging.getLogger("positron.app")
 
 SMOKE_TEST_ENV = "DESKTOP_DJANGO_SMOKE_TEST"
 DIAGNOSTICS_COMMAND = "Export Diagnostics…"
+BACKEND_UPDATE_COMMAND = "Install Backend Update…"
+# Positron's own flag for the process it re-executes after a trial failed in this process
+# (the failed version): the rollback then knows what to tell the user.
+AFTER_FAILED_TRIAL = "--after-failed-trial"
 SPLASH_BASE_URL = "http://127.0.0.1/"
 # Smoke mode only: after the page loads, the page itself tries to go to this URL (a test of
 # the navigation lock), and the app reports where the WebView ended up.
@@ -39,6 +45,15 @@ SMOKE_TIMEOUT_SECONDS = 60
 def announce(event: str, **details) -> None:
     """One JSON line per milestone on stdout, so tests and scripts can follow the app."""
     print(json.dumps({"event": event, **details}), flush=True)
+
+
+def rollback_message(rolled_back: dict) -> str:
+    """The one sentence the user sees after a rollback (the same words in every shell)."""
+    log = rolled_back.get("log") or "the app's logs folder"
+    return (
+        f"Backend {rolled_back['from']} failed to start; you are back on {rolled_back['to']}. "
+        f"Details: {log}"
+    )
 
 
 def splash_file() -> Path:
@@ -55,6 +70,10 @@ class PositronApp(toga.App):
         self.smoke_test = os.environ.get(SMOKE_TEST_ENV) == "1"
         self._page_announced = False
         self._smoke_timer: threading.Timer | None = None
+        # Set by __main__ for a staged run (backend_slots.SlotChoice): which slot serves, and
+        # the version whose trial failed in the process that re-executed this one.
+        self.slot_choice = None
+        self.failed_trial: str | None = None
         super().__init__(*args, **kwargs)
 
     def startup(self) -> None:
@@ -79,6 +98,9 @@ class PositronApp(toga.App):
                 group=toga.Group.FILE,
             ),
             toga.Command(self.export_diagnostics, text=DIAGNOSTICS_COMMAND, group=toga.Group.HELP),
+            toga.Command(
+                self.install_backend_update, text=BACKEND_UPDATE_COMMAND, group=toga.Group.HELP
+            ),
         )
         self.on_exit = self.handle_exit
         self.main_window.show()
@@ -111,16 +133,138 @@ class PositronApp(toga.App):
                 # to the loop's thread.
                 signal.signal(signum, lambda *_: self.loop.call_soon_threadsafe(self.request_exit))
 
+    @property
+    def on_trial(self) -> bool:
+        return self.slot_choice is not None and self.slot_choice.mode == "trial"
+
     def _start_backend(self) -> None:
         try:
             url = self.host.start()
+            if self.on_trial:
+                self._gate_and_confirm(url)
         except Exception as exc:
             logger.exception("backend failed to start")
-            self.loop.call_soon_threadsafe(self._backend_failed, str(exc))
+            if self.on_trial:
+                self.loop.call_soon_threadsafe(self._trial_failed, str(exc))
+            else:
+                self.loop.call_soon_threadsafe(self._backend_failed, str(exc))
             return
-        announce("backend-ready", url=url)
+        slot = {"slot": self.slot_choice.slot} if self.slot_choice else {}
+        announce("backend-ready", url=url, **slot)
+        rolled_back = self._rolled_back()
+        if rolled_back:
+            announce("rolled-back", **rolled_back, message=rollback_message(rolled_back))
+            self.loop.call_soon_threadsafe(self._tell_rolled_back, rolled_back)
         target = bootstrap_url(url, self.host.token)
         self.loop.call_soon_threadsafe(setattr, self.webview, "url", target)
+
+    def _gate_and_confirm(self, url: str) -> None:
+        """A trial slot: healthy and its worker started within the deadline, then confirmed
+        with the trial slot's own interpreter (docs/backend-updates.md, section 3)."""
+        from flying_stable_positron import backend_update
+        from flying_stable_positron.gate import pass_gate
+
+        choice = self.slot_choice
+        pass_gate(url, self.host.token, self.host.app_data.root, self.host.worker_running)
+        confirmed = backend_update.confirm(
+            choice.stage_dir, choice.factory_dir, self.host.app_data.root
+        )
+        announce(
+            "update-confirmed",
+            version=confirmed.get("version"),
+            removed=confirmed.get("removed", []),
+        )
+
+    def _trial_failed(self, message: str) -> None:
+        """The trial slot failed: its code is loaded in this process, so the slot the rule
+        names now starts in a fresh one (the same process id, re-executed)."""
+        version = self.slot_choice.slot
+        logger.error("backend %s failed its trial: %s", version, message)
+        announce("trial-failed", version=version, message=message)
+        self.relaunch([AFTER_FAILED_TRIAL, version])
+
+    def relaunch(self, extra: list[str]) -> None:
+        """Stop the backend and start Positron again on the same stage (the rule then picks the
+        slot): after a failed trial, and after a backend update was installed."""
+        if self._smoke_timer is not None:
+            self._smoke_timer.cancel()
+        if self.instance_server is not None:
+            self.instance_server.close()
+        self.host.stop()  # releases the instance lock for the next process
+        argv = [
+            sys.executable,
+            "-m",
+            "flying_stable_positron",
+            "--stage",
+            str(self.slot_choice.factory_dir),
+            *extra,
+        ]
+        announce("relaunching", argv=argv[1:])
+        sys.stdout.flush()
+        os.execv(sys.executable, argv)  # noqa: S606 - this same app, with its own arguments
+
+    def _rolled_back(self) -> dict | None:
+        """What to tell the user when this start replaced a failed backend update."""
+        choice = self.slot_choice
+        if choice is None or choice.mode != "rollback":
+            return None
+        from desktop_django import slots
+        from desktop_django.manifest import load
+
+        failed = self.failed_trial
+        if not failed:
+            state = slots.read_state(self.host.app_data.root)
+            failed = state["active"] if state else "the update"
+        return {
+            "from": failed,
+            "to": load(choice.stage_dir, check_files=False).app_version,
+            "log": str(self.host.app_data.logs / "positron.log"),
+        }
+
+    def _tell_rolled_back(self, rolled_back: dict) -> None:
+        if self.smoke_test:
+            return
+        self.loop.create_task(
+            self.main_window.dialog(
+                toga.InfoDialog("Backend update rolled back", rollback_message(rolled_back))
+            )
+        )
+
+    async def install_backend_update(self, _command, **_kwargs) -> None:
+        """Help > Install Backend Update…: a signed layer from a file (a USB stick), applied
+        with the serving slot's interpreter, then Positron restarts on the new slot's trial."""
+        from flying_stable_positron import backend_update
+
+        choice = self.slot_choice
+        if choice is None:
+            await self.main_window.dialog(
+                toga.InfoDialog(
+                    "No backend update here",
+                    "Backend updates apply to a staged backend (--stage), not to this run.",
+                )
+            )
+            return
+        layer = await self.main_window.dialog(
+            toga.OpenFileDialog("Install Backend Update", file_types=["layer"])
+        )
+        if layer is None:
+            return
+        try:
+            applied = await asyncio.to_thread(
+                backend_update.apply,
+                choice.stage_dir,
+                choice.factory_dir,
+                self.host.app_data.root,
+                Path(layer),
+            )
+        except (backend_update.BackendUpdateError, OSError, subprocess.SubprocessError) as exc:
+            announce("update-refused", message=str(exc))
+            await self.main_window.dialog(
+                toga.ErrorDialog("Backend update not installed", str(exc))
+            )
+            return
+        announce("update-applied", version=applied["version"], slot=applied.get("slot"))
+        self.relaunch([])
 
     def _backend_failed(self, message: str) -> None:
         announce("error", message=message, log=str(self.host.app_data.logs / "positron.log"))

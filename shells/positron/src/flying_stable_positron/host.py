@@ -90,6 +90,9 @@ class BackendHost:
         self._worker_thread.start()
         return self.url
 
+    def worker_running(self) -> bool:
+        return self._worker_thread is not None and self._worker_thread.is_alive()
+
     def stop(self) -> float:
         """Stop the worker after its current task, then the server; returns seconds taken."""
         started = time.monotonic()
