@@ -8,5 +8,8 @@ APP_DATA_DIR = "DESKTOP_DJANGO_APP_DATA_DIR"
 AUTH_TOKEN = "DESKTOP_DJANGO_AUTH_TOKEN"  # noqa: S105 - a name, not a secret
 STAGE_DIR = "DESKTOP_DJANGO_STAGE_DIR"
 SETTINGS_MODULE = "DJANGO_SETTINGS_MODULE"
+# Not part of the contract (so not in ALL): set by the benchmark to collect start-up
+# milestones (desktop_django/timeline.py); every shell and the backend append to this file.
+TIMELINE = "DESKTOP_DJANGO_TIMELINE"
 
 ALL = (APP_DATA_DIR, AUTH_TOKEN, STAGE_DIR, SETTINGS_MODULE)

@@ -14,6 +14,7 @@ const { spawn } = require('node:child_process');
 const { decideOnExit } = require('./exit-policy');
 const { killTree, killTreeNow, spawnOptions } = require('./process-tree');
 const { LineSplitter, ProtocolError, parseLauncherLine } = require('./ready-line');
+const timeline = require('./timeline');
 
 // First start on a slow disk runs migrations and seeds the demo: give it room, but not forever.
 const READY_TIMEOUT_MS = 60_000;
@@ -43,6 +44,8 @@ function childEnvironment(baseEnv, { planEnv = {}, appDataDir, token, stageDir =
   env.DESKTOP_DJANGO_APP_DATA_DIR = appDataDir;
   env.DESKTOP_DJANGO_AUTH_TOKEN = token;
   if (stageDir) env.DESKTOP_DJANGO_STAGE_DIR = stageDir;
+  // The benchmark's timeline file (a path to append to, nothing to steer the backend with).
+  if (baseEnv[timeline.TIMELINE_VARIABLE]) env[timeline.TIMELINE_VARIABLE] = baseEnv[timeline.TIMELINE_VARIABLE];
   return env;
 }
 
@@ -147,6 +150,7 @@ class BackendSupervisor extends EventEmitter {
     if (child.pid) this.log.info(`${role} running as pid ${child.pid}`);
     child.stderr.on('data', (chunk) => this.log.output(role, chunk));
     this.children[role] = child;
+    timeline.mark(`${role}-spawned`);
     return child;
   }
 
@@ -195,6 +199,7 @@ class BackendSupervisor extends EventEmitter {
           settled = true;
           clearTimeout(timer);
           this.backend = parsed.backend;
+          timeline.mark('ready-line');
           this.log.info(`serve ready at ${parsed.backend.origin} (pid ${parsed.pid})`);
           resolve({ backend: parsed.backend, pid: parsed.pid });
         }

@@ -7,12 +7,13 @@ import os
 import sys
 from pathlib import Path
 
-from desktop_django import env
+from desktop_django import env, timeline
 from desktop_django.app_data import AppData
 from desktop_django.instance_lock import InstanceLock, InstanceLockedError
 
 
 def main(argv: list[str] | None = None) -> int:
+    timeline.begin("positron")
     parser = argparse.ArgumentParser(prog="flying-stable-positron")
     parser.add_argument("--stage", type=Path, help="run against a staged backend folder")
     args = parser.parse_args(argv)

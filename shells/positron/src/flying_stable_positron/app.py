@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import toga
+from desktop_django import timeline
 
 from flying_stable_positron.addresses import (
     bootstrap_url,
@@ -82,6 +83,7 @@ class PositronApp(toga.App):
         )
         self.on_exit = self.handle_exit
         self.main_window.show()
+        timeline.mark("window-created")
         # The host is attached after construction (some backends run startup() inside the
         # constructor), so the backend starts on the loop's first turn, not here.
         self.loop.call_soon(self.begin)
@@ -93,6 +95,7 @@ class PositronApp(toga.App):
         )
         self.instance_server.start()
         threading.Thread(target=self._start_backend, name="backend-start", daemon=True).start()
+        timeline.mark("backend-spawned")
         self._stop_on_interrupt()
         if self.smoke_test:
             # A daemon timer, cancelled on exit: a passed smoke test must not keep the process
@@ -120,7 +123,11 @@ class PositronApp(toga.App):
             return
         announce("backend-ready", url=url)
         target = bootstrap_url(url, self.host.token)
-        self.loop.call_soon_threadsafe(setattr, self.webview, "url", target)
+        self.loop.call_soon_threadsafe(self._navigate, target)
+
+    def _navigate(self, target: str) -> None:
+        timeline.mark("navigation-started")
+        self.webview.url = target
 
     def _backend_failed(self, message: str) -> None:
         announce("error", message=message, log=str(self.host.app_data.logs / "positron.log"))
@@ -135,9 +142,12 @@ class PositronApp(toga.App):
 
     def on_page_load(self, widget, **_kwargs) -> None:
         url = widget.url
+        if not self.host.url or not is_backend_page(url, self.host.url):
+            timeline.mark("webview-ready")  # the splash has loaded: the first time counts
         if self._page_announced or not self.host.url or not is_backend_page(url, self.host.url):
             return
         self._page_announced = True
+        timeline.mark("page-loaded")
         announce("page-loaded", url=url, token_in_url=carries_token(url, self.host.token))
         probe = os.environ.get(SMOKE_NAVIGATE_ENV) if self.smoke_test else None
         if probe:
