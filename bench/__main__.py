@@ -51,6 +51,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         help="another stage (say, built before a change) whose launcher joins the start-up runs",
     )
+    parser.add_argument(
+        "--positron-baseline",
+        type=Path,
+        help="a folder with another flying_stable_positron (say, an older commit's) that "
+        "joins the timeline runs",
+    )
     parser.add_argument("--keep-work", action="store_true", help="keep the scratch folder")
     args = parser.parse_args(argv)
     args.runs = args.runs or (3 if args.quick else 20)
@@ -145,8 +151,12 @@ def main(argv: list[str] | None = None) -> int:
             if "shells" in args.only:
                 results["shells"] = timed("shells", lambda: shells.run(stage, work, args.runs, say))
             if "timeline" in args.only:
+                baseline = Stage.load(args.baseline) if args.baseline else None
                 results["timeline"] = timed(
-                    "timeline", lambda: timeline.run(stage, work, args.runs, say)
+                    "timeline",
+                    lambda: timeline.run(
+                        stage, work, args.runs, say, baseline, args.positron_baseline
+                    ),
                 )
     finally:
         if args.keep_work:

@@ -24,6 +24,7 @@ import json
 import shutil
 import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from desktop_django import env as contract
@@ -37,6 +38,7 @@ FLOOR_SCRIPT = "import django; django.setup(); print('set up', flush=True)"
 ELECTRON_DIR = Path(__file__).resolve().parent.parent / "shells" / "electron"
 ELECTRON_SCRIPT = ELECTRON_DIR / "scripts" / "backend-timeline.js"
 # The point each side is judged by (its total), and the ready line the regression check reads.
+BASELINE = "-baseline"
 END_POINT = {
     FLOOR: "floor:line",
     SERVE: "serve:ready-line-read",
@@ -44,14 +46,25 @@ END_POINT = {
     "tauri": "tauri:page-loaded",
     "positron": "positron:page-loaded",
 }
+END_POINT.update({f"{side}{BASELINE}": point for side, point in END_POINT.items()})
 READY_LINE = "serve:ready-line-read"
 # The ready line may cost this much more than bare django.setup() (the issue's regression rule).
 READY_OVER_FLOOR_LIMIT = 1.25
 CHART_WIDTH = 60
 
 
-def run(stage: Stage, work: Path, runs: int, say=print) -> dict:
-    sides, missing = _sides(stage, work)
+def run(
+    stage: Stage,
+    work: Path,
+    runs: int,
+    say=print,
+    baseline: Stage | None = None,
+    positron_baseline: Path | None = None,
+) -> dict:
+    """`baseline` (another stage) adds its floor and serve as sides; `positron_baseline` (a
+    folder holding another `flying_stable_positron`, say an older commit's) adds Positron
+    running that code: the before and after of a change in one interleaved run."""
+    sides, missing = _sides(stage, work, baseline, positron_baseline)
     for name, reason in missing.items():
         say(f"timeline: {name} not measured: {reason}")
     samples: dict[str, list[dict[str, float]]] = {side.name: [] for side in sides}
@@ -161,9 +174,9 @@ class _ElectronMain(_Side):
 class _Window(_Side):
     """A shell in its real window (tests/support/shell_windows.py), in smoke mode."""
 
-    def __init__(self, window, stage: Stage, work: Path):
+    def __init__(self, window, stage: Stage, work: Path, extra_env: dict | None = None):
         super().__init__(window.name, stage, work)
-        self.window = window
+        self.window, self.extra_env = window, extra_env or {}
 
     def sample(self, display: str | None) -> dict[str, float]:
         from tests.support.shell_windows import RunningWindow
@@ -175,7 +188,7 @@ class _Window(_Side):
             self.app_data,
             display,
             home=self.work / f"timeline-{self.name}-home",
-            extra_env={contract.TIMELINE: str(self.file)},
+            extra_env={**self.extra_env, contract.TIMELINE: str(self.file)},
         )
         try:
             status = app.wait(RUN_DEADLINE_SECONDS)
@@ -190,8 +203,15 @@ class _Window(_Side):
         return points
 
 
-def _sides(stage: Stage, work: Path) -> tuple[list[_Side], dict[str, str]]:
+def _sides(
+    stage: Stage, work: Path, baseline: Stage | None, positron_baseline: Path | None
+) -> tuple[list[_Side], dict[str, str]]:
     sides: list[_Side] = [_Floor(FLOOR, stage, work), _Serve(SERVE, stage, work)]
+    if baseline is not None:
+        sides += [
+            _Floor(FLOOR + BASELINE, baseline, work),
+            _Serve(SERVE + BASELINE, baseline, work),
+        ]
     missing: dict[str, str] = {}
     if shutil.which("node") and ELECTRON_SCRIPT.is_file():
         sides.append(_ElectronMain(ELECTRON, stage, work))
@@ -202,6 +222,10 @@ def _sides(stage: Stage, work: Path) -> tuple[list[_Side], dict[str, str]]:
     found, unbuilt = shells._find_shells()
     missing.update(unbuilt)
     sides += [_Window(window, stage, work) for window in found]
+    positron = next((window for window in found if window.name == shells.POSITRON), None)
+    if positron_baseline is not None and positron is not None:
+        renamed = replace(positron, name=shells.POSITRON + BASELINE)
+        sides.append(_Window(renamed, stage, work, {"PYTHONPATH": str(positron_baseline)}))
     return sides, missing
 
 

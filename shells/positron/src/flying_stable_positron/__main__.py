@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         announce("already-running", handed_off=handed_off, app_data=str(app_data.root))
         return 0 if handed_off else 1
     app.host = BackendHost(app_data, lock)
+    app.start_backend()  # before the main loop: Django starts while the window is built
     app.main_loop()
     return app.exit_code
 

@@ -56,6 +56,12 @@ class PositronApp(toga.App):
         self.smoke_test = os.environ.get(SMOKE_TEST_ENV) == "1"
         self._page_announced = False
         self._smoke_timer: threading.Timer | None = None
+        self._backend_thread: threading.Thread | None = None
+        # What the backend thread reported ("ready", url) or ("failed", message), delivered
+        # once the window exists too: the backend may start before the toolkit has a window.
+        self._backend_outcome: tuple[str, str] | None = None
+        self._window_made = False
+        self._backend_origin = ""  # set on the loop's thread when the web view is sent there
         super().__init__(*args, **kwargs)
 
     def startup(self) -> None:
@@ -88,14 +94,27 @@ class PositronApp(toga.App):
         # constructor), so the backend starts on the loop's first turn, not here.
         self.loop.call_soon(self.begin)
 
-    def begin(self) -> None:
+    def start_backend(self) -> None:
+        """Start Django on its thread, at most once. `__main__` calls this before the main
+        loop, so the backend's imports and migration check overlap the toolkit building the
+        window and WebKit starting its processes; otherwise begin() does."""
+        if self._backend_thread is not None:
+            return
         self.instance_server = InstanceServer(self.host.lock, self.on_instance_command)
         self.host.lock.record_owner(
             ipc_port=self.instance_server.port, ipc_token=self.instance_server.token
         )
         self.instance_server.start()
-        threading.Thread(target=self._start_backend, name="backend-start", daemon=True).start()
+        self._backend_thread = threading.Thread(
+            target=self._start_backend, name="backend-start", daemon=True
+        )
+        self._backend_thread.start()
         timeline.mark("backend-spawned")
+
+    def begin(self) -> None:
+        self.start_backend()
+        self._window_made = True
+        self._deliver_backend_outcome()
         self._stop_on_interrupt()
         if self.smoke_test:
             # A daemon timer, cancelled on exit: a passed smoke test must not keep the process
@@ -119,15 +138,26 @@ class PositronApp(toga.App):
             url = self.host.start()
         except Exception as exc:
             logger.exception("backend failed to start")
-            self.loop.call_soon_threadsafe(self._backend_failed, str(exc))
+            self.loop.call_soon_threadsafe(self._backend_finished, ("failed", str(exc)))
             return
         announce("backend-ready", url=url)
-        target = bootstrap_url(url, self.host.token)
-        self.loop.call_soon_threadsafe(self._navigate, target)
+        self.loop.call_soon_threadsafe(self._backend_finished, ("ready", url))
 
-    def _navigate(self, target: str) -> None:
+    def _backend_finished(self, outcome: tuple[str, str]) -> None:
+        self._backend_outcome = outcome
+        self._deliver_backend_outcome()
+
+    def _deliver_backend_outcome(self) -> None:
+        """On the loop's thread, once both the window and the backend's outcome exist."""
+        if not self._window_made or self._backend_outcome is None:
+            return
+        kind, detail = self._backend_outcome
+        if kind == "failed":
+            self._backend_failed(detail)
+            return
+        self._backend_origin = detail
         timeline.mark("navigation-started")
-        self.webview.url = target
+        self.webview.url = bootstrap_url(detail, self.host.token)
 
     def _backend_failed(self, message: str) -> None:
         announce("error", message=message, log=str(self.host.app_data.logs / "positron.log"))
@@ -157,10 +187,11 @@ class PositronApp(toga.App):
             threading.Thread(target=self._smoke_check, name="smoke", daemon=True).start()
 
     def may_load(self, url: str) -> bool:
-        """The navigation lock (navigation.py): the backend's origin only; before the
-        backend is up, only the splash."""
-        if self.host is not None and self.host.url:
-            allowed = same_origin(url, self.host.url)
+        """The navigation lock (navigation.py): the backend's origin only; before the web
+        view is sent there, only the splash (the backend may be up before the splash has
+        loaded: it starts with the toolkit)."""
+        if self._backend_origin:
+            allowed = same_origin(url, self._backend_origin)
         else:
             allowed = url in ("about:blank", SPLASH_BASE_URL)
         if not allowed:
