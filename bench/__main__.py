@@ -18,11 +18,11 @@ from pathlib import Path
 
 from desktop_django_tools import locations
 
-from bench import latency, machine, report, shells, shutdown, size, startup, tasks
+from bench import latency, machine, report, shells, shutdown, size, startup, tasks, timeline
 from bench.staged import Stage
 
 REPO = Path(__file__).resolve().parent.parent
-MEASUREMENTS = ("startup", "latency", "tasks", "shutdown", "size", "memory", "shells")
+MEASUREMENTS = ("startup", "latency", "tasks", "shutdown", "size", "memory", "shells", "timeline")
 SCHEMA_VERSION = 1
 
 
@@ -50,6 +50,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--baseline",
         type=Path,
         help="another stage (say, built before a change) whose launcher joins the start-up runs",
+    )
+    parser.add_argument(
+        "--positron-baseline",
+        type=Path,
+        help="a folder with another flying_stable_positron (say, an older commit's) that "
+        "joins the timeline runs",
     )
     parser.add_argument("--keep-work", action="store_true", help="keep the scratch folder")
     args = parser.parse_args(argv)
@@ -144,6 +150,14 @@ def main(argv: list[str] | None = None) -> int:
                 results["memory"] = memory
             if "shells" in args.only:
                 results["shells"] = timed("shells", lambda: shells.run(stage, work, args.runs, say))
+            if "timeline" in args.only:
+                baseline = Stage.load(args.baseline) if args.baseline else None
+                results["timeline"] = timed(
+                    "timeline",
+                    lambda: timeline.run(
+                        stage, work, args.runs, say, baseline, args.positron_baseline
+                    ),
+                )
     finally:
         if args.keep_work:
             say(f"scratch folder kept: {work}")
@@ -155,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     results["sanity"] = {"ok": not problems, "problems": problems}
     paths = report.write(results, args.output, f"{results['meta']['date']}-{git['sha']}")
     print()
+    if "timeline" in results:
+        print("\n".join(report.timeline_text(results["timeline"])))
     print(report.headline(results))
     for kind, path in paths.items():
         say(f"{kind}: {path}")
@@ -226,6 +242,8 @@ def sanity_problems(results: dict, selected: list[str]) -> list[str]:
         runs = results["shells"]["samples"][name]
         if not runs or not all(run["peak_rss_bytes"] for run in runs):
             problems.append(f"shells {name}: no complete runs")
+    if "timeline" in results:
+        problems += filter(None, [timeline.regression(results["timeline"])])
     return problems
 
 

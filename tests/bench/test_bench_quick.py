@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-MEASUREMENTS = ("startup", "latency", "tasks", "shutdown", "size", "memory", "shells")
+MEASUREMENTS = ("startup", "latency", "tasks", "shutdown", "size", "memory", "shells", "timeline")
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +64,12 @@ def test_every_measurement_is_present(quick_results):
     assert size["total"]["bytes"] == sum(c["bytes"] for c in size["components"].values())
     assert size["total"]["xz_bytes"] < size["total"]["bytes"]
     assert {"packaged.serve", "packaged.worker", "runserver.runserver"} <= set(results["memory"])
+    # The timeline: the backend's milestones in start-up order, after the floor's own line.
+    serve = results["timeline"]["summary"]["serve"]
+    steps = ["serve:interpreter-up", "serve:apps-ready", "serve:socket-bound", "serve:ready-line"]
+    assert [serve[step]["median"] for step in steps] == sorted(serve[s]["median"] for s in steps)
+    floor = results["timeline"]["summary"]["floor"]["floor:line"]
+    assert floor["n"] == results["meta"]["options"]["runs"]
     # The report a person reads: the Markdown with the targets table, and the chart.
     assert {path.suffix for path in output.iterdir()} == {".json", ".md", ".png"}
     assert (

@@ -80,16 +80,26 @@ def tauri() -> ShellWindow | str:
 class RunningWindow:
     """One shell started in smoke mode; its milestone lines with the seconds since the spawn."""
 
-    def __init__(self, window: ShellWindow, stage: Path, app_data: Path, display: str, home: Path):
+    def __init__(
+        self,
+        window: ShellWindow,
+        stage: Path,
+        app_data: Path,
+        display: str,
+        home: Path,
+        extra_env: dict[str, str] | None = None,
+    ):
         self.window = window
         home.mkdir(parents=True, exist_ok=True)
         self.began = time.perf_counter()
+        # The spawn on the system-wide monotonic clock the shells' timeline files use.
+        self.began_monotonic = time.monotonic()
         self.process = subprocess.Popen(
             window.argv(stage),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=window.env(stage, app_data, display, home),
+            env={**window.env(stage, app_data, display, home), **(extra_env or {})},
             text=True,
         )
         self.events: list[tuple[float, dict]] = []

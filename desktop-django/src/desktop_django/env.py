@@ -13,5 +13,8 @@ SETTINGS_MODULE = "DJANGO_SETTINGS_MODULE"
 # itself; and the shell's word that the trial it started failed before serve could count it.
 FACTORY_STAGE_DIR = "DESKTOP_DJANGO_FACTORY_STAGE_DIR"
 ROLLBACK = "DESKTOP_DJANGO_ROLLBACK"
+# Not part of the contract (so not in ALL): set by the benchmark to collect start-up
+# milestones (desktop_django/timeline.py); every shell and the backend append to this file.
+TIMELINE = "DESKTOP_DJANGO_TIMELINE"
 
 ALL = (APP_DATA_DIR, AUTH_TOKEN, STAGE_DIR, SETTINGS_MODULE)

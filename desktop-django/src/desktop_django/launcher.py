@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 from typing import NoReturn
 
-from desktop_django import env, protocol, stage_integrity
+from desktop_django import env, protocol, stage_integrity, timeline
 from desktop_django.app_data import AppData, AppDataError
 from desktop_django.lifecycle import StopRequest
 from desktop_django.logs import log_to_file
@@ -33,6 +33,7 @@ WORKER_STOP_GRACE_SECONDS = 1.5
 
 def main(argv: list[str] | None = None, *, settings_module: str) -> int:
     args = _parser().parse_args(argv)
+    timeline.begin(args.command)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
     if args.command == "serve":
         return serve(args)
@@ -122,6 +123,7 @@ def serve(args: argparse.Namespace) -> int:
     # right after reading the line must get a clean exit, not the start-up abort.
     stop.mark_ready()
     protocol.ready(url, rolled_back)
+    timeline.mark("ready-line")
     stop.wait_forever()
     backend.stop()
     logger.info("serve exited cleanly (%s)", stop.reason)
@@ -179,6 +181,7 @@ def worker(args: argparse.Namespace) -> int:
         interval = {} if args.interval is None else {"interval": args.interval}
         task_worker = TaskWorker(shell_child=True, **interval)
         task_worker.claim()
+        timeline.mark("worker-ready")
     except Exception as exc:
         stop.mark_ready()  # report this failure with its own exit status (see serve)
         logger.exception("worker failed to start")

@@ -225,3 +225,29 @@ def test_unfinished_routines_are_reconciled_at_the_next_start(backend, tmp_path)
     running = backend(app_data).start()
     routine = running.get("/routines/status.json").json()["routines"][0]
     assert (routine["status"], routine["result"]) == ("failed", "abandoned: app restarted")
+
+
+def test_serve_writes_its_start_up_milestones_in_order_when_asked(backend, tmp_path):
+    """The benchmark's timeline (desktop_django/timeline.py): one JSON line per milestone on
+    the shared monotonic clock, in the order start-up reaches them."""
+    import json
+
+    from desktop_django import env
+
+    timeline = tmp_path / "timeline.jsonl"
+    began = time.monotonic()
+    running = backend(**{env.TIMELINE: str(timeline)}).start()
+    lines = [json.loads(line) for line in timeline.read_text().splitlines()]
+    assert [line["milestone"] for line in lines] == [
+        "interpreter-up",
+        "settings-imported",
+        "apps-ready",
+        "database-ready",
+        "socket-bound",
+        "ready-line",
+    ]
+    assert {(line["process"], line["pid"]) for line in lines} == {("serve", running.serve.pid)}
+    times = [line["t"] for line in lines]
+    assert times == sorted(times)
+    assert began < times[0]
+    assert times[-1] < time.monotonic()

@@ -14,6 +14,7 @@ const { spawn } = require('node:child_process');
 const { decideOnExit } = require('./exit-policy');
 const { killTree, killTreeNow, spawnOptions } = require('./process-tree');
 const { LineSplitter, ProtocolError, parseLauncherLine } = require('./ready-line');
+const timeline = require('./timeline');
 
 // First start on a slow disk runs migrations and seeds the demo: give it room, but not forever.
 const READY_TIMEOUT_MS = 60_000;
@@ -47,6 +48,8 @@ function childEnvironment(baseEnv, { planEnv = {}, appDataDir, token, stageDir =
   // The slot rule's factory stage (docs/backend-updates.md, section 3): serve resolves again
   // itself, so it knows whether it is a trial or a rollback.
   if (factoryStageDir) env.DESKTOP_DJANGO_FACTORY_STAGE_DIR = factoryStageDir;
+  // The benchmark's timeline file (a path to append to, nothing to steer the backend with).
+  if (baseEnv[timeline.TIMELINE_VARIABLE]) env[timeline.TIMELINE_VARIABLE] = baseEnv[timeline.TIMELINE_VARIABLE];
   return env;
 }
 
@@ -153,6 +156,7 @@ class BackendSupervisor extends EventEmitter {
     if (child.pid) this.log.info(`${role} running as pid ${child.pid}`);
     child.stderr.on('data', (chunk) => this.log.output(role, chunk));
     this.children[role] = child;
+    timeline.mark(`${role}-spawned`);
     return child;
   }
 
@@ -204,6 +208,7 @@ class BackendSupervisor extends EventEmitter {
           settled = true;
           clearTimeout(timer);
           this.backend = parsed.backend;
+          timeline.mark('ready-line');
           this.log.info(`serve ready at ${parsed.backend.origin} (pid ${parsed.pid})`);
           resolve({ backend: parsed.backend, pid: parsed.pid, rolledBack: parsed.rolledBack });
         }

@@ -51,6 +51,15 @@ function supervisor(behaviour, { extraEnv = {}, plan: planOverrides = {}, ...opt
 }
 
 describe('environment', () => {
+  test("the benchmark's timeline file reaches the children; nothing else of ours does", () => {
+    const env = childEnvironment(
+      { PATH: '/usr/bin', DESKTOP_DJANGO_TIMELINE: '/tmp/timeline.jsonl', DESKTOP_DJANGO_STAGE_DIR: '/elsewhere' },
+      { appDataDir: '/data', token: TOKEN },
+    );
+    assert.equal(env.DESKTOP_DJANGO_TIMELINE, '/tmp/timeline.jsonl');
+    assert.equal(env.DESKTOP_DJANGO_STAGE_DIR, undefined);
+  });
+
   test('children get the contract variables and nothing that could redirect the interpreter', () => {
     const env = childEnvironment(
       {

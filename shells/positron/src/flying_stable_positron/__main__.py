@@ -7,12 +7,13 @@ import os
 import sys
 from pathlib import Path
 
-from desktop_django import env
+from desktop_django import env, timeline
 from desktop_django.app_data import AppData
 from desktop_django.instance_lock import InstanceLock, InstanceLockedError
 
 
 def main(argv: list[str] | None = None) -> int:
+    timeline.begin("positron")
     from flying_stable_positron.app import AFTER_FAILED_TRIAL, announce, create_app
 
     parser = argparse.ArgumentParser(prog="flying-stable-positron")
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if handed_off else 1
     if factory_dir:
         # Which stage to import: the factory one or an installed update's slot, decided under
-        # the instance lock. The backend is imported only once the main loop runs (startup).
+        # the instance lock, before start_backend() below imports it.
         from flying_stable_positron.backend_slots import ROLLBACK_ENV, choose
 
         choice = choose(
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         app.slot_choice = choice
         app.failed_trial = args.after_failed_trial
     app.host = BackendHost(app_data, lock)
+    app.start_backend()  # before the main loop: Django starts while the window is built
     app.main_loop()
     return app.exit_code
 

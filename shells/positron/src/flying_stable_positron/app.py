@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import toga
+from desktop_django import timeline
 
 from flying_stable_positron.addresses import (
     bootstrap_url,
@@ -74,6 +75,12 @@ class PositronApp(toga.App):
         # the version whose trial failed in the process that re-executed this one.
         self.slot_choice = None
         self.failed_trial: str | None = None
+        self._backend_thread: threading.Thread | None = None
+        # What the backend thread reported ("ready", url) or ("failed", message), delivered
+        # once the window exists too: the backend may start before the toolkit has a window.
+        self._backend_outcome: tuple[str, str] | None = None
+        self._window_made = False
+        self._backend_origin = ""  # set on the loop's thread when the web view is sent there
         super().__init__(*args, **kwargs)
 
     def startup(self) -> None:
@@ -104,17 +111,32 @@ class PositronApp(toga.App):
         )
         self.on_exit = self.handle_exit
         self.main_window.show()
+        timeline.mark("window-created")
         # The host is attached after construction (some backends run startup() inside the
         # constructor), so the backend starts on the loop's first turn, not here.
         self.loop.call_soon(self.begin)
 
-    def begin(self) -> None:
+    def start_backend(self) -> None:
+        """Start Django on its thread, at most once. `__main__` calls this before the main
+        loop, so the backend's imports and migration check overlap the toolkit building the
+        window and WebKit starting its processes; otherwise begin() does."""
+        if self._backend_thread is not None:
+            return
         self.instance_server = InstanceServer(self.host.lock, self.on_instance_command)
         self.host.lock.record_owner(
             ipc_port=self.instance_server.port, ipc_token=self.instance_server.token
         )
         self.instance_server.start()
-        threading.Thread(target=self._start_backend, name="backend-start", daemon=True).start()
+        self._backend_thread = threading.Thread(
+            target=self._start_backend, name="backend-start", daemon=True
+        )
+        self._backend_thread.start()
+        timeline.mark("backend-spawned")
+
+    def begin(self) -> None:
+        self.start_backend()
+        self._window_made = True
+        self._deliver_backend_outcome()
         self._stop_on_interrupt()
         if self.smoke_test:
             # A daemon timer, cancelled on exit: a passed smoke test must not keep the process
@@ -144,19 +166,35 @@ class PositronApp(toga.App):
                 self._gate_and_confirm(url)
         except Exception as exc:
             logger.exception("backend failed to start")
-            if self.on_trial:
-                self.loop.call_soon_threadsafe(self._trial_failed, str(exc))
-            else:
-                self.loop.call_soon_threadsafe(self._backend_failed, str(exc))
+            kind = "trial-failed" if self.on_trial else "failed"
+            self.loop.call_soon_threadsafe(self._backend_finished, (kind, str(exc)))
             return
         slot = {"slot": self.slot_choice.slot} if self.slot_choice else {}
         announce("backend-ready", url=url, **slot)
+        self.loop.call_soon_threadsafe(self._backend_finished, ("ready", url))
+
+    def _backend_finished(self, outcome: tuple[str, str]) -> None:
+        self._backend_outcome = outcome
+        self._deliver_backend_outcome()
+
+    def _deliver_backend_outcome(self) -> None:
+        """On the loop's thread, once both the window and the backend's outcome exist."""
+        if not self._window_made or self._backend_outcome is None:
+            return
+        kind, detail = self._backend_outcome
+        if kind == "trial-failed":
+            self._trial_failed(detail)
+            return
+        if kind == "failed":
+            self._backend_failed(detail)
+            return
         rolled_back = self._rolled_back()
         if rolled_back:
             announce("rolled-back", **rolled_back, message=rollback_message(rolled_back))
-            self.loop.call_soon_threadsafe(self._tell_rolled_back, rolled_back)
-        target = bootstrap_url(url, self.host.token)
-        self.loop.call_soon_threadsafe(setattr, self.webview, "url", target)
+            self._tell_rolled_back(rolled_back)
+        self._backend_origin = detail
+        timeline.mark("navigation-started")
+        self.webview.url = bootstrap_url(detail, self.host.token)
 
     def _gate_and_confirm(self, url: str) -> None:
         """A trial slot: healthy and its worker started within the deadline, then confirmed
@@ -279,9 +317,12 @@ class PositronApp(toga.App):
 
     def on_page_load(self, widget, **_kwargs) -> None:
         url = widget.url
+        if not self.host.url or not is_backend_page(url, self.host.url):
+            timeline.mark("webview-ready")  # the splash has loaded: the first time counts
         if self._page_announced or not self.host.url or not is_backend_page(url, self.host.url):
             return
         self._page_announced = True
+        timeline.mark("page-loaded")
         announce("page-loaded", url=url, token_in_url=carries_token(url, self.host.token))
         probe = os.environ.get(SMOKE_NAVIGATE_ENV) if self.smoke_test else None
         if probe:
@@ -291,10 +332,11 @@ class PositronApp(toga.App):
             threading.Thread(target=self._smoke_check, name="smoke", daemon=True).start()
 
     def may_load(self, url: str) -> bool:
-        """The navigation lock (navigation.py): the backend's origin only; before the
-        backend is up, only the splash."""
-        if self.host is not None and self.host.url:
-            allowed = same_origin(url, self.host.url)
+        """The navigation lock (navigation.py): the backend's origin only; before the web
+        view is sent there, only the splash (the backend may be up before the splash has
+        loaded: it starts with the toolkit)."""
+        if self._backend_origin:
+            allowed = same_origin(url, self._backend_origin)
         else:
             allowed = url in ("about:blank", SPLASH_BASE_URL)
         if not allowed:

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from desktop_django import env
+from desktop_django import env, timeline
 from desktop_django.app_data import AppData
 from desktop_django.instance_lock import InstanceLock
 from desktop_django.logs import log_to_file
@@ -81,6 +81,7 @@ class BackendHost:
         setup_django(os.environ[env.SETTINGS_MODULE])
         self._backend = WebBackend(self.app_data, lock=self.lock)
         self.url = self._backend.start()
+        timeline.mark("ready-line")  # in process: the URL a shell would read on serve's stdout
         from desktop_django.worker import TaskWorker
 
         self._worker = TaskWorker()
@@ -88,6 +89,7 @@ class BackendHost:
             target=self._worker.run, name="task-worker", daemon=True
         )
         self._worker_thread.start()
+        timeline.mark("worker-spawned")
         return self.url
 
     def worker_running(self) -> bool:
