@@ -20,6 +20,7 @@ import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop_django.layers import (
     FILES_PREFIX,
@@ -35,8 +36,12 @@ from desktop_django.minisign import parse_public_key
 from desktop_django.slots import is_version, version_key
 
 from desktop_django_tools.errors import ToolError
-from desktop_django_tools.release import signing
 from desktop_django_tools.stage.files import INDEX_NAME, sha256_of
+
+if TYPE_CHECKING:
+    # Imported where a layer is signed: `cryptography` is in the release group only, and
+    # every command (`nox -s stage` too) loads this module to register `layer`.
+    from desktop_django_tools.release import signing
 
 # The minisign public key a stage trusts layers from (docs/backend-updates.md, section 4).
 UPDATE_KEY = "update-key.pub"
@@ -167,6 +172,8 @@ def _refuse_mismatch(base: Stage, new: Stage) -> None:
 def _refuse_untrusted_key(base: Stage, key: signing.SigningKey) -> None:
     """A base that ships an update key accepts layers signed with that key only: say so now,
     not at the user's site."""
+    from desktop_django_tools.release import signing
+
     trusted = base.root / UPDATE_KEY
     if not trusted.is_file():
         return
@@ -214,6 +221,8 @@ def make_layer(
     """Write the layer from `old_stage` to `new_stage` (a full layer when `old_stage` is None)
     and return its path. `out` is a file, or a folder to put the default name in (default:
     the current folder). The key defaults to the release key in the environment."""
+    from desktop_django_tools.release import signing
+
     key = key or signing.key_from_environment()
     if key is None:
         raise LayerBuildError(
@@ -322,7 +331,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="a signed backend layer from one stage to the next",
         description="Make the signed layer that updates an installed app's backend from "
         "OLD_STAGE to NEW_STAGE without an installer (docs/backend-updates.md). Signed with "
-        f"the release key (${signing.KEY_ENV}).",
+        "the release key, as release manifests are (docs/release.md).",
     )
     layer.add_argument("--from", dest="old", type=Path, metavar="OLD_STAGE")
     layer.add_argument("--to", dest="new", type=Path, metavar="NEW_STAGE", required=True)
