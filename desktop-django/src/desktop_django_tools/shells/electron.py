@@ -23,7 +23,7 @@ from desktop_django.manifest import MANIFEST_NAME
 
 from desktop_django_tools import devdata, locations
 from desktop_django_tools.errors import ToolError
-from desktop_django_tools.integrations import electron_builder, npm
+from desktop_django_tools.integrations import electron_builder, npm, steps
 from desktop_django_tools.shells import catalogue
 
 TEST_FOLDERS = ("unit", "integration", "packaging", "e2e")
@@ -50,10 +50,7 @@ def shell_dir() -> Path:
 
 
 def _call(command: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> None:
-    print(f"electron: $ {' '.join(command)}", flush=True)
-    status = subprocess.run(command, cwd=cwd, env=env, check=False).returncode
-    if status != 0:
-        raise ElectronShellError(f"`{' '.join(command)}` failed (exit {status})")
+    steps.run(command, cwd=cwd, env=env, error=ElectronShellError, name=" ".join(command))
 
 
 def prepare(shell: Path) -> str:
