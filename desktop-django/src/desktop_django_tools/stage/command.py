@@ -12,6 +12,7 @@ import shlex
 import subprocess
 import traceback
 from pathlib import Path
+from typing import NoReturn
 
 from desktop_django import env
 from desktop_django.manifest import STAGE_SUBDIR
@@ -64,9 +65,18 @@ def _stage_options(stage: argparse.ArgumentParser) -> None:
     stage.add_argument("--no-bytecode", action="store_true", help="skip precompiling .pyc")
 
 
+class _CalledOptions(argparse.ArgumentParser):
+    """The stage's options when another command passes them: a bad one is that command's
+    failure (one line), not a usage exit from inside it."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ToolError(f"bad stage options ({message})",
+                        f"correct them (automatic restaging reads ${OPTIONS_ENV})")  # fmt: skip
+
+
 def stage(options: list[str]) -> int:
     """`desktop-django stage OPTIONS`, from another command."""
-    parser = argparse.ArgumentParser(prog="desktop-django stage")
+    parser = _CalledOptions(prog="desktop-django stage")
     _stage_options(parser)
     return build_command(parser.parse_args(options))
 

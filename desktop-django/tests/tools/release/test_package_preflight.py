@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+from desktop_django_tools.errors import ToolError
 from desktop_django_tools.release.credentials import signing_notice
 from desktop_django_tools.stage import command as stage_command
 from desktop_django_tools.stage.command import ensure_stage
@@ -68,6 +70,14 @@ def test_stale_stage_is_rebuilt_with_the_given_options(tmp_path, staged, monkeyp
     assert ensure_stage(tmp_path / "backend", options=["--allow-local-python"]) == 0
     assert calls == [["--output", str(tmp_path / "backend"), "--allow-local-python"]]
     assert stage_state(tmp_path / "backend")[0]
+
+
+def test_bad_restaging_options_fail_the_calling_command_in_one_line(tmp_path, capsys):
+    # Nothing is staged: the options are read before any step starts.
+    with pytest.raises(ToolError, match=r"bad stage options \(unrecognized arguments: --fast\)"):
+        ensure_stage(tmp_path / "backend", options=["--fast"])
+    assert "DESKTOP_DJANGO_STAGE_OPTIONS" in capsys.readouterr().out
+    assert not (tmp_path / "backend").exists()
 
 
 def test_unsigned_notice_names_what_is_missing():
