@@ -602,6 +602,10 @@ def _check_versions(report: Preflight) -> None:
             fix = ("Loosen or raise the pin named here (the lines below), reinstall the "
                    "project's requirements, then run the preflight again")  # fmt: skip
             where = []
+        if resolution.unreached:
+            fix += (" (found with the releases in uv's cache: the index could not be reached, "
+                    f"{resolution.unreached[:200]}; online, the preflight also checks newer "
+                    "releases)")  # fmt: skip
         report.add(
             BLOCKER,
             "versions",

@@ -39,6 +39,9 @@ class Resolution:
     explanation: str = ""  # the resolver's own words, one line
     involved: tuple[str, ...] = ()  # the project's declarations it names, as file:line
     checked: bool = True  # False: the resolver could not run (offline, no uv)
+    # Not "": the conflict was found in uv's cache and the index could not be reached to
+    # look for newer releases (why, one line).
+    unreached: str = ""
 
 
 def desktop_django_requirements(extras: tuple[str, ...]) -> list[str]:
@@ -125,19 +128,28 @@ def resolve(project: Project, extras: tuple[str, ...], added: tuple[str, ...] = 
             # versions than the cache.
             uv.run(*compile_args, "--offline", cwd=project.root, capture=True)
             return Resolution(ok=True)
-        except uv.UvError:
-            pass
+        except uv.UvError as exc:
+            cached = str(exc)
         try:
             uv.run(*compile_args, cwd=project.root, capture=True)
         except uv.UvError as exc:
             message = str(exc)
-            if UNSOLVABLE not in message:
-                return Resolution(ok=False, explanation=_one_line(message), checked=False)
-            explanation = _explanation(message)
-            return Resolution(
-                ok=False, explanation=explanation, involved=_involved(project, explanation)
-            )
+            if UNSOLVABLE in message:
+                return _conflict(project, message)
+            if UNSOLVABLE in cached:
+                # The index could not be reached (offline, or a request that timed out on a
+                # busy machine), but the cache already holds a conflict: a stage on this
+                # machine now would meet the same one, so it is reported, with why the index
+                # was not asked.
+                return _conflict(project, cached, unreached=_one_line(message))
+            return Resolution(ok=False, explanation=_one_line(message), checked=False)
     return Resolution(ok=True)
+
+
+def _conflict(project: Project, message: str, unreached: str = "") -> Resolution:
+    explanation = _explanation(message)
+    return Resolution(ok=False, explanation=explanation, involved=_involved(project, explanation),
+                      unreached=unreached)  # fmt: skip
 
 
 def _one_line(message: str) -> str:

@@ -23,11 +23,13 @@ from tools.wrap.projects import clean_env, commit, run, write
 
 VENV_PYTHON = "Scripts/python.exe" if sys.platform == "win32" else "bin/python"
 ENVS = {
-    "6": ["django>=6.0,<7"],
+    # django-filter: installed in the venv, declared by no fixture (see undeclared_pyproject).
+    "6": ["django>=6.0,<7", "django-filter>=24"],
     "5.2": ["django>=5.2,<5.3", "django-tasks>=0.12"],
     "5.1": ["django>=5.1,<5.2"],
 }
 WIDGETS_APP = "dashboard_widgets"
+UNDECLARED_APP = "django_filters"
 
 
 @dataclass(frozen=True)
@@ -279,6 +281,12 @@ def pyproject_style(root: Path, env: Env) -> None:
     )
 
 
+def undeclared_pyproject(root: Path, env: Env) -> None:
+    """A pyproject project whose INSTALLED_APPS use a package only its venv has."""
+    pyproject_style(root, env)
+    add_app(root / "mysite" / "settings.py", UNDECLARED_APP)
+
+
 @dataclass(frozen=True)
 class Fixture:
     name: str
@@ -303,6 +311,7 @@ FIXTURES = {
         Fixture("stale-venv", "6", stale_venv),
         Fixture("crlf-requirements", "6", crlf_requirements),
         Fixture("pyproject-style", "6", pyproject_style),
+        Fixture("undeclared-pyproject", "6", undeclared_pyproject),
     )
 }
 

@@ -111,6 +111,18 @@ def test_pyproject_gains_one_line_in_its_own_layout(applied):
     assert data["project"]["dependencies"][:2] == ["django>=6.0,<7", "requests[socks]>=2.31"]
 
 
+def test_an_undeclared_app_is_pinned_in_the_pyproject_at_its_installed_version(applied):
+    made = applied("undeclared-pyproject")
+    code = "import importlib.metadata as m; print(m.version('django-filter'))"
+    version = subprocess.run([made.env.python, "-c", code], capture_output=True, text=True,
+                             check=True).stdout.strip()  # fmt: skip
+    pin, desktop = added_lines(made.root, "pyproject.toml")
+    assert pin == f'  "django-filter=={version}",'
+    assert desktop.startswith('  "desktop-django @ file:///')
+    dependencies = tomllib.loads((made.root / "pyproject.toml").read_text())["project"]
+    assert f"django-filter=={version}" in dependencies["dependencies"]
+
+
 def test_the_added_dependency_line_resolves(applied):
     made = applied("crlf-requirements")
     done = subprocess.run(

@@ -35,15 +35,23 @@ pytestmark = pytest.mark.slow
 PASSWORD = "a long desktop passphrase"
 
 
-def cli(*args, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
+# Every request to the index refused at once (a proxy on a closed port): an unreachable index,
+# as on a machine that is offline or whose requests time out.
+NO_INDEX = {f"{name}_proxy": "http://127.0.0.1:9" for name in ("http", "https", "all")}
+NO_INDEX |= {name.upper(): value for name, value in NO_INDEX.items()} | {"NO_PROXY": ""}
+NO_INDEX["UV_HTTP_RETRIES"] = "0"  # refused is refused: no backoff
+
+
+def cli(*args, cwd: Path, timeout: float = 900, env: dict | None = None
+        ) -> subprocess.CompletedProcess:  # fmt: skip
     return subprocess.run(
-        [sys.executable, "-m", "desktop_django_tools", *map(str, args)],
-        capture_output=True, text=True, cwd=cwd, timeout=timeout, env=clean_env(),
+        [sys.executable, "-m", "desktop_django_tools", *map(str, args)], capture_output=True,
+        text=True, cwd=cwd, timeout=timeout, env={**clean_env(), **(env or {})},
     )  # fmt: skip
 
 
-def preflight(path: Path) -> dict:
-    done = cli("wrap", path, "--json", cwd=path)
+def preflight(path: Path, env: dict | None = None) -> dict:
+    done = cli("wrap", path, "--json", cwd=path, env=env)
     assert done.returncode in (0, 1), done.stdout + done.stderr
     assert done.stdout.strip(), done.stderr
     return json.loads(done.stdout)
@@ -213,6 +221,13 @@ def test_a_lock_narrower_than_its_range_names_the_pin_and_the_command(env, tmp_p
         f"uv.lock:{lock_line(root, 'whitenoise')} (whitenoise 6.6.0, locked)"
         in (blocker[0]["locations"])
     )
+    # The verdict does not hang on the index answering: with it unreachable, the conflict in
+    # uv's cache is the same blocker, saying the index was not asked.
+    offline = [f for f in preflight(root, env=NO_INDEX)["findings"] if f["kind"] == "blocker"]
+    assert [f["topic"] for f in offline] == ["versions"], offline
+    assert "uv lock --upgrade-package whitenoise" in offline[0]["message"]
+    assert "the index could not be reached" in offline[0]["message"]
+    assert offline[0]["locations"] == blocker[0]["locations"]
     # The next step it names is the whole fix.
     subprocess.run(["uv", "lock", "--upgrade-package", "whitenoise", "--quiet"], cwd=root,
                    check=True, env=clean_env())  # fmt: skip
