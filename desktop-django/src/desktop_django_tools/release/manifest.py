@@ -31,6 +31,7 @@ from desktop_django_tools.locations import stage_dir, workspace_root
 from desktop_django_tools.release import artifacts as artifact_rules
 from desktop_django_tools.release import signing, verify_script
 from desktop_django_tools.release.checksums import write_checksums
+from desktop_django_tools.release.credentials import PUBLIC_KEY_IN_REPO
 from desktop_django_tools.release.instructions import verify_text
 from desktop_django_tools.release.verify import (
     CHECKSUMS,
@@ -53,7 +54,7 @@ ROOT = workspace_root() or Path.cwd()
 SCHEMA_VERSION = 2
 # Commit the project's release public key here and every signed release is checked against
 # it: a release can then never be signed with a stray key by mistake.
-TRUSTED_PUBLIC_KEY = ROOT / "release" / "release-signing-key.pub"
+TRUSTED_PUBLIC_KEY = ROOT / PUBLIC_KEY_IN_REPO
 
 
 class ReleaseError(ToolError):

@@ -11,6 +11,7 @@ from desktop_django import env
 from desktop_django.manifest import SCHEMA_VERSION, current_platform, validate
 
 from desktop_django_tools.integrations import git
+from desktop_django_tools.release.credentials import PUBLIC_KEY_IN_REPO
 from desktop_django_tools.stage.config import Project
 from desktop_django_tools.stage.errors import StageError
 from desktop_django_tools.stage.files import (
@@ -53,7 +54,9 @@ def source_hash(project: Project) -> str:
     import hashlib
 
     digest = hashlib.sha256()
-    listed = ("ls-files", "--", *project.source_dirs, "uv.lock")
+    # The committed release key too: the stage ships it (update-key.pub), so committing one
+    # makes the stage stale. Without one the hash is what it always was.
+    listed = ("ls-files", "--", *project.source_dirs, "uv.lock", PUBLIC_KEY_IN_REPO.as_posix())
     files = git.output(project.repo, *listed).splitlines() if git.in_work_tree(project.repo) else []
     for name in sorted(files):
         path = project.repo / name

@@ -12,10 +12,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from desktop_django.layers import FILES_PREFIX, LAYER_JSON, LayerError, open_layer
+from desktop_django.layers import FILES_PREFIX, LAYER_JSON, UPDATE_KEY, LayerError, open_layer
 from desktop_django_tools import cli
-from desktop_django_tools.layer import UPDATE_KEY, LayerBuildError, make_layer
+from desktop_django_tools.layer import LayerBuildError, make_layer
 from desktop_django_tools.release import signing
+from desktop_django_tools.release.credentials import PUBLIC_KEY_IN_REPO
+from desktop_django_tools.stage import update_key
 from desktop_django_tools.stage.verify import verify
 
 from tests.support.stage import describe_again, next_version_of
@@ -25,13 +27,16 @@ MIGRATION = "ponies/migrations/0002_arrival.py"
 
 @pytest.fixture(scope="module")
 def stages(staged, release_key, tmp_path_factory) -> tuple[Path, Path]:
-    """(old, new): a copy of the session's stage that trusts the release key, and the next
-    version of it."""
+    """(old, new): a copy of the session's stage that trusts the release key (shipped the way
+    the stage build ships a project's committed key), and the next version of it."""
     work = tmp_path_factory.mktemp("layer-stages")
+    repo = work / "project"
+    (repo / PUBLIC_KEY_IN_REPO).parent.mkdir(parents=True)
+    (repo / PUBLIC_KEY_IN_REPO).write_text(release_key.public_key_text(), encoding="utf-8")
     old = work / "0.1.0" / "backend"
     shutil.copytree(staged, old, copy_function=os.link)  # read only from here on
     (old / UPDATE_KEY).unlink(missing_ok=True)
-    (old / UPDATE_KEY).write_text(release_key.public_key_text(), encoding="utf-8")
+    update_key.ship(old, repo)
     describe_again(old)
     new = work / "0.2.0" / "backend"
     next_version_of(old, new, "0.2.0")
@@ -166,17 +171,15 @@ def test_a_tampered_layer_is_caught_by_the_reader(stages, release_key, tmp_path)
 def test_a_full_layer_has_no_base_and_rebuilds_the_stage_from_nothing(
     stages, release_key, tmp_path
 ):
-    # The new stage without its standard library and site-packages other than the app: a
-    # whole stage takes a minute to compress on this machine, and the rule is the same.
+    # The new stage with only the app's own files left: a whole stage takes a minute to
+    # compress on this machine, and the rule is the same.
     _old, new = stages
     small = tmp_path / "small"
     shutil.copytree(new, small, copy_function=os.link)
-    for folder in small.glob("python/lib/python3*/*"):
-        if folder.is_dir() and folder.name != "site-packages":
-            shutil.rmtree(folder)
-    for folder in small.glob("python/lib/python3*/site-packages/*"):
-        if folder.is_dir() and folder.name != "flying_stable":
-            shutil.rmtree(folder)
+    for path in [p for p in small.rglob("*") if p.is_file()]:
+        name = path.relative_to(small).as_posix()
+        if "/flying_stable/" not in name and "/" in name:
+            path.unlink()
     describe_again(small)
 
     path = make_layer(None, small, tmp_path, key=release_key)
