@@ -49,6 +49,24 @@ def write_index(stage_root: Path) -> tuple[str, int, int]:
     return sha256_of(index), total, len(lines)
 
 
+def describe_again(stage_root: Path, version: str | None = None) -> dict:
+    """After files of a copied stage were edited (a test's next version, the bench's layers):
+    write its index and manifest again, `version` as app.version when given, so the copy is a
+    stage `verify-stage` passes and a layer can be made from."""
+    path = stage_root / MANIFEST_NAME
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    # New files, not rewritten ones: the copy may share them (hard links) with its original.
+    path.unlink()
+    (stage_root / manifest["index"]["path"]).unlink()
+    index_sha, total, count = write_index(stage_root)
+    manifest["index"]["sha256"] = index_sha
+    manifest["size"] = {"bytes": total, "files": count}
+    if version is not None:
+        manifest["app"]["version"] = version
+    path.write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+    return manifest
+
+
 def source_hash(project: Project) -> str:
     """A hash of the tracked sources that go into the stage, to tell when it is stale."""
     import hashlib
