@@ -18,11 +18,24 @@ from pathlib import Path
 
 from desktop_django_tools import locations
 
-from bench import latency, machine, report, shells, shutdown, size, startup, tasks, timeline
+from bench import (
+    latency,
+    machine,
+    report,
+    shells,
+    shutdown,
+    size,
+    startup,
+    tasks,
+    timeline,
+    updates,
+)
 from bench.staged import Stage
 
 REPO = Path(__file__).resolve().parent.parent
-MEASUREMENTS = ("startup", "latency", "tasks", "shutdown", "size", "memory", "shells", "timeline")
+MEASUREMENTS = (
+    "startup", "latency", "tasks", "shutdown", "size", "memory", "shells", "timeline", "updates"
+)  # fmt: skip
 SCHEMA_VERSION = 1
 
 
@@ -150,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
                 results["memory"] = memory
             if "shells" in args.only:
                 results["shells"] = timed("shells", lambda: shells.run(stage, work, args.runs, say))
+            if "updates" in args.only:
+                results["updates"] = timed(
+                    "updates", lambda: updates.run(stage, work, args.quick, say)
+                )
             if "timeline" in args.only:
                 baseline = Stage.load(args.baseline) if args.baseline else None
                 results["timeline"] = timed(
@@ -234,6 +251,9 @@ def sanity_problems(results: dict, selected: list[str]) -> list[str]:
     total = results.get("size", {}).get("total", {})
     if results.get("size") and not (total.get("bytes") and total.get("xz_bytes")):
         problems.append("size: no total")
+    app_layer = results.get("updates", {}).get("app_code", {})
+    if results.get("updates") and not app_layer.get("layer_bytes"):
+        problems.append("updates: no app-code layer")
     for name, row in results.get("memory", {}).items():
         if not row.get("peak_rss_bytes"):
             problems.append(f"memory {name}: no peak RSS")

@@ -125,9 +125,60 @@ def targets(results: dict) -> list[Target]:
             "x",
             None if over_floor is None else over_floor <= 1.1,
         ),
+        *_update_targets(results.get("updates")),
         *_shell_targets(shell_rows),
         *_timeline_targets(timeline_rows),
     ]
+
+
+def _update_targets(updates: dict | None) -> list[Target]:
+    """A backend layer against the installer the same change would otherwise need."""
+    if not updates:
+        return []
+    app = updates["app_code"]
+    kb = app["layer_bytes"] / 1000
+    installer = updates["installer"]
+    patch = updates["django_patch"]
+    share = patch["share"] * 100 if patch.get("measured") else None
+    apply = app["apply"]
+    apply_s = apply["s"] if apply.get("measured") else None
+    installer_mib = installer["bytes"] / 2**20
+    return [
+        Target(f"backend layer, app code only (a template and a view; installer: "
+               f"{installer_mib:.1f} MiB {installer['name']})", "≤ 100 KB", round(kb, 1), "KB",
+               kb <= 100),
+        Target("backend layer, Django patch upgrade ÷ whole stage compressed", "≤ 25 %",
+               None if share is None else round(share, 1), "%",
+               None if share is None else share <= 25),
+        Target("apply the app-code layer (verify, build the slot, re-hash)", "≤ 2 s", apply_s,
+               "s", None if apply_s is None else apply_s <= 2),
+    ]  # fmt: skip
+
+
+def _updates_section(updates: dict) -> list[str]:
+    app, installer, patch = updates["app_code"], updates["installer"], updates["django_patch"]
+    out = [
+        "## Backend updates",
+        "",
+        "A signed layer (`desktop-django layer`) next to the installer the same change needs "
+        f"otherwise ({installer['name']}, {installer['bytes']:,} bytes, {installer['source']}).",
+        "",
+        "| change | layer | against | share |",
+        "|---|---|---|---|",
+        f"| app code: {', '.join(app['changed'])} | {app['layer_bytes']:,} B "
+        f"| installer {installer['bytes']:,} B | {app['layer_bytes'] / installer['bytes']:.3%} |",
+    ]
+    if patch.get("measured"):
+        out.append(
+            f"| Django {patch['from']} → {patch['to']} | {patch['layer_bytes']:,} B | whole "
+            f"stage (full layer) {patch['full_layer_bytes']:,} B | {patch['share']:.1%} |"
+        )
+    else:
+        out.append(f"| Django patch upgrade | not measured: {patch['reason']} | | |")
+    apply = app["apply"]
+    applied = f"{apply['s']:.2f} s" if apply.get("measured") else f"not measured: {apply['reason']}"
+    out += ["", f"Making the app-code layer: {app['make_s']:.2f} s. Applying it: {applied}.", ""]
+    return out
 
 
 def _timeline_targets(summary: dict) -> list[Target]:
@@ -229,6 +280,8 @@ def markdown(results: dict) -> str:
         out += _shells_section(results["shells"])
     if "timeline" in results:
         out += _timeline_section(results["timeline"])
+    if "updates" in results:
+        out += _updates_section(results["updates"])
     return "\n".join(out) + "\n"
 
 

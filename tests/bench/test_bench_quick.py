@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-MEASUREMENTS = ("startup", "latency", "tasks", "shutdown", "size", "memory", "shells", "timeline")
+MEASUREMENTS = (
+    "startup", "latency", "tasks", "shutdown", "size", "memory", "shells", "timeline", "updates"
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +72,11 @@ def test_every_measurement_is_present(quick_results):
     assert [serve[step]["median"] for step in steps] == sorted(serve[s]["median"] for s in steps)
     floor = results["timeline"]["summary"]["floor"]["floor:line"]
     assert floor["n"] == results["meta"]["options"]["runs"]
+    # A backend layer was made and measured against an installer (its size is a target, not
+    # asserted here either).
+    updates = results["updates"]
+    assert 0 < updates["app_code"]["layer_bytes"] < updates["installer"]["bytes"]
+    assert len(updates["app_code"]["changed"]) == 3
     # The report a person reads: the Markdown with the targets table, and the chart.
     assert {path.suffix for path in output.iterdir()} == {".json", ".md", ".png"}
     assert (

@@ -33,6 +33,9 @@ LAYER_JSON = "layer.json"
 LAYER_SIGNATURE = LAYER_JSON + ".minisig"
 FILES_PREFIX = "files/"
 LAYER_SUFFIX = ".layer"
+# The minisign public key a stage trusts layers from, at the stage's root (`nox -s stage`
+# copies release/release-signing-key.pub there when the project has one).
+UPDATE_KEY = "update-key.pub"
 # desktop_django.manifest.MANIFEST_NAME, spelled out: verify.py inlines this module alone.
 STAGE_MANIFEST = "runtime-manifest.json"
 _HEX64 = re.compile(r"[0-9a-f]{64}", re.ASCII)

@@ -28,6 +28,7 @@ from desktop_django.layers import (
     LAYER_JSON,
     LAYER_SIGNATURE,
     LAYER_SUFFIX,
+    UPDATE_KEY,
     derive_index,
     validate,
 )
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
     # every command (`nox -s stage` too) loads this module to register `layer`.
     from desktop_django_tools.release import signing
 
-# The minisign public key a stage trusts layers from (docs/backend-updates.md, section 4).
-UPDATE_KEY = "update-key.pub"
 # A full layer names no base: any shell that reads the same stage contract can take it.
 ANY_SHELL = "0.0.0"
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from desktop_django.layers import LAYER_SUFFIX
+
 from desktop_django_tools.errors import ToolError
 from desktop_django_tools.release.verify import (
     CHECKSUMS,
@@ -32,6 +34,9 @@ UPDATER_PAYLOAD = "updater-payload"
 UPDATER_METADATA = "updater-metadata"
 BLOCKMAP = "blockmap"
 SIGNATURE_ROLE = "signature"
+# A signed backend layer (`desktop-django layer`): updates an installed app's backend with no
+# installer (docs/backend-updates.md).
+BACKEND_LAYER = "backend-layer"
 # A build on the stand-in Electron (`package -- electron --layout-only`) names every file
 # `<product>-layout-only-...` (shells/electron/packaging/builder-config.js); such a release is
 # a rehearsal of the pipeline, and its manifest says so.
@@ -81,6 +86,8 @@ class Artifact:
 
 def role_of(name: str) -> str | None:
     lower = name.lower()
+    if lower.endswith(LAYER_SUFFIX):
+        return BACKEND_LAYER
     if lower.endswith(".blockmap"):
         return BLOCKMAP
     if lower.endswith((".sig", ".asc", ".minisig")):
@@ -119,8 +126,8 @@ def collect(folder: Path) -> list[Artifact]:
     if unknown:
         raise ArtifactError(
             f"cannot tell what these files in {folder} are for: {', '.join(unknown)}; "
-            "move them out of the folder (only installers, updater files, blockmaps and "
-            "signatures are released)"
+            "move them out of the folder (only installers, updater files, blockmaps, "
+            "signatures and backend layers are released)"
         )
     if not artifacts:
         raise ArtifactError(f"{folder} holds no artifacts")

@@ -39,6 +39,15 @@ def _release_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--require-signature", action="store_true", help="fail unless a release key is set"
     )
+    parser.add_argument(
+        "--layer-from",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="OLD_STAGE",
+        help="also release the backend layer from this earlier stage to the current one "
+        "(repeatable; `.layer` files already in the folder are released too)",
+    )
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -50,6 +59,7 @@ def _release(args: argparse.Namespace) -> int:
         version=args.version,
         allow_dirty=args.allow_dirty,
         require_signature=args.require_signature,
+        layer_from=args.layer_from,
     )
     for line in manifest.describe(folder, data):
         print(line)
@@ -62,14 +72,16 @@ def _offline_bundle(args: argparse.Namespace) -> int:
 
     version = args.version or catalogue.product().version
     folder = args.dir or catalogue.release_folder(args.shell, version)
-    if not (folder / CHECKSUMS).is_file():
-        print(f"offline-bundle: {folder} has no {CHECKSUMS} yet: running the release step")
+    if args.layer_from or not (folder / CHECKSUMS).is_file():
+        why = "making its layers" if args.layer_from else f"it has no {CHECKSUMS} yet"
+        print(f"offline-bundle: {folder}: {why}: running the release step")
         folder, data = manifest.run(
             args.shell,
             folder=folder,
             version=args.version,
             allow_dirty=args.allow_dirty,
             require_signature=args.require_signature,
+            layer_from=args.layer_from,
         )
         for line in manifest.describe(folder, data):
             print(line)

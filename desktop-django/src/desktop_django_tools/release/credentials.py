@@ -7,6 +7,11 @@ variable names are looked at; values are never printed.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
+
+# The project's published release key, committed: every signed release is checked against it,
+# and the stage ships it as the key backend layers must be signed with.
+PUBLIC_KEY_IN_REPO = Path("release") / "release-signing-key.pub"
 
 RELEASE_KEY_VARS = ("DESKTOP_DJANGO_RELEASE_KEY", "DESKTOP_DJANGO_RELEASE_KEY_FILE")
 

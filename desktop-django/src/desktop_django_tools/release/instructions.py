@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop_django_tools.release.artifacts import INSTALLER, Artifact
+from desktop_django_tools.release.artifacts import BACKEND_LAYER, INSTALLER, Artifact
 from desktop_django_tools.release.signing import SigningKey
 from desktop_django_tools.release.verify import CHECKSUMS, SIGNATURE
 
@@ -99,6 +99,17 @@ def verify_text(
             else "Installers in this folder:"
         )
         out += [heading, *[f"    {name}" for name in installers], ""]
+    layers = [a.name for a in artifacts if a.role == BACKEND_LAYER]
+    if layers:
+        out += [
+            "Backend layers in this folder (the backend alone, for an installed app of the",
+            "version each names; Help > Install Backend Update... applies one):",
+            *[f"    {name}" for name in layers],
+            "verify.py above also checks each one's signature and every file inside it. A layer",
+            "carried on its own is checked with",
+            f"    python3 verify.py FILE.layer{pubkey_args or ' --public-key-string KEY'}",
+            "",
+        ]
     out += ["SHA-256 of each file, to compare by eye:", ""]
     out += [f"    {digest}  {name}" for name, digest in sorted(hashes.items())]
     return "\n".join(out) + "\n"

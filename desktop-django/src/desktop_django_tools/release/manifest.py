@@ -31,6 +31,7 @@ from desktop_django_tools.locations import stage_dir, workspace_root
 from desktop_django_tools.release import artifacts as artifact_rules
 from desktop_django_tools.release import signing, verify_script
 from desktop_django_tools.release.checksums import write_checksums
+from desktop_django_tools.release.credentials import PUBLIC_KEY_IN_REPO
 from desktop_django_tools.release.instructions import verify_text
 from desktop_django_tools.release.verify import (
     CHECKSUMS,
@@ -53,7 +54,7 @@ ROOT = workspace_root() or Path.cwd()
 SCHEMA_VERSION = 2
 # Commit the project's release public key here and every signed release is checked against
 # it: a release can then never be signed with a stray key by mistake.
-TRUSTED_PUBLIC_KEY = ROOT / "release" / "release-signing-key.pub"
+TRUSTED_PUBLIC_KEY = ROOT / PUBLIC_KEY_IN_REPO
 
 
 class ReleaseError(ToolError):
@@ -133,6 +134,41 @@ def trusted_key_check(key: signing.SigningKey, trusted_file: Path = TRUSTED_PUBL
         )
 
 
+def check_layer(path: Path, product_info: Product, key: signing.SigningKey | None) -> None:
+    """A layer released beside the installers is for this app and version, intact, and (in a
+    signed release) signed with the release key, or the release stops."""
+    from desktop_django.layers import LAYER_JSON, LayerError, open_layer
+
+    again = "make it again with `desktop-django layer` (docs/release.md), or move it out"
+    if key is not None:
+        try:
+            layer = open_layer(path, key.public_key_text())
+        except LayerError as exc:
+            raise ReleaseError(str(exc), again) from None
+        try:
+            problems = layer.check_every_file()
+            data = layer.data
+        finally:
+            layer.close()
+        if problems:
+            raise ReleaseError("; ".join(problems), again)
+    else:
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as archive:
+                data = json.loads(archive.read(LAYER_JSON))
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+            raise ReleaseError(f"{path.name} is not a backend layer ({exc})", again) from None
+    app = data.get("app") or {}
+    if (app.get("id"), app.get("version")) != (product_info.id, product_info.version):
+        raise ReleaseError(
+            f"{path.name} is backend {app.get('id')} {app.get('version')}, and this release is "
+            f"{product_info.id} {product_info.version}",
+            again,
+        )
+
+
 def make_release(
     shell: str,
     folder: Path,
@@ -154,6 +190,9 @@ def make_release(
         rehearsal = artifact_rules.rehearsal_of(found)
     except artifact_rules.ArtifactError as exc:
         raise _no_artifacts(shell, folder, exc) from exc
+    for artifact in found:
+        if artifact.role == artifact_rules.BACKEND_LAYER:
+            check_layer(folder / artifact.name, product_info, key)
 
     key_file = None
     if key is not None:
@@ -247,7 +286,10 @@ def run(
     version: str | None = None,
     allow_dirty: bool = False,
     require_signature: bool = False,
+    layer_from: list[Path] = (),
 ) -> tuple[Path, dict]:
+    """`layer_from`: stages of earlier versions; a layer from each to the current stage is
+    made into the folder and released beside the installers."""
     git = refuse_dirty_tree(allow_dirty)
     info = product()
     if version:
@@ -261,6 +303,18 @@ def run(
         )
     if key is not None:
         trusted_key_check(key)
+    if layer_from:
+        from desktop_django_tools.layer import make_layer
+
+        if key is None:
+            raise ReleaseError(
+                "--layer-from: a backend layer must be signed, and no release key is set",
+                f"set {signing.KEY_ENV} (or {signing.KEY_FILE_ENV}) to the release key",
+            )
+        if not folder.is_dir():
+            raise _no_artifacts(shell, folder, FileNotFoundError(f"{folder} does not exist"))
+        for old_stage in layer_from:
+            make_layer(old_stage, stage_dir(ROOT), folder, key=key)
     manifest = make_release(
         shell, folder, product_info=info, git=git, key=key, stage_manifest=read_stage_manifest()
     )

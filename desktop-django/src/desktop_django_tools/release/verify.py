@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Verify a release folder: every file against SHA256SUMS and release-manifest.json, and the
-minisign signature of SHA256SUMS when there is one.
+"""Verify a release folder: every file against SHA256SUMS and release-manifest.json, the
+minisign signature of SHA256SUMS when there is one, and each backend layer in it; or one
+backend layer carried alone.
 
     python3 verify.py [FOLDER] [--public-key FILE | --public-key-string KEY] [--require-signature]
+    python3 verify.py FILE.layer (--public-key FILE | --public-key-string KEY)
 
 FOLDER defaults to the folder this script is in. Each file is reported as OK, MISSING,
 CHANGED or UNEXPECTED; the exit status is 0 only when every listed file is present and
@@ -52,6 +54,12 @@ EXIT_REHEARSAL = 3
 from desktop_django.minisign import minisign_verify  # noqa: E402
 
 # END INLINE
+# isort: split
+# INLINE desktop_django.layers
+from desktop_django.layers import LAYER_SUFFIX, LayerError, open_layer  # noqa: E402
+
+# END INLINE
+BACKEND_LAYER = "backend-layer"  # the role release-manifest.json gives a layer
 
 # --- SHA256SUMS (GNU coreutils format) --------------------------------------------------------
 
@@ -152,6 +160,7 @@ class Report:
         # and its reason.
         self.rehearsal: str | None = None
         self.rehearsal_note = ""
+        self.layers: list[tuple[str, str, str]] = []  # (status, name, detail)
 
     @property
     def ok(self) -> bool:
@@ -159,6 +168,7 @@ class Report:
             not self.problems
             and self.signature != "BAD"
             and all(status == "OK" for status, _name in self.files)
+            and all(status != "BAD" for status, _name, _detail in self.layers)
         )
 
     def lines(self) -> list[str]:
@@ -168,6 +178,7 @@ class Report:
             for entry in self.ignored
         ]
         out += [f"PROBLEM    {problem}" for problem in self.problems]
+        out += [f"LAYER      {status} {name}: {detail}" for status, name, detail in self.layers]
         detail = f" ({self.signature_detail})" if self.signature_detail else ""
         out.append(f"SIGNATURE  {self.signature}{detail}")
         return out
@@ -220,7 +231,14 @@ def verify_folder(
         else:
             report.files.append(("OK", name))
     manifest = _check_manifest(folder, expected, present, report)
-    _check_signature(folder, manifest, public_key_text, require_signature, present, report)
+    key_text = _check_signature(
+        folder, manifest, public_key_text, require_signature, present, report
+    )
+    for item in manifest.get("artifacts") or []:
+        if isinstance(item, dict) and item.get("role") == BACKEND_LAYER:
+            name = str(item.get("name"))
+            if ("OK", name) in report.files:
+                report.layers.append(check_layer(folder / name, key_text))
     rehearsal = manifest.get("rehearsal")
     if isinstance(rehearsal, dict):
         report.rehearsal = str(rehearsal.get("kind") or "unnamed")
@@ -266,7 +284,9 @@ def _check_signature(
     require_signature: bool,
     present: set,
     report: Report,
-) -> None:
+) -> str | None:
+    """Check the signature of SHA256SUMS; return the key it was checked with (None when
+    there was none to check with)."""
     signing = manifest.get("signing") or {}
     signed = bool(signing.get("signed"))
     if SIGNATURE not in present:
@@ -282,13 +302,13 @@ def _check_signature(
                 "the files are intact, but who made them is not proven: compare the SHA-256 "
                 f"of {CHECKSUMS} with one obtained through another channel"
             )
-        return
+        return public_key_text
     if public_key_text is None:
         key_file = signing.get("publicKeyFile")
         if not key_file or key_file not in present:
             report.signature = "BAD"
             report.signature_detail = "no public key given, and none named by the manifest"
-            return
+            return None
         public_key_text = (folder / key_file).read_text(encoding="utf-8")
         source = f"the key shipped in this folder ({key_file})"
     else:
@@ -300,6 +320,26 @@ def _check_signature(
     report.files.append(("OK" if valid else "CHANGED", SIGNATURE))
     report.signature = "OK" if valid else "BAD"
     report.signature_detail = f"{detail}; checked with {source}"
+    return public_key_text
+
+
+def check_layer(path: Path, public_key_text: str | None) -> tuple[str, str, str]:
+    """(status, name, detail) of one backend layer: OK when layer.json is signed by the key
+    and every file in the layer matches its SHA-256; NOT CHECKED with no key to check with."""
+    if not public_key_text:
+        return ("NOT CHECKED", path.name, "no key to check its signature: pass --public-key")
+    try:
+        layer = open_layer(path, public_key_text)
+    except LayerError as exc:
+        return ("BAD", path.name, str(exc))
+    try:
+        problems = layer.check_every_file()
+        description = layer.describe()
+    finally:
+        layer.close()
+    if problems:
+        return ("BAD", path.name, "; ".join(problems))
+    return ("OK", path.name, f"{description}, signed with the key checked above")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -335,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as exc:
             print(f"cannot read the public key: {exc}", file=sys.stderr)
             return EXIT_UNREADABLE
+    if args.folder.is_file() and args.folder.name.endswith(LAYER_SUFFIX):
+        return _verify_one_layer(args.folder, public_key_text)
     if not args.folder.is_dir():
         print(f"{args.folder} is not a folder", file=sys.stderr)
         return EXIT_UNREADABLE
@@ -346,6 +388,7 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     failures = sum(1 for status, _name in report.files if status != "OK")
     failures += len(report.problems)
+    failures += sum(1 for status, _name, _detail in report.layers if status == "BAD")
     if report.ok and report.rehearsal:
         note = f" ({report.rehearsal_note})" if report.rehearsal_note else ""
         print(
@@ -357,6 +400,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"VERIFIED   {len(report.files)} files in {args.folder}")
         return EXIT_OK
     print(f"FAILED     {failures} problems in {args.folder}: do not install from it")
+    return EXIT_FAILED
+
+
+def _verify_one_layer(path: Path, public_key_text: str | None) -> int:
+    """A layer carried on its own: only a key given here can vouch for it."""
+    if not public_key_text:
+        print(
+            "a backend layer is checked against the release key: pass --public-key FILE or "
+            "--public-key-string KEY (the key your organisation published)",
+            file=sys.stderr,
+        )
+        return EXIT_UNREADABLE
+    status, name, detail = check_layer(path, public_key_text)
+    print(f"LAYER      {status} {name}: {detail}")
+    if status == "OK":
+        print(f"VERIFIED   {name}")
+        return EXIT_OK
+    print(f"FAILED     {name}: do not install it")
     return EXIT_FAILED
 
 

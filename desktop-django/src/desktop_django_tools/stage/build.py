@@ -13,7 +13,7 @@ from pathlib import Path
 
 from desktop_django_tools.integrations import patchelf, uv
 from desktop_django_tools.stage import compile as bytecode
-from desktop_django_tools.stage import proof, prune, report, runtime, wrapped
+from desktop_django_tools.stage import proof, prune, report, runtime, update_key, wrapped
 from desktop_django_tools.stage.config import (
     BUILD_ONLY_DISTRIBUTIONS,
     DEFAULT_LOCALES,
@@ -159,6 +159,14 @@ def _build_into(stage_root: Path, work: Path, options: StageOptions) -> dict:
     with report.step("static files") as notes:
         count = proof.collect_static(executable, stage_root, project, work)
         notes.append(f"{count} files collected (hashed names, gzip-compressed copies)")
+
+    with report.step("update key") as notes:
+        key_id = update_key.ship(stage_root, options.project.repo)
+        notes.append(
+            f"trusts backend layers signed with {key_id}"
+            if key_id
+            else "none (no release/release-signing-key.pub): accepts no backend layer"
+        )
 
     with report.step("manifest") as notes:
         manifest = write_manifest(

@@ -11,6 +11,7 @@ from desktop_django import env
 from desktop_django.manifest import SCHEMA_VERSION, current_platform, validate
 
 from desktop_django_tools.integrations import git
+from desktop_django_tools.release.credentials import PUBLIC_KEY_IN_REPO
 from desktop_django_tools.stage.config import Project
 from desktop_django_tools.stage.errors import StageError
 from desktop_django_tools.stage.files import (
@@ -48,12 +49,32 @@ def write_index(stage_root: Path) -> tuple[str, int, int]:
     return sha256_of(index), total, len(lines)
 
 
+def describe_again(stage_root: Path, version: str | None = None) -> dict:
+    """After files of a copied stage were edited (a test's next version, the bench's layers):
+    write its index and manifest again, `version` as app.version when given, so the copy is a
+    stage `verify-stage` passes and a layer can be made from."""
+    path = stage_root / MANIFEST_NAME
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    # New files, not rewritten ones: the copy may share them (hard links) with its original.
+    path.unlink()
+    (stage_root / manifest["index"]["path"]).unlink()
+    index_sha, total, count = write_index(stage_root)
+    manifest["index"]["sha256"] = index_sha
+    manifest["size"] = {"bytes": total, "files": count}
+    if version is not None:
+        manifest["app"]["version"] = version
+    path.write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+    return manifest
+
+
 def source_hash(project: Project) -> str:
     """A hash of the tracked sources that go into the stage, to tell when it is stale."""
     import hashlib
 
     digest = hashlib.sha256()
-    listed = ("ls-files", "--", *project.source_dirs, "uv.lock")
+    # The committed release key too: the stage ships it (update-key.pub), so committing one
+    # makes the stage stale. Without one the hash is what it always was.
+    listed = ("ls-files", "--", *project.source_dirs, "uv.lock", PUBLIC_KEY_IN_REPO.as_posix())
     files = git.output(project.repo, *listed).splitlines() if git.in_work_tree(project.repo) else []
     for name in sorted(files):
         path = project.repo / name

@@ -6,12 +6,18 @@ import base64
 import hashlib
 import io
 import os
+import shutil
 import tarfile
 from pathlib import Path
 
 import pytest
+from desktop_django.layers import UPDATE_KEY
 from desktop_django_tools.release import signing
+from desktop_django_tools.release.credentials import PUBLIC_KEY_IN_REPO
 from desktop_django_tools.release.manifest import Product, make_release
+from desktop_django_tools.stage import update_key
+
+from tests.support.stage import describe_again, next_version_of
 
 PRODUCT = Product("flying-stable", "Flying Stable", "0.1.0")
 GIT = {"sha": "0123456789abcdef0123456789abcdef01234567", "dirty": False}
@@ -72,3 +78,21 @@ def released(artifacts, release_key) -> Path:
     """The artifacts after the release step, signed."""
     make_release("electron", artifacts, product_info=PRODUCT, git=GIT, key=release_key)
     return artifacts
+
+
+@pytest.fixture(scope="session")
+def layer_stages(staged, release_key, tmp_path_factory) -> tuple[Path, Path]:
+    """(old, new): a copy of the session's stage that trusts the release key (shipped the way
+    the stage build ships a project's committed key), and the next version of it."""
+    work = tmp_path_factory.mktemp("layer-stages")
+    repo = work / "project"
+    (repo / PUBLIC_KEY_IN_REPO).parent.mkdir(parents=True)
+    (repo / PUBLIC_KEY_IN_REPO).write_text(release_key.public_key_text(), encoding="utf-8")
+    old = work / "0.1.0" / "backend"
+    shutil.copytree(staged, old, copy_function=os.link)  # read only from here on
+    (old / UPDATE_KEY).unlink(missing_ok=True)
+    update_key.ship(old, repo)
+    describe_again(old)
+    new = work / "0.2.0" / "backend"
+    next_version_of(old, new, "0.2.0")
+    return old, new
