@@ -74,12 +74,14 @@ def test_damaged_bytecode_in_the_stage_is_named_at_start(stage_copy, tmp_path, s
     pyc.write_bytes(original[: len(original) // 2])
     lines, code = run_once(serve_argv(stage_copy), launcher_env(app_data, new_token(), stage_copy))
     truncated = assert_one_error(lines, code, name, "Reinstall the app", "verify-stage")
-    # Replaced by other bytecode of the same size with the old modification time: only the
-    # change time (or the hash) can tell.
+    # Replaced (a new file renamed over it, as installers and rsync do) by other bytecode of
+    # the same size, with the old modification time: only the inode, or the hash, can tell.
     times = os.stat(pyc)
     other = sorted(pyc.parent.glob("*.pyc"))[0].read_bytes()
-    pyc.write_bytes((other + bytes(len(original)))[: len(original)])
-    os.utime(pyc, ns=(times.st_atime_ns, times.st_mtime_ns))
+    replacement = pyc.with_name("replacement")
+    replacement.write_bytes((other + bytes(len(original)))[: len(original)])
+    os.utime(replacement, ns=(times.st_atime_ns, times.st_mtime_ns))
+    os.replace(replacement, pyc)
     lines, code = run_once(serve_argv(stage_copy), launcher_env(app_data, new_token(), stage_copy))
     replaced = assert_one_error(lines, code, name, "has changed since the stage was built")
     assert replaced["log"] == truncated["log"] == str(app_data / "logs" / "serve.log")
