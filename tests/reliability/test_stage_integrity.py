@@ -52,6 +52,15 @@ def bytecode_of_views(stage):
     return site / VIEWS.format(tag=f"{tag}")
 
 
+def user_data(app_data) -> dict:
+    """The fingerprint without the instance lock's owner record: the check runs under the
+    lock (after a backend trial is counted), and a start that fails leaves the record of a
+    process that is gone, which the next start takes over."""
+    prints = fingerprint(app_data)
+    prints.pop("app.owner.json", None)
+    return prints
+
+
 def log_text(app_data) -> str:
     return (app_data / "logs" / "serve.log").read_text(encoding="utf-8")
 
@@ -64,7 +73,7 @@ def test_damaged_bytecode_in_the_stage_is_named_at_start(stage_copy, tmp_path, s
     log = log_text(app_data)
     assert "re-hashed" in log  # the first start after install checks every file's hash
     assert "unchanged since the last check" in log  # the next one only their stat values
-    before = fingerprint(app_data)
+    before = user_data(app_data)
 
     pyc = bytecode_of_views(stage_copy)
     name = pyc.relative_to(stage_copy).as_posix()
@@ -86,7 +95,7 @@ def test_damaged_bytecode_in_the_stage_is_named_at_start(stage_copy, tmp_path, s
     replaced = assert_one_error(lines, code, name, "has changed since the stage was built")
     assert replaced["log"] == truncated["log"] == str(app_data / "logs" / "serve.log")
     assert "Traceback" not in log_text(app_data)
-    failures += int(fingerprint(app_data) != before)
+    failures += int(user_data(app_data) != before)
 
     pyc.write_bytes(original)  # repaired (a reinstall): it starts again
     failures += int(start_and_stop(stage_copy, app_data)["event"] != "ready")
