@@ -4,9 +4,13 @@ before a migration says what it needs. Nothing is lost: integrity_check and the 
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import subprocess
 import time
+from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.reliability.http_client import Client
@@ -20,7 +24,7 @@ from tests.support.backend import (
     start_routine,
     wait_for_latest_routine,
 )
-from tests.support.ci import require_in_ci
+from tests.support.ci import require_in_ci, require_tool
 from tests.support.namespaces import fill, small_disk
 
 pytestmark = pytest.mark.slow
@@ -170,3 +174,72 @@ def test_a_backup_on_a_full_disk_names_folder_needed_and_free(disk, backend, sco
     assert leftovers == []
     assert unchanged
     assert "MB free" in error["message"]
+
+
+def _tracebacks(log: str) -> list[str]:
+    """Each traceback in a log, up to the next log line (the demo's routines fail on purpose
+    one time in five, with a traceback of their own: those are not the disk's)."""
+    traces = []
+    for block in log.split("Traceback (most recent call last):")[1:]:
+        lines = block.splitlines()
+        end = next((i for i, line in enumerate(lines) if line[:2] == "20"), len(lines))
+        traces.append("\n".join(lines[:end]))
+    return traces
+
+
+SUPERVISE_AND_REPORT = (
+    Path(__file__).resolve().parents[2] / "shells/electron/test/fixtures/supervise-and-report.js"
+)
+
+
+def test_the_shell_does_not_restart_a_worker_on_a_full_disk(disk, staged, tmp_path, scoreboard):
+    """The Electron shell's own supervision (under plain Node) runs the staged serve and
+    worker on the small disk; the disk fills while a routine runs. The worker pauses, so the
+    shell never sees it exit and never restarts it; with room again it runs the next one."""
+    node = require_tool("node", "the Electron shell's supervision runs under Node")
+    app_data = disk / "data"
+    with open(tmp_path / "node-err", "wb") as stderr:
+        shell = subprocess.Popen(
+            [node, str(SUPERVISE_AND_REPORT), str(staged), str(app_data)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+        )  # fmt: skip
+    try:
+        started = read_protocol_line(shell, timeout=60)
+        assert started["event"] == "started", started
+        url, token = started["url"], started["token"]
+        assert start_routine(url, token, "grooming").status == 302
+        running, _seen = wait_for_latest_routine(url, token, "running", 20)
+        fold_wal(app_data / "app.sqlite3")
+        filler = fill(disk)
+        time.sleep(12)  # longer than a routine: its last write meets the full disk
+        worker_alive = psutil.pid_exists(started["worker"])
+        filler.unlink()
+        # The routine that met the full disk stays "running" until the next start reconciles
+        # it (the worker's pause does not settle the task in hand): a known gap. What this
+        # proves is the supervision: the same worker, never restarted, takes the next one.
+        time.sleep(1)
+        assert start_routine(url, token, "hoof").status == 302
+        routine = wait_for_latest_routine(url, token, "done", 40)[0]
+        if routine["status"] != "done":  # the demo's routines fail one time in five
+            routine = wait_for_latest_routine(url, token, "failed", 1)[0]
+    finally:
+        shell.stdin.close()
+        events = [json.loads(line) for line in shell.stdout.read().decode().splitlines()]
+        shell.wait(30)
+    worker_log = (app_data / "logs" / "worker.log").read_text(errors="replace")
+    check, _names = intact(app_data / "app.sqlite3")
+    restarts = [e for e in events if e["event"] in ("worker-restarting", "worker-gave-up")]
+    problems = {
+        f"{len(restarts)} worker restarts": bool(restarts),
+        "worker gone": not worker_alive,
+        "never paused (the disk did not fill?)": "the worker pauses" not in worker_log,
+        f"next routine {routine['status']} after room": routine["status"] not in ("done", "failed"),
+        "traceback over the full disk": "Logging error" in worker_log
+        or any("disk is full" in trace for trace in _tracebacks(worker_log)),
+        f"integrity {check}": check != "ok",
+        f"shell exit {shell.returncode}": shell.returncode != 0,
+    }
+    failed = [name for name, bad in problems.items() if bad]
+    scoreboard("F1 full disk under the shell's supervisor", 1, len(failed), "; ".join(failed)[:80])
+    assert running["status"] == "running", running
+    assert not failed, (events, worker_log[-2000:])

@@ -88,7 +88,6 @@ def serve(args: argparse.Namespace) -> int:
         app_data = AppData.from_environment().prepare()
         log_path = log_to_file(app_data.logs, "serve")
         _log_notes(app_data)
-        _check_stage(app_data)
         put_interpreter_first_on_path()
         from desktop_django import trial
         from desktop_django.instance_lock import InstanceLock
@@ -99,6 +98,9 @@ def serve(args: argparse.Namespace) -> int:
         lock = InstanceLock(app_data.lock_file, shell_child=True).acquire()
         start = trial.begin(app_data, log_path)
         rolled_back = start.rolled_back
+        # After the trial is counted: a damaged slot on trial then fails as a trial does
+        # (the next start rolls it back), instead of being tried again at every start.
+        _check_stage(app_data)
         from desktop_django.service import WebBackend, setup_django
 
         setup_django(os.environ["DJANGO_SETTINGS_MODULE"])

@@ -8,7 +8,7 @@ launch. Here, at each start:
    libraries, templates, static files and data files, but not a `.py` source whose `.pyc` is
    indexed too (the stage's bytecode is unchecked-hash: the interpreter never reads that
    source), so about 60 % of the files;
-3. a digest of their (name, size, mtime, ctime) is compared with the one recorded in app data
+3. a digest of their (name, size, mtime, inode) is compared with the one recorded in app data
    for this stage folder and index. Only when it differs (the first start after an install or
    an update, a stage moved or touched) are those files re-hashed against the index, and the
    new digest recorded once they all match.
@@ -16,8 +16,11 @@ launch. Here, at each start:
 A damaged file stops the start with one error naming the file and the fix; a `.pyc` that is
 missing is not damage (Python compiles its source, which is then checked instead). Files not
 in the index are left to `verify-stage`. The record is a cache, never trusted for more than the
-stat values it holds: a file replaced with the same size and both times restored passes until
-the next full check, which is the price of not reading 50 MB at every start.
+stat values it holds: a file rewritten in place with the same size and its mtime restored
+passes, which is the price of not reading 50 MB at every start (a file replaced by another, the
+way installers, copies and rsync do it, has a new inode). The change time is left out on
+purpose: a stage built with uv shares its files' inodes with uv's cache, and every venv made
+from that cache adds a hard link, which changes the ctime of the stage's files.
 
 Any stage folder works (the factory stage inside the app, or an update's slot under app data):
 the record is keyed by the stage's resolved path and its index hash. Standard library only.
@@ -139,7 +142,7 @@ def _stat_what_runs(stage_dir: Path, expected: dict[str, str]) -> tuple[list[str
             # The interpreter compiles the source instead: that is what must be intact.
             name, info = source, _lstat(stage_dir, source)
         checked.append(name)
-        values.append(f"{name}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}")
+        values.append(f"{name}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ino}")
     return checked, hashlib.sha256("\n".join(values).encode()).hexdigest()
 
 
