@@ -97,8 +97,8 @@ def parse(session: nox.Session, parser: argparse.ArgumentParser) -> argparse.Nam
 def doctor(session: nox.Session) -> None:
     """Toolchains, system packages and download hosts this machine has, with fixes for the rest."""
     # On nox's own interpreter, from the checkout: the doctor must work before anything else
-    # does (no Python 3.12+, no uv).
-    session.run(sys.executable, "-m", "desktop_django_tools", "doctor",
+    # does (no Python 3.12+, no uv, no third-party package: not through the CLI).
+    session.run(sys.executable, "-m", "desktop_django_tools.doctor",
                 env={"PYTHONPATH": str(ROOT / "desktop-django" / "src")})  # fmt: skip
 
 

@@ -15,8 +15,9 @@ has that CA in its system store: the administrator put it there. So the root get
 machine's locally added CAs the same way (every .crt of /usr/local/share/ca-certificates copied
 into the root's, then update-ca-certificates run inside it), and when there were any, the new
 user follows the README's "Behind a TLS-intercepting proxy" lines (uv and npm bring their own
-roots). Without them `pipx install nox` fails on the first download. Nothing else of this
-machine's trust settings (its SSL_CERT_FILE, npm's cafile) reaches the root.
+roots), and doctor must then call no host CERT. Without the CAs `pipx install nox` fails on
+the first download. Nothing else of this machine's trust settings (its SSL_CERT_FILE, npm's
+cafile) reaches the root.
 
 Runs as root (debootstrap, systemd-nspawn). The debootstrapped base is kept in the work folder
 and copied for every run (`--fresh-base` makes it again); the root is removed after a pass and
@@ -195,6 +196,24 @@ def readme_lines(run: Run, root: Path, behind_proxy: bool) -> None:
         run.step(f"README line {number}: {line.split()[0:3]}", as_newcomer(root, line))
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def plain(text: str) -> str:
+    """Output without nox's colours, for the figures."""
+    return ANSI.sub("", text)
+
+
+def host_states(doctor: str) -> list[str]:
+    """doctor's download-host lines (ok / NO / CERT and the host)."""
+    lines = plain(doctor).splitlines()
+    if "Download hosts" not in lines:
+        return []
+    hosts = lines[lines.index("Download hosts") + 1 :]
+    return [line.split(":")[0].strip() for line in hosts if line.startswith("  ") and
+            not line.startswith("   ")]  # fmt: skip
+
+
 class PageWatch:
     """Follows `nox -s dev`'s output for the shell's milestone lines."""
 
@@ -271,7 +290,7 @@ def debian_cargo(run: Run, root: Path) -> dict:
     if watch.shell != "positron" or "older than the Rust" not in reason:
         raise NewcomerFailed(f"the chooser did not fall back from Debian's cargo: {reason}")
     return {"doctor": [line for line in doctor.splitlines() if "cargo" in line][:3],
-            "chooser": reason.strip()}  # fmt: skip
+            "chooser": plain(reason).strip()}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -311,7 +330,11 @@ def main(argv: list[str] | None = None) -> int:
         summary["site CAs"] = site_certificates(run, root)
         summary["commit"] = clone_into(run, root)
         readme_lines(run, root, behind_proxy=bool(summary["site CAs"]))
-        run.step("doctor", as_newcomer(root, "nox -s doctor"), check=False)
+        doctor = "".join(run.step("doctor", as_newcomer(root, "nox -s doctor"), check=False))
+        summary["doctor hosts"] = host_states(doctor)
+        if summary["site CAs"] and any(line.startswith("CERT") for line in summary["doctor hosts"]):
+            # The README's proxy lines are what makes uv and npm trust the site CA.
+            raise NewcomerFailed(f"doctor: a tool refuses the site CA: {summary['doctor hosts']}")
         watch = PageWatch()
         dev = as_newcomer(root, f"{SMOKE_ENV} {DESKTOP_ENV} xvfb-run -a nox -s dev")
         run.step("nox -s dev (fresh clone)", dev, watch=watch)

@@ -55,9 +55,7 @@ def parser() -> argparse.ArgumentParser:
 def _doctor(_args: argparse.Namespace) -> int:
     from desktop_django_tools import doctor
 
-    lines, _missing = doctor.report()
-    print("\n".join(lines))
-    return 0
+    return doctor.main()
 
 
 def main(argv: list[str] | None = None) -> int:

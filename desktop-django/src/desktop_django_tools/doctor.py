@@ -1,4 +1,9 @@
-"""What toolchains and system packages this machine has, and the exact command for what it lacks."""
+"""What toolchains and system packages this machine has, and the exact command for what it lacks.
+
+It must run before anything else does: on nox's own interpreter with nothing but the standard
+library (`python -m desktop_django_tools.doctor`, what `nox -s doctor` runs), so it imports
+no third-party package and not the CLI, whose other commands do (cryptography, filelock).
+"""
 
 from __future__ import annotations
 
@@ -259,3 +264,13 @@ def report() -> tuple[list[str], bool]:
         lines.append(f"           install: {command}")
     lines += download_lines()
     return lines, missing_any
+
+
+def main() -> int:
+    lines, _missing = report()
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

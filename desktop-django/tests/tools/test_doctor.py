@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import os
 import ssl
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -143,3 +146,16 @@ def test_the_settings_doctor_names_make_each_tool_trust_the_proxy(
     assert "NODE_EXTRA_CA_CERTS=" in only_npm
     monkeypatch.setenv("NODE_EXTRA_CA_CERTS", str(bundle))
     assert doctor.host_lines(_download(url))[0].startswith("  ok       127.0.0.1")
+
+
+def test_doctor_runs_on_an_interpreter_with_only_the_standard_library():
+    """`nox -s doctor` runs on nox's own interpreter, where none of the project's packages
+    are installed: with site-packages switched off (-S) it still reports."""
+    source = Path(doctor.__file__).parents[1]
+    done = subprocess.run(
+        [sys.executable, "-S", "-m", "desktop_django_tools.doctor"],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(source)},
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Download hosts" in done.stdout
