@@ -70,9 +70,30 @@ class Migration(migrations.Migration):
 """
 
 
+def describe_again(stage: Path, version: str | None = None) -> dict:
+    """After files of a copied stage were edited: write its index and manifest again (with
+    `version` as app.version when given), as the stage build's last step does, so the copy
+    is a stage `verify-stage` passes and a layer can be made from."""
+    from desktop_django_tools.stage.manifest_writer import write_index
+
+    path = stage / "runtime-manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    # New files, not rewritten ones: the copy may share them (hard links) with its original.
+    path.unlink()
+    (stage / manifest["index"]["path"]).unlink()
+    index_sha, total, count = write_index(stage)
+    manifest["index"]["sha256"] = index_sha
+    manifest["size"] = {"bytes": total, "files": count}
+    if version is not None:
+        manifest["app"]["version"] = version
+    path.write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+    return manifest
+
+
 def next_version_of(stage: Path, target: Path, version: str | None = None) -> str:
     """A copy of `stage` whose backend has one more migration (0002_arrival) and a higher
-    `__version__` (`version`, else the next minor one); returns that version."""
+    `__version__` (`version`, else the next minor one), its manifest and index written again
+    to match; returns that version."""
     import re
     import shutil
     import subprocess
@@ -98,4 +119,5 @@ def next_version_of(stage: Path, target: Path, version: str | None = None) -> st
          str(init), str(migrations)],
         check=True,
     )  # fmt: skip
+    describe_again(target, version)
     return version

@@ -9,8 +9,13 @@ A layer is a zip file (docs/backend-updates.md, section 4):
     files/<path>         the added and changed files, compressed
 
 The signature covers layer.json, which holds every file's SHA-256, so it covers the whole
-layer. Standard library only, Python 3.8 syntax: verify.py carries this module's text inline
-to check layers at an air-gapped site, and the stage applies layers with it.
+layer. A layer with a base does not carry the new stage's index (stage-files.sha256): one
+SHA-256 per file of the stage, which no compressor shrinks, would be most of a small layer.
+layer.json lists it in `derived`; it is rebuilt from the base's index and the layer's files
+(`derive_index`) and must match its signed SHA-256 like every other file.
+
+Standard library only, Python 3.8 syntax: verify.py carries this module's text inline to check
+layers at an air-gapped site, and the stage applies layers with it.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ LAYER_JSON = "layer.json"
 LAYER_SIGNATURE = LAYER_JSON + ".minisig"
 FILES_PREFIX = "files/"
 LAYER_SUFFIX = ".layer"
+# desktop_django.manifest.MANIFEST_NAME, spelled out: verify.py inlines this module alone.
+STAGE_MANIFEST = "runtime-manifest.json"
 _HEX64 = re.compile(r"[0-9a-f]{64}", re.ASCII)
 
 
@@ -75,13 +82,21 @@ class Layer:
     def removed(self) -> list:
         return self.data["removed"]
 
+    @property
+    def derived(self) -> list:
+        """Paths listed in `files` that the layer does not hold: rebuilt from the base."""
+        return self.data.get("derived", [])
+
     def describe(self) -> str:
         base = self.base
         start = f"from {base['version']}" if base else "full"
         return f"backend {self.version} ({start}, {len(self.files)} files)"
 
-    def read(self, entry: dict) -> bytes:
-        """The bytes of one file of the layer, checked against its size and SHA-256."""
+    def read(self, entry: dict, base_stage=None) -> bytes:
+        """The bytes of one file of the layer, checked against its size and SHA-256. A
+        derived file (the index) is rebuilt from `base_stage`, the folder of the base."""
+        if entry["path"] in self.derived:
+            return self._derive(entry, base_stage)
         name = FILES_PREFIX + entry["path"]
         try:
             info = self.archive.getinfo(name)
@@ -103,10 +118,38 @@ class Layer:
             )
         return data
 
+    def _derive(self, entry: dict, base_stage) -> bytes:
+        if base_stage is None:
+            raise LayerError(
+                f"{self.path.name}: {entry['path']} is rebuilt from the base stage, and no "
+                "base stage was given"
+            )
+        index_path = Path(base_stage) / self.manifest["index"]["path"]
+        try:
+            base_index = index_path.read_bytes()
+        except OSError as exc:
+            raise LayerError(f"{index_path}: cannot read the base's index ({exc})") from None
+        if hashlib.sha256(base_index).hexdigest() != self.base["indexSha256"]:
+            raise LayerError(
+                f"{self.path.name} applies to {self.base['version']} (index "
+                f"{self.base['indexSha256'][:12]}), and {base_stage} is another stage: a full "
+                "layer is needed"
+            )
+        data = derive_index(base_index, self.files, self.removed, set(self.derived))
+        if len(data) != entry["size"] or hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            raise LayerError(
+                f"{self.path.name}: {entry['path']} rebuilt from {base_stage} does not match "
+                "its SHA-256: the base stage was altered, or the layer is damaged"
+            )
+        return data
+
     def check_every_file(self) -> list:
-        """Problems found reading every file (an empty list when all match)."""
+        """Problems found reading every file the layer holds (an empty list when all match;
+        derived files are checked when they are rebuilt from the base)."""
         problems = []
         for entry in self.files:
+            if entry["path"] in self.derived:
+                continue
             try:
                 self.read(entry)
             except LayerError as exc:
@@ -177,6 +220,30 @@ def open_layer(path: Path, public_key_text) -> Layer:
     return Layer(path, archive, data, detail)
 
 
+def index_order(path: str) -> tuple:
+    """Where a path comes in a stage's index: the order the stage build walks the folder in
+    (each folder's files by name, then its subfolders by name)."""
+    parts = path.split("/")
+    return (*((1, part) for part in parts[:-1]), (0, parts[-1]))
+
+
+def derive_index(base_index: bytes, files: list, removed: list, derived: set) -> bytes:
+    """The new stage's index (`<sha256>  <path>` lines, in index order) from the base's: the
+    removed paths gone, every file the layer carries with its new SHA-256."""
+    digests = {}
+    for line in base_index.decode("utf-8").splitlines():
+        digest, _separator, path = line.partition("  ")
+        digests[path] = digest
+    for path in removed:
+        digests.pop(path, None)
+    for entry in files:
+        if entry["path"] not in derived and entry["path"] != STAGE_MANIFEST:
+            digests[entry["path"]] = entry["sha256"]
+    return "".join(
+        f"{digests[path]}  {path}\n" for path in sorted(digests, key=index_order)
+    ).encode("utf-8")
+
+
 def validate(data: object, name: str) -> None:
     def bad(field: str, wanted: str):
         return LayerError(f"{name}: {LAYER_JSON} field `{field}` must be {wanted}")
@@ -225,3 +292,10 @@ def validate(data: object, name: str) -> None:
     removed = data.get("removed")
     if not isinstance(removed, list) or not all(safe_stage_path(item) for item in removed):
         raise bad("removed", "a list of relative paths inside the stage")
+    derived = data.get("derived", [])
+    if (
+        not isinstance(derived, list)
+        or not set(derived) <= {index["path"]}
+        or (derived and (base is None or index["path"] not in seen))
+    ):
+        raise bad("derived", "[] or [the index path] (listed in files) in a layer with a base")

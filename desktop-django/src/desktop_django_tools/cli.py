@@ -3,6 +3,7 @@
 desktop-django wrap PATH [--apply]        check, then wrap, an existing Django project
 desktop-django stage [--project PATH]     build the staged backend (docs/stage.md)
 desktop-django verify-stage               re-hash a stage against its manifest
+desktop-django layer --from OLD --to NEW  a signed backend layer (an update with no installer)
 desktop-django ensure-stage               restage the demo when missing or stale
 desktop-django run SHELL                  run the app in one shell (dev; app data in .devdata)
 desktop-django test-shell SHELL           a shell's own test suite (node, cargo, WebDriver)
@@ -25,7 +26,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from desktop_django_tools import backend_update, package, shells
+from desktop_django_tools import backend_update, layer, package, shells
 from desktop_django_tools.errors import EXIT_FAILURE, ToolError
 from desktop_django_tools.release import commands as release_commands
 from desktop_django_tools.stage import command as stage_command
@@ -41,6 +42,7 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     wrap_command.register(commands)
     stage_command.register(commands)
+    layer.register(commands)
     package.register(commands)
     shells.register(commands)
     release_commands.register(commands)
