@@ -30,6 +30,7 @@ _SIZES = {
     "wrong_token_requests": (6000, 6000),
     "backup_kill_trials": (2, 4),
     "backup_kill_megabytes": (100, 300),
+    "backend_update_kill_trials": (6, 50),
 }
 
 

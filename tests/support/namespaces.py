@@ -38,16 +38,17 @@ def in_mount_namespace(script: str, *args: str) -> list[str] | None:
 
 
 @contextlib.contextmanager
-def small_disk(mount_point, size: str):
-    """A tmpfs of `size` (like "16m") to use as a full-able disk: yields the path to write
-    through. As root it is mounted at `mount_point` itself (unmounted afterwards); otherwise
-    in a private mount namespace held by a sleeping process, reached from outside through
-    that process's /proc/<pid>/root. Raises RuntimeError where neither can be arranged."""
+def small_disk(mount_point, size: str, inodes: int | None = None):
+    """A tmpfs of `size` (like "16m"), and of at most `inodes` files and folders when given,
+    to use as a full-able disk: yields the path to write through. As root it is mounted at
+    `mount_point` itself (unmounted afterwards); otherwise in a private mount namespace held
+    by a sleeping process, reached from outside through that process's /proc/<pid>/root.
+    Raises RuntimeError where neither can be arranged."""
     from pathlib import Path
 
     mount_point = Path(mount_point)
     mount_point.mkdir(parents=True, exist_ok=True)
-    options = f"size={size},mode=0700"
+    options = f"size={size},mode=0700" + (f",nr_inodes={int(inodes)}" if inodes else "")
     if os.geteuid() == 0 and shutil.which("mount"):
         subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount_point)],
                        check=True)  # fmt: skip
