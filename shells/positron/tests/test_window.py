@@ -219,3 +219,50 @@ def test_a_trial_that_cannot_start_is_rolled_back_in_the_window(staged, xvfb_dis
     )
     assert app.wait_for("smoke-test")["passed"] is True
     assert app.process.wait(timeout=15) == 0
+    # The runtime rolled the trial back: the version is bad and is not tried again.
+    from desktop_django import slots
+
+    state = slots.read_state(app_data)
+    assert (state["active"], state["status"], state["bad"]) == ("factory", "good", ["99.0.0"])
+
+
+def test_an_applied_layer_passes_its_trial_in_the_window_and_is_confirmed(
+    staged, xvfb_display, tmp_path
+):
+    """A signed layer with one more migration, installed with the launcher's apply (what the
+    menu item runs): Positron starts the new slot on trial, the gate passes, the slot is
+    confirmed, the migration ran, and the page loads from it."""
+    import sqlite3
+
+    from desktop_django import slots
+    from desktop_django_tools.layer import make_layer
+    from desktop_django_tools.release import signing
+    from flying_stable_positron import backend_update
+
+    from tests.support.backend_updates import updatable_copy
+    from tests.support.stage import next_version_of
+
+    key = signing.generate()
+    factory = updatable_copy(staged, tmp_path / "factory" / "backend", key.public_key_text())
+    version = next_version_of(factory, tmp_path / "next" / "backend")
+    layer = make_layer(factory, tmp_path / "next" / "backend", tmp_path / "next.layer", key=key)
+    app_data = tmp_path / "app-data"
+    applied = backend_update.apply(factory, factory, app_data, layer)
+    assert (applied["version"], applied["previous"]) == (version, "factory")
+
+    app = PositronProcess(factory, app_data, xvfb_display, DESKTOP_DJANGO_SMOKE_TEST="1")
+    confirmed = app.wait_for("update-confirmed")
+    assert confirmed["version"] == version
+    assert app.wait_for("backend-ready")["slot"] == version
+    assert app.wait_for("smoke-test")["passed"] is True
+    assert app.process.wait(timeout=15) == 0
+    state = slots.read_state(app_data)
+    assert (state["active"], state["status"], state["highestGood"]) == (version, "good", version)
+    database = sqlite3.connect(f"file:{app_data / 'app.sqlite3'}?mode=ro", uri=True)
+    try:
+        applied_migrations = {name for (name,) in database.execute(
+            "SELECT name FROM django_migrations WHERE app = 'ponies'"
+        )}  # fmt: skip
+    finally:
+        database.close()
+    assert "0002_arrival" in applied_migrations

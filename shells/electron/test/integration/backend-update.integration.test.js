@@ -91,6 +91,10 @@ test('a trial slot whose interpreter dies is rolled back onto the installed stag
     workerPid: () => started.supervisor.pids().worker,
     serveExited: () => false,
   });
+  // The installed stage's serve, told by DESKTOP_DJANGO_ROLLBACK=1, marked the version bad.
+  const after = JSON.parse(fs.readFileSync(path.join(appDataDir, 'stages', 'state.json'), 'utf8'));
+  assert.deepEqual([after.active, after.status, after.bad], ['factory', 'good', ['99.0.0']]);
+  assert.equal(started.rolledBack.log, path.join(appDataDir, 'logs', 'serve.log'));
   assert.ok(lines.some((line) => /backend 99\.0\.0 failed its trial/.test(line)), lines.join('\n'));
   assert.ok(lines.some((line) => /rolling back to factory \(rollback: trial-failed\)/.test(line)), lines.join('\n'));
 });

@@ -244,6 +244,9 @@ class PositronApp(toga.App):
     def _rolled_back(self) -> dict | None:
         """What to tell the user when this start replaced a failed backend update."""
         choice = self.slot_choice
+        reported = getattr(self.host.slot_start, "rolled_back", None)
+        if reported:  # the runtime put the database back and says so, as serve's ready line
+            return reported
         if choice is None or choice.mode != "rollback":
             return None
         from desktop_django import slots

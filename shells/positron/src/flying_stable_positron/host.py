@@ -68,18 +68,24 @@ class BackendHost:
     _backend: object = None
     _worker: object = None
     _worker_thread: threading.Thread | None = None
+    slot_start: object = None  # desktop_django.trial.SlotStart of this start
 
     def start(self) -> str:
         """Prepare app data, migrate, serve on a loopback port and start the worker."""
         self.app_data.prepare()
-        log_to_file(self.app_data.logs, "positron")
+        log_path = log_to_file(self.app_data.logs, "positron")
         os.environ[env.APP_DATA_DIR] = str(self.app_data.root)
         os.environ[env.AUTH_TOKEN] = self.token
         os.environ.setdefault(env.SETTINGS_MODULE, self.settings_module)
+        from desktop_django import trial
         from desktop_django.service import WebBackend, setup_django
 
+        # What serve does for a backend update (docs/backend-updates.md), under the instance
+        # lock and before the slot's code is imported: count a trial and back the database
+        # up, or put it back after a failed one. A run without slots gets a normal start.
+        self.slot_start = trial.begin(self.app_data, log_path)
         setup_django(os.environ[env.SETTINGS_MODULE])
-        self._backend = WebBackend(self.app_data, lock=self.lock)
+        self._backend = WebBackend(self.app_data, lock=self.lock, backed_up=self.slot_start.backup)
         self.url = self._backend.start()
         timeline.mark("ready-line")  # in process: the URL a shell would read on serve's stdout
         from desktop_django.worker import TaskWorker

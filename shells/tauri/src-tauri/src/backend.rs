@@ -1,13 +1,17 @@
 //! The bridge between the app and the supervisor crate: where the stage and the app data
-//! live, the startup status the splash shows, and the backend's lifetime.
+//! live, the startup status the splash shows, and the backend's lifetime. The backend starts
+//! from the slot the resolution rule names (`trial::start`: a trial is gated and confirmed, a
+//! failed one rolled back; docs/backend-updates.md), and restarts after Help > Install Backend
+//! Update… installed a layer.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::thread;
 use std::time::Instant;
 
 use desktop_django_supervisor::process::pid_is_alive;
-use desktop_django_supervisor::{Config, Event, Supervisor};
+use desktop_django_supervisor::{backend_update, gate, trial};
+use desktop_django_supervisor::{Config, Event, Origin, RolledBack, Supervisor};
 use serde::Serialize;
 use serde_json::json;
 use tauri::{AppHandle, Emitter, Manager};
@@ -30,10 +34,14 @@ pub enum StartupStatus {
 
 /// Managed state: the folders, the status, and the running supervisor.
 pub struct Backend {
+    /// The factory stage (inside the app); the slot that serves may be another folder.
     pub stage_dir: PathBuf,
     pub app_data_dir: PathBuf,
     status: Mutex<StartupStatus>,
     lifetime: Mutex<Lifetime>,
+    /// The running backend's origin: the app window's navigation lock reads it, so a restart
+    /// onto a new port keeps the same window.
+    origin: Mutex<Option<Origin>>,
 }
 
 /// One lock for both, so a quit during start-up cannot slip between the check and the store.
@@ -50,6 +58,16 @@ impl Backend {
 
     pub fn status(&self) -> StartupStatus {
         self.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn origin(&self) -> Option<Origin> {
+        self.origin.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The stage folder the running backend serves from (the factory stage or a slot).
+    fn serving_stage(&self) -> Option<PathBuf> {
+        let lifetime = self.lifetime.lock().unwrap_or_else(|p| p.into_inner());
+        lifetime.supervisor.as_ref().map(|s| s.manifest().stage_dir().to_path_buf())
     }
 }
 
@@ -70,6 +88,7 @@ pub fn install(app: &AppHandle) -> tauri::Result<()> {
         app_data_dir,
         status: Mutex::new(StartupStatus::Starting),
         lifetime: Mutex::new(Lifetime::default()),
+        origin: Mutex::new(None),
     });
     Ok(())
 }
@@ -77,38 +96,130 @@ pub fn install(app: &AppHandle) -> tauri::Result<()> {
 /// Start serve and worker off the main thread (a first start migrates the database), then
 /// swap the splash for the app window.
 pub fn start_in_background(app: AppHandle) {
-    thread::spawn(move || {
-        let state = app.state::<Backend>();
-        let mut config = Config::new(&state.stage_dir, &state.app_data_dir);
-        config.echo_stderr = cfg!(debug_assertions);
-        let events_app = app.clone();
-        match Supervisor::start(config, move |event| on_event(&events_app, event)) {
-            Ok(supervisor) => {
-                let origin = supervisor.origin().clone();
-                let bootstrap = supervisor.bootstrap_url("/");
-                let (server_pid, worker_pid) = (supervisor.server_pid(), supervisor.worker_pid());
-                {
-                    let mut lifetime = state.lifetime.lock().unwrap_or_else(|p| p.into_inner());
-                    if lifetime.quitting {
-                        // The user quit while we were starting: leave nothing behind.
-                        drop(lifetime);
-                        supervisor.shutdown();
-                        return;
-                    }
-                    lifetime.supervisor = Some(supervisor);
-                }
-                announce(
-                    "backend-ready",
-                    json!({"url": origin.url(), "serverPid": server_pid, "workerPid": worker_pid}),
-                );
-                set_status(&app, StartupStatus::Ready);
-                if let Err(err) = windows::open_main(&app, origin, &bootstrap) {
-                    fail(&app, format!("The app window could not be opened: {err}"));
-                }
-            }
-            Err(err) => fail(&app, err.to_string()),
+    thread::spawn(move || start(&app));
+}
+
+/// Start the slot the rule names and show it: the app window on its bootstrap URL (a new
+/// window at first, the same one after a restart). Runs on a thread of its own.
+fn start(app: &AppHandle) {
+    let state = app.state::<Backend>();
+    let mut config = Config::new(&state.stage_dir, &state.app_data_dir);
+    config.echo_stderr = cfg!(debug_assertions);
+    let events_app = app.clone();
+    let started =
+        match trial::start(config, gate::DEADLINE, move |event| on_event(&events_app, event)) {
+            Ok(started) => started,
+            Err(err) => return fail(app, err.to_string()),
+        };
+    if let Some(failure) = &started.trial_failure {
+        eprintln!("backend {} failed its trial: {failure}", started.resolution.slot);
+    }
+    let supervisor = started.supervisor;
+    let origin = supervisor.origin().clone();
+    let bootstrap = supervisor.bootstrap_url("/");
+    let (server_pid, worker_pid) = (supervisor.server_pid(), supervisor.worker_pid());
+    let slot = started.resolution.slot.clone();
+    {
+        let mut lifetime = state.lifetime.lock().unwrap_or_else(|p| p.into_inner());
+        if lifetime.quitting {
+            // The user quit while we were starting: leave nothing behind.
+            drop(lifetime);
+            supervisor.shutdown();
+            return;
         }
+        lifetime.supervisor = Some(supervisor);
+    }
+    *state.origin.lock().unwrap_or_else(|p| p.into_inner()) = Some(origin.clone());
+    announce(
+        "backend-ready",
+        json!({"url": origin.url(), "serverPid": server_pid, "workerPid": worker_pid, "slot": slot}),
+    );
+    if let Some(rolled_back) = started.rolled_back {
+        tell_rolled_back(app, &rolled_back);
+    }
+    set_status(app, StartupStatus::Ready);
+    if let Err(err) = windows::show_backend(app, &bootstrap) {
+        fail(app, format!("The app window could not be opened: {err}"));
+    }
+}
+
+/// The one sentence after a rollback, on stdout and (unless smoke testing) in a dialog.
+fn tell_rolled_back(app: &AppHandle, rolled_back: &RolledBack) {
+    let message = rolled_back.message();
+    eprintln!("{message}");
+    announce(
+        "rolled-back",
+        json!({"from": rolled_back.from, "to": rolled_back.to, "log": rolled_back.log, "message": message}),
+    );
+    if smoke::active(app) {
+        return;
+    }
+    let app = app.clone();
+    thread::spawn(move || {
+        app.dialog()
+            .message(message)
+            .title("Backend update rolled back")
+            .kind(MessageDialogKind::Warning)
+            .blocking_show();
     });
+}
+
+/// Help > Install Backend Update…: a file picker, then `backend-update apply FILE` with the
+/// interpreter of the slot that serves now, then a restart onto the new slot's trial.
+pub fn install_update_in_background(app: &AppHandle) {
+    let app = app.clone();
+    thread::spawn(move || install_update(&app));
+}
+
+fn install_update(app: &AppHandle) {
+    let picked = app
+        .dialog()
+        .file()
+        .set_title("Install Backend Update")
+        .add_filter("Backend update", &["layer"])
+        .blocking_pick_file();
+    let Some(layer) = picked.as_ref().and_then(|file| file.as_path()).map(Path::to_path_buf) else {
+        return;
+    };
+    let state = app.state::<Backend>();
+    let Some(serving) = state.serving_stage() else {
+        return error_dialog(
+            app,
+            "The backend is not running; start the app again, then install the update.".into(),
+        );
+    };
+    match backend_update::apply(&serving, &state.stage_dir, &state.app_data_dir, &layer) {
+        Ok(version) => {
+            announce("update-applied", json!({"version": version}));
+            restart(app);
+        }
+        Err(message) => {
+            announce("update-refused", json!({"message": message}));
+            error_dialog(app, message);
+        }
+    }
+}
+
+fn error_dialog(app: &AppHandle, message: String) {
+    if smoke::active(app) {
+        return;
+    }
+    app.dialog()
+        .message(message)
+        .title("Backend update not installed")
+        .kind(MessageDialogKind::Error)
+        .blocking_show();
+}
+
+/// Stop the running backend and start the slot the rule names now, in the same window.
+fn restart(app: &AppHandle) {
+    let state = app.state::<Backend>();
+    *state.origin.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    let supervisor = state.lifetime.lock().unwrap_or_else(|p| p.into_inner()).supervisor.take();
+    if let Some(supervisor) = supervisor {
+        supervisor.shutdown();
+    }
+    start(app);
 }
 
 /// Stop serve and worker (stdin EOF, grace period, then kill) and say how long it took. Runs

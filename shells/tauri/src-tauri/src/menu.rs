@@ -1,10 +1,11 @@
 //! The app window's menu: the troubleshooting commands under Help (the two folders and the
-//! support zip), and the update check when a release is configured for updates.
+//! support zip), a backend update from a file, and the update check when a release is
+//! configured for updates.
 
 use tauri::menu::{Menu, MenuBuilder, SubmenuBuilder, HELP_SUBMENU_ID};
 use tauri::{AppHandle, Manager, Wry};
 
-use crate::backend::Backend;
+use crate::backend::{self, Backend};
 use crate::commands::open_folder;
 use crate::{diagnostics, updates};
 
@@ -12,6 +13,7 @@ const OPEN_APP_DATA: &str = "open-app-data-folder";
 const OPEN_LOGS: &str = "open-logs-folder";
 const EXPORT_DIAGNOSTICS: &str = "export-diagnostics";
 const CHECK_FOR_UPDATES: &str = "check-for-updates";
+const INSTALL_BACKEND_UPDATE: &str = "install-backend-update";
 
 /// Whether Help offers the update check (managed state, set once at setup).
 pub struct UpdatesEnabled(pub bool);
@@ -35,7 +37,10 @@ pub fn build(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
     let mut help = SubmenuBuilder::with_id(app, HELP_SUBMENU_ID, "Help")
         .text(OPEN_APP_DATA, "Open App Data Folder")
         .text(OPEN_LOGS, "Open Logs Folder")
-        .text(EXPORT_DIAGNOSTICS, "Export Diagnostics…");
+        .text(EXPORT_DIAGNOSTICS, "Export Diagnostics…")
+        // A signed backend layer from a file (a USB stick): docs/backend-updates.md.
+        .separator()
+        .text(INSTALL_BACKEND_UPDATE, "Install Backend Update…");
     if app.state::<UpdatesEnabled>().0 {
         help = help.separator().text(CHECK_FOR_UPDATES, "Check for Updates…");
     }
@@ -66,6 +71,7 @@ pub fn install(app: &AppHandle, updates_enabled: bool) {
             OPEN_LOGS => backend.logs_dir(),
             CHECK_FOR_UPDATES => return updates::check_in_background(app, updates::Trigger::User),
             EXPORT_DIAGNOSTICS => return diagnostics::export_in_background(app),
+            INSTALL_BACKEND_UPDATE => return backend::install_update_in_background(app),
             _ => return,
         };
         if let Err(err) = open_folder(app, &folder) {

@@ -8,6 +8,7 @@ use tauri::{AppHandle, Manager, Url, WebviewUrl, WebviewWindowBuilder};
 use tauri_plugin_opener::OpenerExt;
 
 use crate::announce::announce;
+use crate::backend::Backend;
 use crate::smoke;
 
 pub const SPLASH: &str = "splash";
@@ -15,16 +16,29 @@ pub const MAIN: &str = "main";
 /// The page that trades the token for the cookie and redirects: not yet the app.
 const BOOTSTRAP_PATH: &str = "/desktop-auth/bootstrap/";
 
+/// The app window on a started backend: opened the first time, sent to the new backend's
+/// bootstrap URL after a restart (the navigation lock follows the backend's current origin).
+pub fn show_backend(app: &AppHandle, bootstrap_url: &str) -> Result<(), String> {
+    let Some(window) = app.get_webview_window(MAIN) else {
+        return open_main(app, bootstrap_url);
+    };
+    let url: Url = bootstrap_url.parse().map_err(|err| format!("bad bootstrap URL: {err}"))?;
+    window.navigate(url).map_err(|err| err.to_string())
+}
+
+/// The backend's origin now (None before it started, or while it restarts).
+fn current_origin(app: &AppHandle) -> Option<Origin> {
+    app.try_state::<Backend>().and_then(|backend| backend.origin())
+}
+
 /// Open the app window on the bootstrap URL. The backend answers with the HttpOnly cookie and
 /// a redirect to `/`, so the token is gone from the address once the first page shows. The
 /// window stays hidden until that page has loaded, then replaces the splash.
-pub fn open_main(app: &AppHandle, origin: Origin, bootstrap_url: &str) -> Result<(), String> {
+fn open_main(app: &AppHandle, bootstrap_url: &str) -> Result<(), String> {
     let url: Url = bootstrap_url.parse().map_err(|err| format!("bad bootstrap URL: {err}"))?;
     let menu = crate::menu::build(app).map_err(|err| err.to_string())?;
     let navigation_app = app.clone();
-    let navigation_origin = origin.clone();
     let popup_app = app.clone();
-    let page_origin = origin.clone();
     WebviewWindowBuilder::new(app, MAIN, WebviewUrl::External(url))
         .title(app.package_info().name.clone())
         .inner_size(1200.0, 800.0)
@@ -32,11 +46,11 @@ pub fn open_main(app: &AppHandle, origin: Origin, bootstrap_url: &str) -> Result
         .center()
         .visible(false)
         .menu(menu)
-        .on_navigation(move |url| guard(&navigation_app, &navigation_origin, url))
+        .on_navigation(move |url| guard(&navigation_app, url))
         .on_new_window(move |url, _features| {
             // A second window would escape the navigation guard: same-origin targets open in
             // the app window, web links in the browser, anything else nowhere.
-            if guard(&popup_app, &origin, &url) {
+            if guard(&popup_app, &url) {
                 if let Some(window) = popup_app.get_webview_window(MAIN) {
                     let _ = window.navigate(url);
                 }
@@ -56,7 +70,8 @@ pub fn open_main(app: &AppHandle, origin: Origin, bootstrap_url: &str) -> Result
             }
             // Announced once the window shows it, which is what the smoke test waits for.
             let url = payload.url();
-            if url.path() != BOOTSTRAP_PATH && page_origin.matches(url) {
+            let on_backend = current_origin(window.app_handle()).is_some_and(|o| o.matches(url));
+            if url.path() != BOOTSTRAP_PATH && on_backend {
                 announce("page-loaded", json!({"url": url.as_str()}));
                 smoke::page_loaded(window.app_handle());
             }
@@ -67,8 +82,10 @@ pub fn open_main(app: &AppHandle, origin: Origin, bootstrap_url: &str) -> Result
 }
 
 /// The navigation lock: true only for the backend origin. Web and mail links go to the OS
-/// instead; every other scheme (file:, data:, custom protocols) goes nowhere.
-fn guard(app: &AppHandle, origin: &Origin, url: &Url) -> bool {
+/// instead; every other scheme (file:, data:, custom protocols) goes nowhere; while the backend
+/// restarts, nothing.
+fn guard(app: &AppHandle, url: &Url) -> bool {
+    let Some(origin) = current_origin(app) else { return false };
     match origin.navigation(url) {
         Navigation::Allow => true,
         Navigation::OpenInBrowser => {
