@@ -336,12 +336,15 @@ class PositronApp(toga.App):
 
     def may_load(self, url: str) -> bool:
         """The navigation lock (navigation.py): the backend's origin only; before the web
-        view is sent there, only the splash (the backend may be up before the splash has
-        loaded: it starts with the toolkit)."""
-        if self._backend_origin:
-            allowed = same_origin(url, self._backend_origin)
-        else:
-            allowed = url in ("about:blank", SPLASH_BASE_URL)
+        view is sent there, only the splash."""
+        splash = url in ("about:blank", SPLASH_BASE_URL)
+        if not self._backend_origin:
+            return splash
+        if splash:
+            # Our own splash, superseded: the backend (started with the toolkit) was ready
+            # before the web view got to load it. Refused, but nothing to warn about.
+            return False
+        allowed = same_origin(url, self._backend_origin)
         if not allowed:
             logger.warning("refused navigation to %s", url)
             announce("navigation-refused", url=url)
