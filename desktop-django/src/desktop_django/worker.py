@@ -106,14 +106,20 @@ class TaskWorker:
         logger.info("worker started")
         try:
             reconciled = False
+            cause = "was abandoned by a worker that died"
             while self._worker.running:
                 try:
                     if not reconciled:
-                        fail_abandoned_tasks()
+                        fail_abandoned_tasks(cause)
                         reconciled = True
                     self._worker.run()
                 except Exception as exc:
                     if self._pause_while_disk_full(exc):
+                        # A task cut short by the full disk could not even be marked failed:
+                        # it stays RUNNING (its routine "running") until settled, which is
+                        # ours to do (we hold the worker lock) once there is room.
+                        reconciled = False
+                        cause = "was cut short by the full disk"
                         continue
                     if not self._wait_out(exc):
                         raise
@@ -184,8 +190,9 @@ class TaskWorker:
         return self._worker.running_task
 
 
-def fail_abandoned_tasks() -> int:
-    """Mark every RUNNING task failed; only the holder of the worker lock may call this."""
+def fail_abandoned_tasks(cause: str = "was abandoned by a worker that died") -> int:
+    """Mark every RUNNING task failed; only the holder of the worker lock may call this, and
+    only while it runs none itself."""
     from django.core.exceptions import SuspiciousOperation
     from django_tasks_db.compat import task_finished
     from django_tasks_db.models import DBTaskResult
@@ -195,9 +202,7 @@ def fail_abandoned_tasks() -> int:
         result.set_failed(
             AbandonedTaskError("the worker running this task stopped before it finished")
         )
-        logger.warning(
-            "task %s (%s) was abandoned by a worker that died", result.id, result.task_path
-        )
+        logger.warning("task %s (%s) %s", result.id, result.task_path, cause)
         try:
             backend = type(result.task.get_backend())
         except (ImportError, SuspiciousOperation):
