@@ -348,6 +348,9 @@ def _serves_old_or_clean_trial(versions: Versions, app_data: Path, before: dict)
     return slot
 
 
+# Each trial starts serve once to three times: the full profile's 50 need more than the
+# suite's default timeout.
+@pytest.mark.timeout(120 + 30 * size("backend_update_kill_trials"))
 def test_kill_9_of_the_applier_and_of_serve_at_random_points(
     versions, seeded, tmp_path, scoreboard
 ):
@@ -433,3 +436,22 @@ def test_the_tools_cli_applies_and_refuses_like_the_launcher(versions, seeded, t
     assert refusal.startswith("desktop-django backend-update: backend "), refusal
     assert "still on trial" in refusal, refusal
     assert tree_digest(app_data) == snapshot
+
+
+def test_the_shells_rollback_word_ends_a_trial_that_died_before_serve_counted_it(
+    versions, seeded, tmp_path
+):
+    """The new interpreter may die before serve counts its attempt (the rule still says
+    trial): the shell starts the fallback with DESKTOP_DJANGO_ROLLBACK=1."""
+    app_data = fresh_app_data(seeded, tmp_path)
+    before = database_contents(app_data / "app.sqlite3")
+    shell = SlotShell(versions.factory, app_data)
+    assert shell.update_command(versions.factory, "apply", str(versions.layer))[0] == 0
+    ready = shell.serve(versions.factory, DESKTOP_DJANGO_ROLLBACK="1")
+    assert ready["event"] == "ready", ready
+    assert ready["rolledBack"]["from"] == versions.next_version
+    assert ready["rolledBack"]["keptDatabase"] is None  # the trial never reached it
+    assert shell.stop() == 0
+    assert database_contents(app_data / "app.sqlite3") == before
+    state = slots.read_state(app_data)
+    assert (state["active"], state["bad"]) == ("factory", [versions.next_version])
