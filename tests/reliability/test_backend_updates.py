@@ -20,8 +20,7 @@ from pathlib import Path
 
 import pytest
 from desktop_django import slots
-from desktop_django.backend_update import KEY_FILE
-from desktop_django.layers import FILES_PREFIX, LAYER_JSON, LAYER_SIGNATURE
+from desktop_django.layers import FILES_PREFIX, LAYER_JSON, LAYER_SIGNATURE, UPDATE_KEY
 from desktop_django.manifest import load
 from desktop_django_tools.layer import make_layer
 from desktop_django_tools.release import signing
@@ -389,7 +388,7 @@ def test_kill_9_of_the_applier_and_of_serve_at_random_points(
 def test_the_factory_without_an_update_key_accepts_no_layer(versions, seeded, tmp_path):
     keyless = tmp_path / "keyless" / "backend"
     shutil.copytree(versions.factory, keyless, copy_function=os.link)
-    (keyless / KEY_FILE).unlink()
+    (keyless / UPDATE_KEY).unlink()
     app_data = fresh_app_data(seeded, tmp_path)
     snapshot = tree_digest(app_data)
     code, line = SlotShell(keyless, app_data).update_command(keyless, "apply", str(versions.layer))

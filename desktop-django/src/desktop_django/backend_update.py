@@ -29,11 +29,9 @@ from filelock import FileLock, Timeout
 
 from desktop_django import slots
 from desktop_django.disk_space import free_bytes, human
-from desktop_django.layers import Layer, LayerError, open_layer
+from desktop_django.layers import UPDATE_KEY, Layer, LayerError, open_layer
 from desktop_django.manifest import MANIFEST_NAME, ManifestError, current_platform, load, validate
 
-# The minisign public key a stage trusts layers from (copied in by `nox -s stage`).
-KEY_FILE = "update-key.pub"
 # Serialises the writers of the state file and the slot folders: apply, confirm and serve's
 # start. An OS lock: a killed holder releases it.
 APPLY_LOCK = ".apply.lock"
@@ -267,11 +265,11 @@ def _load_stage(stage_dir: Path, what: str):
 
 def _trusted_key(stage_dir: Path) -> str | None:
     try:
-        return (stage_dir / KEY_FILE).read_text(encoding="utf-8")
+        return (stage_dir / UPDATE_KEY).read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UpdateError(f"cannot read the update key {stage_dir / KEY_FILE}: {exc}") from None
+        raise UpdateError(f"cannot read the update key {stage_dir / UPDATE_KEY}: {exc}") from None
 
 
 def _will_link(source: Path, folder: Path) -> bool:
