@@ -19,7 +19,7 @@ from desktop_django_tools.stage.config import (
     DEFAULT_LOCALES,
     DEMO,
     PYTHON_VERSION,
-    Project,
+    StagedProject,
 )
 from desktop_django_tools.stage.errors import StageError
 from desktop_django_tools.stage.files import materialise_symlinks, tree_size
@@ -36,7 +36,7 @@ class StageOptions:
     allow_local_python: bool = False
     locales: tuple[str, ...] = DEFAULT_LOCALES
     bytecode: bool = True
-    project: Project = DEMO
+    project: StagedProject = DEMO
 
 
 def build(options: StageOptions) -> dict:
@@ -88,7 +88,7 @@ class _CopiedRuntime:
     source: runtime.RuntimeSource
 
 
-def _resolve_wrapped(project: Project, work: Path) -> Resolution | None:
+def _resolve_wrapped(project: StagedProject, work: Path) -> Resolution | None:
     """A wrapped project's distributions, resolved before anything is copied: a version
     conflict is the cheapest failure to report. None for a workspace project."""
     if not project.wrapped:
@@ -154,7 +154,7 @@ def _install_backend(
     executable: Path,
     stage_root: Path,
     work: Path,
-    project: Project,
+    project: StagedProject,
     resolution: Resolution | None,
 ) -> None:
     with report.step("backend") as notes:
@@ -192,7 +192,7 @@ def _compile_bytecode(python: _CopiedRuntime, stage_root: Path) -> None:
         notes.append(f"{pyc} .pyc files, unchecked-hash, no build paths")
 
 
-def _prove(executable: Path, stage_root: Path, project: Project, work: Path) -> None:
+def _prove(executable: Path, stage_root: Path, project: StagedProject, work: Path) -> None:
     """Every module of the installed apps imports and `manage.py check` passes, on the
     stage's own interpreter."""
     with report.step("prove") as notes:
@@ -206,13 +206,13 @@ def _prove(executable: Path, stage_root: Path, project: Project, work: Path) -> 
         notes.append("manage.py check passed")
 
 
-def _collect_static(executable: Path, stage_root: Path, project: Project, work: Path) -> None:
+def _collect_static(executable: Path, stage_root: Path, project: StagedProject, work: Path) -> None:
     with report.step("static files") as notes:
         count = proof.collect_static(executable, stage_root, project, work)
         notes.append(f"{count} files collected (hashed names, gzip-compressed copies)")
 
 
-def _ship_update_key(stage_root: Path, project: Project) -> None:
+def _ship_update_key(stage_root: Path, project: StagedProject) -> None:
     """The release key's public half, which the stage's update applier trusts."""
     with report.step("update key") as notes:
         key_id = update_key.ship(stage_root, project.repo)
@@ -256,7 +256,7 @@ def _measure_skipped(prefix: Path) -> int:
     return total
 
 
-def _app_identity(python: Path, project: Project) -> dict:
+def _app_identity(python: Path, project: StagedProject) -> dict:
     name = project.import_name
     script = (
         f"import json, importlib; m = importlib.import_module({name!r}); "
