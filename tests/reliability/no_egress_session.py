@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 from desktop_django.manifest import load as load_manifest
-from desktop_django_tools.processes import stop_child
 
 from tests.reliability.http_client import Client
 from tests.support import shell_windows
@@ -30,6 +29,7 @@ from tests.support.backend import (
     wait_for_latest_routine,
 )
 from tests.support.egress import TEST_NET_ADDRESS
+from tests.support.processes import stop_child
 
 TEST_SETTINGS = "flying_stable.settings.test"  # routines of a fraction of a second, never failing
 NEW_PONY = "Egress Check"

@@ -15,7 +15,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psutil
-from desktop_django_tools.processes import read_line_within, stop_child
+
+from tests.support.processes import read_line_within, stop_child
 
 TOKEN_HEADER = "X-Desktop-Django-Token"
 PACKAGED_SETTINGS = "flying_stable.settings.packaged"

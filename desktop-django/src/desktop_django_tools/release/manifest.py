@@ -179,29 +179,67 @@ def make_release(
     stage_manifest: dict | None = None,
 ) -> dict:
     """Write the release files into `folder` and return the manifest."""
-    for name in list(artifact_rules.RELEASE_FILES) + [
-        p.name for p in folder.glob(f"*{artifact_rules.PUBLIC_KEY_SUFFIX}")
-    ]:
+    found, rehearsal = _collect_artifacts(shell, folder)
+    for artifact in found:
+        if artifact.role == artifact_rules.BACKEND_LAYER:
+            check_layer(folder / artifact.name, product_info, key)
+    key_file = _write_public_key(folder, product_info, key)
+    verify_script.write(folder / artifact_rules.VERIFY_SCRIPT)
+    manifest = _manifest(shell, product_info, git, key, key_file, found, rehearsal)
+    if stage_manifest:
+        manifest["backend"] = _backend_of(stage_manifest)
+    (folder / MANIFEST).write_text(
+        json.dumps(manifest, indent=2) + "\n", encoding="utf-8", newline="\n"
+    )
+    listed = [a.name for a in found] + [MANIFEST, artifact_rules.VERIFY_SCRIPT]
+    if key_file:
+        listed.append(key_file)
+    _write_instructions(folder, manifest, product_info, found, listed, key)
+    checksums = write_checksums(folder, [*listed, artifact_rules.INSTRUCTIONS])
+    if key is not None:
+        _sign_checksums(folder / SIGNATURE, checksums, shell, product_info, key)
+    _verify_written(folder, key)
+    return manifest
+
+
+def _collect_artifacts(
+    shell: str, folder: Path
+) -> tuple[list[artifact_rules.Artifact], dict | None]:
+    """The packager's artifacts in the folder and the rehearsal they are, if one; the release
+    files of an earlier run are removed first (they are written anew)."""
+    earlier = [p.name for p in folder.glob(f"*{artifact_rules.PUBLIC_KEY_SUFFIX}")]
+    for name in [*artifact_rules.RELEASE_FILES, *earlier]:
         (folder / name).unlink(missing_ok=True)
     if not folder.is_dir():
         raise _no_artifacts(shell, folder, FileNotFoundError(f"{folder} does not exist"))
     try:
         found = artifact_rules.collect(folder)
-        rehearsal = artifact_rules.rehearsal_of(found)
+        return found, artifact_rules.rehearsal_of(found)
     except artifact_rules.ArtifactError as exc:
         raise _no_artifacts(shell, folder, exc) from exc
-    for artifact in found:
-        if artifact.role == artifact_rules.BACKEND_LAYER:
-            check_layer(folder / artifact.name, product_info, key)
 
-    key_file = None
-    if key is not None:
-        key_file = f"{product_info.id}{artifact_rules.PUBLIC_KEY_SUFFIX}"
-        (folder / key_file).write_text(key.public_key_text(), encoding="utf-8", newline="\n")
-    verifier = folder / artifact_rules.VERIFY_SCRIPT
-    verify_script.write(verifier)
 
-    manifest = {
+def _write_public_key(
+    folder: Path, product_info: Product, key: signing.SigningKey | None
+) -> str | None:
+    """The signing key's public half beside the release (its file name), when signed."""
+    if key is None:
+        return None
+    key_file = f"{product_info.id}{artifact_rules.PUBLIC_KEY_SUFFIX}"
+    (folder / key_file).write_text(key.public_key_text(), encoding="utf-8", newline="\n")
+    return key_file
+
+
+def _manifest(
+    shell: str,
+    product_info: Product,
+    git: dict,
+    key: signing.SigningKey | None,
+    key_file: str | None,
+    found: list[artifact_rules.Artifact],
+    rehearsal: dict | None,
+) -> dict:
+    return {
         "schemaVersion": SCHEMA_VERSION,
         "product": {"id": product_info.id, "name": product_info.name},
         "shell": shell,
@@ -221,26 +259,34 @@ def make_release(
             "signature": SIGNATURE if key else None,
         },
     }
-    if stage_manifest:
-        manifest["backend"] = {
-            "sourceHash": stage_manifest.get("app", {}).get("sourceHash"),
-            "python": stage_manifest.get("python", {}).get("version"),
-            "platform": stage_manifest.get("python", {}).get("platform"),
-        }
-    (folder / MANIFEST).write_text(
-        json.dumps(manifest, indent=2) + "\n", encoding="utf-8", newline="\n"
-    )
 
-    listed = [a.name for a in found] + [MANIFEST, artifact_rules.VERIFY_SCRIPT]
-    if key_file:
-        listed.append(key_file)
+
+def _backend_of(stage_manifest: dict) -> dict:
+    """What the release records of the stage it ships."""
+    return {
+        "sourceHash": stage_manifest.get("app", {}).get("sourceHash"),
+        "python": stage_manifest.get("python", {}).get("version"),
+        "platform": stage_manifest.get("python", {}).get("platform"),
+    }
+
+
+def _write_instructions(
+    folder: Path,
+    manifest: dict,
+    product_info: Product,
+    found: list[artifact_rules.Artifact],
+    listed: list[str],
+    key: signing.SigningKey | None,
+) -> None:
+    """VERIFY.txt: the by-hand checks, quoting the hash of every file in `listed`."""
+    rehearsal = manifest["rehearsal"]
     purpose = (
         f"{rehearsal['kind'].upper()} REHEARSAL, NOT FOR INSTALLING"
         if rehearsal
         else "verify before installing"
     )
     title = (
-        f"{product_info.name} {product_info.version} ({shell}, "
+        f"{product_info.name} {product_info.version} ({manifest['shell']}, "
         f"{manifest['platform']['os']} {manifest['platform']['arch']}): {purpose}"
     )
     instructions = verify_text(
@@ -252,24 +298,31 @@ def make_release(
         rehearsal=rehearsal,
     )
     (folder / artifact_rules.INSTRUCTIONS).write_text(instructions, encoding="utf-8", newline="\n")
-    listed.append(artifact_rules.INSTRUCTIONS)
-    checksums = write_checksums(folder, listed)
 
-    if key is not None:
-        trusted = (
-            f"product:{product_info.id} shell:{shell} version:{product_info.version} "
-            f"file:{CHECKSUMS} timestamp:{int(time.time())}"
-        )
-        signature = signing.sign(
-            key, checksums.read_bytes(), trusted, f"signature from release key {key.key_id_text}"
-        )
-        (folder / SIGNATURE).write_text(signature, encoding="utf-8", newline="\n")
 
-    # Build leftovers (unpacked apps, logs) may sit beside the release: they are not in it.
+def _sign_checksums(
+    signature_file: Path,
+    checksums: Path,
+    shell: str,
+    product_info: Product,
+    key: signing.SigningKey,
+) -> None:
+    trusted = (
+        f"product:{product_info.id} shell:{shell} version:{product_info.version} "
+        f"file:{CHECKSUMS} timestamp:{int(time.time())}"
+    )
+    signature = signing.sign(
+        key, checksums.read_bytes(), trusted, f"signature from release key {key.key_id_text}"
+    )
+    signature_file.write_text(signature, encoding="utf-8", newline="\n")
+
+
+def _verify_written(folder: Path, key: signing.SigningKey | None) -> None:
+    """The folder as a user would check it; build leftovers (unpacked apps, logs) may sit
+    beside the release: they are not in it."""
     report = verify_folder(folder, key.public_key_text() if key else None, ignore_unlisted=True)
     if not report.ok:
         raise ReleaseError("the release folder does not verify:\n" + "\n".join(report.lines()))
-    return manifest
 
 
 def read_stage_manifest() -> dict | None:

@@ -35,18 +35,11 @@ def prepare_shells(_args: argparse.Namespace) -> int:
     """Each testable shell's build, once; one that cannot be built is named. Under CI=true
     that fails (the tests that need it would fail later, less clearly); elsewhere the
     tests that need it skip with the same reason."""
-    from desktop_django_tools.integrations import tauri_cli
-    from desktop_django_tools.shells import electron, tauri
-
-    steps = (
-        ("electron", lambda: electron.prepare(electron.shell_dir())),
-        ("tauri", lambda: tauri.build(tauri.shell_dir(), tauri_cli.host_bundles())),
-    )
     missing = []
-    for name, step in steps:
+    for name in catalogue.PREPARED:
         print(f"prepare-shells: {name}", flush=True)
         try:
-            step()
+            catalogue.module(name).prepare_for_tests()
         except ToolError as exc:
             missing.append(f"{name}: {exc.line()}")
     for line in missing:

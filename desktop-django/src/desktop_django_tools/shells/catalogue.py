@@ -74,6 +74,8 @@ class Shell:
     name: str
     window: bool = True  # opens a desktop window (else: the backend in a browser)
     testable: bool = False  # has its own suite, run by `test-shell NAME`
+    # `prepare-shells` builds it (its module's prepare_for_tests) before the cross-shell tests.
+    prepared: bool = False
     packageable: bool = False  # `package NAME` makes its installers
     package_tools: tuple[Tool, ...] = ()
     # Python packages outside uv.lock its packager needs (the noxfile installs them).
@@ -81,8 +83,9 @@ class Shell:
 
 
 SHELLS = (
-    Shell("electron", testable=True, packageable=True, package_tools=(SEVEN_ZIP,)),
-    Shell("tauri", testable=True, packageable=True, package_tools=(CARGO,)),
+    Shell("electron", testable=True, prepared=True, packageable=True,
+          package_tools=(SEVEN_ZIP,)),
+    Shell("tauri", testable=True, prepared=True, packageable=True, package_tools=(CARGO,)),
     Shell("positron", testable=True, packageable=True, package_tools=(BRIEFCASE,),
           package_requirements=("briefcase>=0.3.20",)),
     Shell("browser", window=False),
@@ -90,6 +93,7 @@ SHELLS = (
 RUNNABLE = tuple(shell.name for shell in SHELLS)
 WINDOWS = tuple(shell.name for shell in SHELLS if shell.window)
 TESTABLE = tuple(shell.name for shell in SHELLS if shell.testable)
+PREPARED = tuple(shell.name for shell in SHELLS if shell.prepared)
 PACKAGEABLE = tuple(shell.name for shell in SHELLS if shell.packageable)
 
 
@@ -103,6 +107,11 @@ def get(name: str) -> Shell:
 def module(name: str) -> ModuleType:
     """The code that runs, tests and packages the shell (`shells/<name>.py`)."""
     return importlib.import_module(f"desktop_django_tools.shells.{get(name).name}")
+
+
+def packaging_needs(tool: Tool) -> tuple[str, ...]:
+    """The shells whose packaging needs the program (doctor says so beside it)."""
+    return tuple(shell.name for shell in SHELLS if tool in shell.package_tools)
 
 
 def require_package_tools(

@@ -63,6 +63,11 @@ def prepare(shell: Path) -> str:
     return node
 
 
+def prepare_for_tests() -> None:
+    """What the cross-shell tests start (`prepare-shells`): the node modules and assets."""
+    prepare(shell_dir())
+
+
 def require_stage() -> Path:
     """The stage (`$DESKTOP_DJANGO_STAGE_DIR` or `<repo>/.stage/backend`), which must exist."""
     stage = locations.stage_dir()

@@ -192,6 +192,12 @@ def build(
     return artifacts
 
 
+def prepare_for_tests() -> None:
+    """What the cross-shell tests start (`prepare-shells`): the host's release build, which
+    `test-shell tauri` and the window tests then reuse (build_record.py)."""
+    build(shell_dir(), tauri_cli.host_bundles())
+
+
 def build_inputs(shell: Path, stage: Path, command: list[str], env: dict[str, str]) -> str:
     """The hash of what a release build is made from: the shell's sources and lock files,
     the backend page of the splash, the stage (its manifest hashes every file), the

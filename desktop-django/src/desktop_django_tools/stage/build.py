@@ -19,11 +19,12 @@ from desktop_django_tools.stage.config import (
     DEFAULT_LOCALES,
     DEMO,
     PYTHON_VERSION,
-    Project,
+    StagedProject,
 )
 from desktop_django_tools.stage.errors import StageError
 from desktop_django_tools.stage.files import materialise_symlinks, tree_size
 from desktop_django_tools.stage.manifest_writer import write_manifest
+from desktop_django_tools.stage.resolve import Resolution
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class StageOptions:
     allow_local_python: bool = False
     locales: tuple[str, ...] = DEFAULT_LOCALES
     bytecode: bool = True
-    project: Project = DEMO
+    project: StagedProject = DEMO
 
 
 def build(options: StageOptions) -> dict:
@@ -62,22 +63,50 @@ def build(options: StageOptions) -> dict:
 
 
 def _build_into(stage_root: Path, work: Path, options: StageOptions) -> dict:
-    python_root = stage_root / "python"
-    project = options.project
-    resolution = None
-    if project.wrapped:
-        # Before anything is copied: a version conflict is the cheapest failure to report.
-        with report.step("resolve") as notes:
-            resolution = wrapped.resolve(project, work)
-            notes.append(f"{len(resolution.kept)} distributions")
-            if resolution.left_out:
-                left = ", ".join(f"{p.name} {p.version} ({report.human_size(p.size)})"
-                                 for p, _why in resolution.left_out)  # fmt: skip
-                notes.append(
-                    f"left out as server-only: {left}; "
-                    f"{report.human_size(resolution.left_out_size())} of wheels"
-                )
+    """The stage's steps in order, each one report.step (its time and notes in the log)."""
+    resolution = _resolve_wrapped(options.project, work)
+    python = _copy_runtime(stage_root / "python", work, options)
+    version = _relocate_and_strip(python)
+    _install_backend(python.executable, stage_root, work, options.project, resolution)
+    _prune(stage_root, python.root, options.locales)
+    app = _app_identity(python.executable, options.project)
+    if options.bytecode:
+        _compile_bytecode(python, stage_root)
+    _prove(python.executable, stage_root, options.project, work)
+    _collect_static(python.executable, stage_root, options.project, work)
+    _ship_update_key(stage_root, options.project)
+    return _write_manifest(stage_root, options, app, version, python)
 
+
+@dataclass(frozen=True)
+class _CopiedRuntime:
+    """The interpreter copied into the stage, and where it came from."""
+
+    root: Path  # <stage>/python
+    executable: Path
+    prefix: Path  # the installation it was copied from
+    source: runtime.RuntimeSource
+
+
+def _resolve_wrapped(project: StagedProject, work: Path) -> Resolution | None:
+    """A wrapped project's distributions, resolved before anything is copied: a version
+    conflict is the cheapest failure to report. None for a workspace project."""
+    if not project.wrapped:
+        return None
+    with report.step("resolve") as notes:
+        resolution = wrapped.resolve(project, work)
+        notes.append(f"{len(resolution.kept)} distributions")
+        if resolution.left_out:
+            left = ", ".join(f"{p.name} {p.version} ({report.human_size(p.size)})"
+                             for p, _why in resolution.left_out)  # fmt: skip
+            notes.append(
+                f"left out as server-only: {left}; "
+                f"{report.human_size(resolution.left_out_size())} of wheels"
+            )
+    return resolution
+
+
+def _copy_runtime(python_root: Path, work: Path, options: StageOptions) -> _CopiedRuntime:
     with report.step("runtime") as notes:
         prefix, source = runtime.obtain(
             options.python_archive,
@@ -98,13 +127,18 @@ def _build_into(stage_root: Path, work: Path, options: StageOptions) -> dict:
         notes.append(f"{source.kind}: {source.detail}")
         notes.append(f"left out {report.human_size(skipped)} (tests, Tk, IDLE, headers, ...)")
         notes.append(f"{links} symlinks materialised")
+    return _CopiedRuntime(python_root, executable, prefix, source)
 
+
+def _relocate_and_strip(python: _CopiedRuntime) -> str:
+    """Strip the binaries and make them find their libraries beside them; the runtime's
+    CPython version, which must be the pinned minor."""
     with report.step("relocate and strip") as notes:
-        saved, stripped = prune.strip_binaries(python_root)
-        fixed = prune.make_relocatable(python_root, prefix)
+        saved, stripped = prune.strip_binaries(python.root)
+        fixed = prune.make_relocatable(python.root, python.prefix)
         notes.append(f"stripped {stripped} binaries, saved {report.human_size(saved)}")
         notes.append(f"RUNPATH set to $ORIGIN on {fixed} files")
-        version = runtime.version_of(executable)
+        version = runtime.version_of(python.executable)
         if runtime.minor(version) != runtime.minor(PYTHON_VERSION):
             raise StageError(
                 f"the runtime is CPython {version}, but the stage pins {PYTHON_VERSION}",
@@ -113,39 +147,54 @@ def _build_into(stage_root: Path, work: Path, options: StageOptions) -> dict:
             )
         if version != PYTHON_VERSION:
             report.say(f"note: runtime is CPython {version} (pinned {PYTHON_VERSION})")
+    return version
 
+
+def _install_backend(
+    executable: Path,
+    stage_root: Path,
+    work: Path,
+    project: StagedProject,
+    resolution: Resolution | None,
+) -> None:
     with report.step("backend") as notes:
         if resolution is not None:
             # A project wrapped by `desktop-django wrap`: see stage/wrapped.py.
             notes += wrapped.install(executable, stage_root, resolution, project)
-        else:
-            wheels = [uv.build_wheel(name, work / "wheels", options.project.repo)
-                      for name in options.project.workspace_packages]  # fmt: skip
-            requirements = uv.export_locked_requirements(
-                options.project.repo,
-                work / "requirements.txt",
-                package=options.project.package,
-                exclude=BUILD_ONLY_DISTRIBUTIONS,
-            )
-            uv.pip_install(executable, "--require-hashes", "-r", str(requirements))
-            uv.pip_install(executable, "--no-deps", *map(str, wheels))
-            notes.append(f"installed {', '.join(w.name for w in wheels)} with locked dependencies")
+            return
+        wheels = [uv.build_wheel(name, work / "wheels", project.repo)
+                  for name in project.workspace_packages]  # fmt: skip
+        requirements = uv.export_locked_requirements(
+            project.repo,
+            work / "requirements.txt",
+            package=project.package,
+            exclude=BUILD_ONLY_DISTRIBUTIONS,
+        )
+        uv.pip_install(executable, "--require-hashes", "-r", str(requirements))
+        uv.pip_install(executable, "--no-deps", *map(str, wheels))
+        notes.append(f"installed {', '.join(w.name for w in wheels)} with locked dependencies")
 
+
+def _prune(stage_root: Path, python_root: Path, locales: tuple[str, ...]) -> None:
     with report.step("prune") as notes:
-        freed, removed = prune.prune_after_install(python_root, options.locales)
-        links = materialise_symlinks(stage_root)
+        freed, removed = prune.prune_after_install(python_root, locales)
+        materialise_symlinks(stage_root)
         notes.append(f"removed {removed} entries, {report.human_size(freed)}")
-        notes.append(f"kept locales: {', '.join(options.locales)}")
+        notes.append(f"kept locales: {', '.join(locales)}")
 
-    app = _app_identity(executable, options.project)
-    if options.bytecode:
-        with report.step("bytecode") as notes:
-            folders = [python_root]
-            if (stage_root / wrapped.APP_DIR).is_dir():
-                folders.append(stage_root / wrapped.APP_DIR)
-            pyc = bytecode.compile_tree(executable, stage_root, folders)
-            notes.append(f"{pyc} .pyc files, unchecked-hash, no build paths")
 
+def _compile_bytecode(python: _CopiedRuntime, stage_root: Path) -> None:
+    with report.step("bytecode") as notes:
+        folders = [python.root]
+        if (stage_root / wrapped.APP_DIR).is_dir():
+            folders.append(stage_root / wrapped.APP_DIR)
+        pyc = bytecode.compile_tree(python.executable, stage_root, folders)
+        notes.append(f"{pyc} .pyc files, unchecked-hash, no build paths")
+
+
+def _prove(executable: Path, stage_root: Path, project: StagedProject, work: Path) -> None:
+    """Every module of the installed apps imports and `manage.py check` passes, on the
+    stage's own interpreter."""
     with report.step("prove") as notes:
         imported = proof.import_every_module(executable, stage_root, project, work)
         notes.append(f"{imported['imported']} modules of the installed apps import")
@@ -156,26 +205,35 @@ def _build_into(stage_root: Path, work: Path, options: StageOptions) -> dict:
             )
         notes.append("manage.py check passed")
 
+
+def _collect_static(executable: Path, stage_root: Path, project: StagedProject, work: Path) -> None:
     with report.step("static files") as notes:
         count = proof.collect_static(executable, stage_root, project, work)
         notes.append(f"{count} files collected (hashed names, gzip-compressed copies)")
 
+
+def _ship_update_key(stage_root: Path, project: StagedProject) -> None:
+    """The release key's public half, which the stage's update applier trusts."""
     with report.step("update key") as notes:
-        key_id = update_key.ship(stage_root, options.project.repo)
+        key_id = update_key.ship(stage_root, project.repo)
         notes.append(
             f"trusts backend layers signed with {key_id}"
             if key_id
             else "none (no release/release-signing-key.pub): accepts no backend layer"
         )
 
+
+def _write_manifest(
+    stage_root: Path, options: StageOptions, app: dict, version: str, python: _CopiedRuntime
+) -> dict:
     with report.step("manifest") as notes:
         manifest = write_manifest(
             stage_root,
             options.project,
             app,
             version,
-            executable,
-            source.kind,
+            python.executable,
+            python.source.kind,
             options.bytecode,
         )
         notes.append(f"{manifest['size']['files']} files indexed")
@@ -198,7 +256,7 @@ def _measure_skipped(prefix: Path) -> int:
     return total
 
 
-def _app_identity(python: Path, project: Project) -> dict:
+def _app_identity(python: Path, project: StagedProject) -> dict:
     name = project.import_name
     script = (
         f"import json, importlib; m = importlib.import_module({name!r}); "

@@ -20,7 +20,7 @@ from desktop_django.manifest import STAGE_SUBDIR
 from desktop_django_tools import locations
 from desktop_django_tools.errors import ToolError
 from desktop_django_tools.stage import report
-from desktop_django_tools.stage.config import DEFAULT_LOCALES, DEMO, Project
+from desktop_django_tools.stage.config import DEFAULT_LOCALES, DEMO, StagedProject
 from desktop_django_tools.stage.freshness import OPTIONS_ENV, stage_state
 
 
@@ -115,7 +115,7 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _target(args: argparse.Namespace) -> tuple[Project, Path]:
+def _target(args: argparse.Namespace) -> tuple[StagedProject, Path]:
     if not args.project:
         locations.require_workspace("staging the demo")
         return DEMO, args.output or locations.stage_dir()

@@ -45,8 +45,9 @@ class WrappedSource:
 
 
 @dataclass(frozen=True)
-class Project:
-    """The Django project to stage: its workspace packages and its launcher module."""
+class StagedProject:
+    """The Django project to stage: its workspace packages and its launcher module (the demo,
+    or a wrapped project as its `<package>_desktop/desktop-stage.toml` describes it)."""
 
     package: str = "flying-stable"
     workspace_packages: tuple[str, ...] = ("desktop-django", "flying-stable")
@@ -63,4 +64,4 @@ class Project:
         return self.launcher or f"{self.import_name}.desktop"
 
 
-DEMO = Project()
+DEMO = StagedProject()

@@ -12,7 +12,7 @@ from desktop_django.manifest import SCHEMA_VERSION, current_platform, validate
 
 from desktop_django_tools.integrations import git
 from desktop_django_tools.release.credentials import PUBLIC_KEY_IN_REPO
-from desktop_django_tools.stage.config import Project
+from desktop_django_tools.stage.config import StagedProject
 from desktop_django_tools.stage.errors import StageError
 from desktop_django_tools.stage.files import (
     DESCRIPTORS,
@@ -67,7 +67,7 @@ def describe_again(stage_root: Path, version: str | None = None) -> dict:
     return manifest
 
 
-def source_hash(project: Project) -> str:
+def source_hash(project: StagedProject) -> str:
     """A hash of the tracked sources that go into the stage, to tell when it is stale."""
     import hashlib
 
@@ -83,7 +83,7 @@ def source_hash(project: Project) -> str:
     return digest.hexdigest()
 
 
-def build_timestamp(project: Project) -> str:
+def build_timestamp(project: StagedProject) -> str:
     """SOURCE_DATE_EPOCH, else the commit time: the same sources give the same manifest."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if not epoch and git.head(project.repo):
@@ -94,7 +94,7 @@ def build_timestamp(project: Project) -> str:
 
 def write_manifest(
     stage_root: Path,
-    project: Project,
+    project: StagedProject,
     app: dict,
     python_version: str,
     python_executable: Path,

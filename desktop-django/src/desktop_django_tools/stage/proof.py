@@ -18,7 +18,7 @@ from pathlib import Path
 from desktop_django import env as contract
 
 from desktop_django_tools.stage import report, runtime
-from desktop_django_tools.stage.config import Project
+from desktop_django_tools.stage.config import StagedProject
 from desktop_django_tools.stage.errors import StageError
 from desktop_django_tools.stage.files import tree_size
 
@@ -27,7 +27,7 @@ SCRIPT = Path(__file__).with_name("proof_script.py")
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b")
 
 
-def stage_env(stage_root: Path, project: Project, app_data: Path) -> dict:
+def stage_env(stage_root: Path, project: StagedProject, app_data: Path) -> dict:
     env = runtime.environment_without_python_vars()
     env.update(
         DJANGO_SETTINGS_MODULE=project.settings_module,
@@ -36,7 +36,7 @@ def stage_env(stage_root: Path, project: Project, app_data: Path) -> dict:
     return env
 
 
-def run_in_stage(python: Path, stage_root: Path, project: Project, work: Path, what: str,
+def run_in_stage(python: Path, stage_root: Path, project: StagedProject, work: Path, what: str,
                  *args: str) -> str:  # fmt: skip
     """Run `python -I -B ARGS` the way the launcher will (isolated, settings from the
     manifest), from a folder that is neither the project nor the stage, so a path that only
@@ -86,7 +86,7 @@ def report_of(out: str, what: str) -> dict:
         ) from None
 
 
-def import_every_module(python: Path, stage_root: Path, project: Project, work: Path) -> dict:
+def import_every_module(python: Path, stage_root: Path, project: StagedProject, work: Path) -> dict:
     """Every installed app's modules imported, then `manage.py check`, in one process."""
     what = "import every installed app's modules"
     out = run_in_stage(python, stage_root, project, work, what,
@@ -120,7 +120,7 @@ def import_every_module(python: Path, stage_root: Path, project: Project, work: 
     return result
 
 
-def project_settings_module(project: Project) -> str | None:
+def project_settings_module(project: StagedProject) -> str | None:
     """The project's own settings module: the one the packaged settings star-import."""
     path = project.repo / Path(*project.settings_module.split(".")).with_suffix(".py")
     for folder in project.wrapped.pythonpath:
@@ -138,7 +138,7 @@ def project_settings_module(project: Project) -> str | None:
     return None
 
 
-def _also_broken_in_own_env(result: dict, project: Project) -> None:
+def _also_broken_in_own_env(result: dict, project: StagedProject) -> None:
     """Move the modules that fail in the project's own environment too out of `broken`, into
     `warnings`: the stage did not break them (a third-party app's optional command that
     raises "install X", a module for a backend the project does not use)."""
@@ -169,7 +169,7 @@ def _also_broken_in_own_env(result: dict, project: Project) -> None:
     result["broken"] = [entry for entry in result["broken"] if entry["module"] not in failed]
 
 
-def collect_static(python: Path, stage_root: Path, project: Project, work: Path) -> int:
+def collect_static(python: Path, stage_root: Path, project: StagedProject, work: Path) -> int:
     run_in_stage(python, stage_root, project, work, "manage.py collectstatic",
                  "-m", "django", "collectstatic", "--noinput", "-v0")  # fmt: skip
     return tree_size(stage_root / "staticfiles")[1]

@@ -26,7 +26,7 @@ from pathlib import Path
 from desktop_django_tools.errors import ToolError
 from desktop_django_tools.integrations import git, uv
 from desktop_django_tools.stage import report, runtime_wheel
-from desktop_django_tools.stage.config import BUILD_ONLY_DISTRIBUTIONS, Project, WrappedSource
+from desktop_django_tools.stage.config import BUILD_ONLY_DISTRIBUTIONS, StagedProject, WrappedSource
 from desktop_django_tools.stage.errors import StageError
 from desktop_django_tools.stage.resolve import Resolution
 from desktop_django_tools.stage.resolve import resolve as resolve_dependencies
@@ -110,8 +110,8 @@ def read_config(config_path: Path) -> dict:
     return data
 
 
-def load_project(path: Path) -> tuple[Project, str]:
-    """The Project to stage and its app id (for the default output folder)."""
+def load_project(path: Path) -> tuple[StagedProject, str]:
+    """The wrapped project to stage and its app id (for the default output folder)."""
     config_path = find_config(path)
     root = config_path.parent.parent
     data = read_config(config_path)
@@ -144,7 +144,7 @@ def load_project(path: Path) -> tuple[Project, str]:
     for name in filter(None, dependency_files):
         if not (root / name).is_file():
             raise WrappedProjectError(f"{config_path}: dependency file {name!r} does not exist")
-    project = Project(
+    project = StagedProject(
         package=app["package"],
         workspace_packages=(),
         import_name=app["package"],
@@ -182,7 +182,9 @@ def _app_id(init_file: Path) -> str | None:
     return None
 
 
-def install(python: Path, stage_root: Path, resolution: Resolution, project: Project) -> list[str]:
+def install(
+    python: Path, stage_root: Path, resolution: Resolution, project: StagedProject
+) -> list[str]:
     """The resolved dependencies (desktop-django's runtime among them) and the project's code
     into the stage; returns notes."""
     source = project.wrapped
@@ -199,7 +201,7 @@ def install(python: Path, stage_root: Path, resolution: Resolution, project: Pro
     return [f"{len(resolution.kept)} distributions", f"{copied} files into app/"]
 
 
-def resolve(project: Project, work: Path) -> Resolution:
+def resolve(project: StagedProject, work: Path) -> Resolution:
     """Resolve up front (before any runtime is copied): conflicts fail here, in one line."""
     source = project.wrapped
     root = project.repo

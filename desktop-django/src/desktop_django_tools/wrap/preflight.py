@@ -24,7 +24,7 @@ from desktop_django_tools import server_only
 from desktop_django_tools.project_python import probe_environment
 from desktop_django_tools.stage.config import PYTHON_VERSION
 from desktop_django_tools.wrap import scan, undeclared, versions
-from desktop_django_tools.wrap.project import DESKTOP_DJANGO, Project, ProjectError, locate
+from desktop_django_tools.wrap.project import DESKTOP_DJANGO, ProjectError, WrapTarget, locate
 
 PROBE = Path(__file__).with_name("probe.py")
 PROBE_TIMEOUT_SECONDS = 120
@@ -101,7 +101,7 @@ class Identity:
 @dataclass
 class Preflight:
     path: Path
-    project: Project | None = None
+    project: WrapTarget | None = None
     identity: Identity | None = None
     probe: dict = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
@@ -336,7 +336,7 @@ def _check_manage_pys(report: Preflight) -> None:
     )
 
 
-def identity(project: Project, name: str | None) -> Identity:
+def identity(project: WrapTarget, name: str | None) -> Identity:
     meta = {}
     if project.dependencies.pyproject:
         try:
@@ -353,7 +353,7 @@ def identity(project: Project, name: str | None) -> Identity:
     return Identity(name=name, app_id=app_id, version=version)
 
 
-def run_probe(project: Project) -> dict:
+def run_probe(project: WrapTarget) -> dict:
     # No bytecode (-B), and a scratch working folder: reading the settings writes nothing
     # into the project, so `git status` is the same before and after.
     args = [str(project.python), "-I", "-B", str(PROBE), str(project.root),
@@ -442,7 +442,7 @@ def _check_django_pin(report: Preflight) -> None:
         )
 
 
-def _declared_at(project: Project, name: str) -> list[str]:
+def _declared_at(project: WrapTarget, name: str) -> list[str]:
     deps = project.dependencies
     return [f"{deps.locations[name]} ({deps.names[name]})"] if name in deps.locations else []
 

@@ -52,7 +52,10 @@ class Dependencies:
 
 
 @dataclass
-class Project:
+class WrapTarget:
+    """The Django project found in a folder that `wrap` prepares (its manage.py, settings,
+    dependencies and interpreter); the stage's view of it is stage/config.StagedProject."""
+
     root: Path
     manage_py: Path
     settings_module: str
@@ -285,7 +288,7 @@ def find_pythonpath(root: Path, package: str) -> tuple[str, ...]:
     return (".",)
 
 
-def locate(path: Path, settings: str | None = None, python: Path | None = None) -> Project:
+def locate(path: Path, settings: str | None = None, python: Path | None = None) -> WrapTarget:
     """The project at `path`. A settings module that cannot be told is not raised: it is
     `settings_problem`, so every check that does not need the settings still runs."""
     candidates = [p.resolve() for p in find_manage_pys(path.absolute())]
@@ -308,7 +311,7 @@ def locate(path: Path, settings: str | None = None, python: Path | None = None) 
         problem = f"{module!r} is not a Python module path (from {source}): pass --settings"
         module = None
     interpreter, python_source = find_python(root, python)
-    return Project(
+    return WrapTarget(
         root=root,
         manage_py=manage_py,
         settings_module=module or "",

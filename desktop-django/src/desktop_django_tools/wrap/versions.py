@@ -23,7 +23,7 @@ from desktop_django_tools.stage.config import BUILD_ONLY_DISTRIBUTIONS, PYTHON_V
 from desktop_django_tools.wrap.project import (
     DESKTOP_DJANGO,
     REQUIREMENT_NAME,
-    Project,
+    WrapTarget,
     normalize,
     requirement_lines,
 )
@@ -84,7 +84,7 @@ def _name(requirement: str) -> str:
     return normalize(match.group(1)) if match else ""
 
 
-def project_requirements(project: Project, scratch: Path) -> list[str]:
+def project_requirements(project: WrapTarget, scratch: Path) -> list[str]:
     """What the stage would install for the project, as requirement lines (no desktop-django)."""
     deps = project.dependencies
     if deps.source == "uv.lock":
@@ -106,7 +106,9 @@ def project_requirements(project: Project, scratch: Path) -> list[str]:
     return [line for line in lines if _name(line) != DESKTOP_DJANGO]
 
 
-def resolve(project: Project, extras: tuple[str, ...], added: tuple[str, ...] = ()) -> Resolution:
+def resolve(
+    project: WrapTarget, extras: tuple[str, ...], added: tuple[str, ...] = ()
+) -> Resolution:
     """`added`: requirement lines --apply will add (a local package's `name @ file:..`)."""
     with tempfile.TemporaryDirectory(prefix="desktop-django-resolve-") as folder:
         scratch = Path(folder)
@@ -146,7 +148,7 @@ def resolve(project: Project, extras: tuple[str, ...], added: tuple[str, ...] = 
     return Resolution(ok=True)
 
 
-def _conflict(project: Project, message: str, unreached: str = "") -> Resolution:
+def _conflict(project: WrapTarget, message: str, unreached: str = "") -> Resolution:
     explanation = _explanation(message)
     return Resolution(ok=False, explanation=explanation, involved=_involved(project, explanation),
                       unreached=unreached)  # fmt: skip
@@ -163,7 +165,7 @@ def _explanation(message: str) -> str:
     return _one_line(text).rstrip(".")
 
 
-def _involved(project: Project, explanation: str) -> tuple[str, ...]:
+def _involved(project: WrapTarget, explanation: str) -> tuple[str, ...]:
     """file:line of each of the project's declarations the resolver's explanation names."""
     words = {normalize(w) for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9._-]*", explanation)}
     deps = project.dependencies
@@ -174,7 +176,7 @@ def _involved(project: Project, explanation: str) -> tuple[str, ...]:
     )
 
 
-def locked_pins(project: Project, explanation: str) -> list[tuple[str, str, str]]:
+def locked_pins(project: WrapTarget, explanation: str) -> list[tuple[str, str, str]]:
     """(name, locked version, uv.lock:line) of each distribution the resolver's explanation
     names with the exact version uv.lock pins, for a project staged from its uv.lock."""
     lock = project.dependencies.uv_lock

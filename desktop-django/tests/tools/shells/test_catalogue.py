@@ -18,6 +18,7 @@ def test_each_shell_module_does_what_the_catalogue_says(shell):
     assert callable(module.run)
     assert callable(getattr(module, "test", None)) == shell.testable
     assert callable(getattr(module, "package", None)) == shell.packageable
+    assert callable(getattr(module, "prepare_for_tests", None)) == shell.prepared
     if not shell.packageable:
         assert shell.package_tools == ()
         assert shell.package_requirements == ()
@@ -28,6 +29,8 @@ def test_the_lists_follow_the_entries():
     assert "browser" not in catalogue.WINDOWS
     assert "browser" not in catalogue.PACKAGEABLE
     assert set(catalogue.TESTABLE) <= set(catalogue.RUNNABLE)
+    assert set(catalogue.PREPARED) <= set(catalogue.TESTABLE)
+    assert catalogue.packaging_needs(catalogue.CARGO) == ("tauri",)
 
 
 def test_an_unknown_shell_names_the_ones_there_are():

@@ -1,4 +1,5 @@
-"""Stopping a launcher child the way a shell does, shared by the benchmarks and the tests."""
+"""Stopping a launcher child the way a shell does, shared by the benchmarks and the tests
+(the only users: the tools never start a launcher child this way)."""
 
 from __future__ import annotations
 
