@@ -254,6 +254,15 @@ def sanity_problems(results: dict, selected: list[str]) -> list[str]:
     app_layer = results.get("updates", {}).get("app_code", {})
     if results.get("updates") and not app_layer.get("layer_bytes"):
         problems.append("updates: no app-code layer")
+    if results.get("updates"):
+        timed_rows = {
+            "apply": app_layer.get("apply", {}),
+            "restart": results["updates"].get("restart", {}),
+            "rollback": results["updates"].get("rollback", {}),
+        }
+        for name, row in timed_rows.items():
+            if not row.get("measured"):
+                problems.append(f"updates {name}: not measured ({row.get('reason')})")
     for name, row in results.get("memory", {}).items():
         if not row.get("peak_rss_bytes"):
             problems.append(f"memory {name}: no peak RSS")

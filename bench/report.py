@@ -143,6 +143,12 @@ def _update_targets(updates: dict | None) -> list[Target]:
     apply = app["apply"]
     apply_s = apply["s"] if apply.get("measured") else None
     installer_mib = installer["bytes"] / 2**20
+    restart = _get(updates, "restart", default={})
+    restart_s = restart.get("s") if restart.get("measured") else None
+    normal_s = _get(restart, "normal", "median")
+    restart_met = None if restart_s is None or normal_s is None else restart_s <= normal_s + 1
+    rollback = _get(updates, "rollback", default={})
+    rollback_s = rollback.get("s") if rollback.get("measured") else None
     return [
         Target(f"backend layer, app code only (a template and a view; installer: "
                f"{installer_mib:.1f} MiB {installer['name']})", "≤ 100 KB", round(kb, 1), "KB",
@@ -152,6 +158,11 @@ def _update_targets(updates: dict | None) -> list[Target]:
                None if share is None else share <= 25),
         Target("apply the app-code layer (verify, build the slot, re-hash)", "≤ 2 s", apply_s,
                "s", None if apply_s is None else apply_s <= 2),
+        Target("restart onto the new version: trial serve spawn → ready line",
+               "≤ normal start + 1 s" + ("" if normal_s is None else f" ({normal_s + 1:.2f} s)"),
+               restart_s, "s", restart_met),
+        Target("failed trial (a migration raises) → fallback's ready line, rolledBack",
+               "≤ 3 s", rollback_s, "s", None if rollback_s is None else rollback_s <= 3),
     ]  # fmt: skip
 
 
@@ -175,9 +186,26 @@ def _updates_section(updates: dict) -> list[str]:
         )
     else:
         out.append(f"| Django patch upgrade | not measured: {patch['reason']} | | |")
-    apply = app["apply"]
-    applied = f"{apply['s']:.2f} s" if apply.get("measured") else f"not measured: {apply['reason']}"
-    out += ["", f"Making the app-code layer: {app['make_s']:.2f} s. Applying it: {applied}.", ""]
+    out += ["", f"Making the app-code layer: {app['make_s']:.2f} s.", ""]
+    normal = _get(updates, "restart", "normal", default={})
+    rows = [
+        ("apply the app-code layer (verify, build the slot, re-hash)", app["apply"]),
+        ("normal warm start of the old version, spawn → ready line",
+         {"measured": bool(normal.get("n")), "runs": normal, "reason": "no run"}),
+        ("restart onto the new version (trial), spawn → ready line", updates.get("restart", {})),
+        ("failed trial → the fallback's ready line (rolledBack)", updates.get("rollback", {})),
+    ]  # fmt: skip
+    out += ["| step | runs | median s | p10-p90 s |", "|---|---|---|---|"]
+    for name, row in rows:
+        runs = row.get("runs", {})
+        if row.get("measured") and runs.get("n"):
+            out.append(
+                f"| {name} | {runs['n']} | {runs['median']:.3f} "
+                f"| {runs['p10']:.3f}-{runs['p90']:.3f} |"
+            )
+        else:
+            out.append(f"| {name} | 0 | not measured: {row.get('reason', 'no run')} | |")
+    out.append("")
     return out
 
 

@@ -11,9 +11,18 @@ Three stages, all copies of the stage under test (hard-linked where nothing is r
   base with its version raised as the new one. The whole stage compressed is the full layer
   of the new one (the same zip and LZMA as every layer).
 
-Apply time is `desktop_django.backend_update.apply` of the app-code layer into fresh app
-data: verify the signature and every file, build the slot (unchanged files hard-linked),
-re-hash the whole slot.
+The timings, medians over RUNS runs (one in --quick), each run in a fresh copy of app data a
+first launch of the base left behind (its database migrated, its stage check recorded), the
+way a shell starts serve (tests/support/backend_updates.py's SlotShell):
+
+- the normal warm start of the base, spawn -> ready line;
+- apply: `desktop_django.backend_update.apply` of the app-code layer: verify the signature
+  and every file, build the slot (unchanged files hard-linked), re-hash the whole slot;
+- the restart onto the new version: the trial serve's spawn -> ready line, in the same app
+  data, right after that run's normal start (the same page cache);
+- rollback: a layer whose new migration raises (tests/support/backend_updates.py's
+  `broken_version_of`) applied, then from the trial's spawn to the ready line of the
+  fallback, with its `rolledBack` field.
 """
 
 from __future__ import annotations
@@ -34,8 +43,12 @@ from desktop_django_tools.stage.config import DEFAULT_LOCALES
 from desktop_django_tools.stage.manifest_writer import describe_again
 
 from bench.staged import Stage
+from bench.stats import summarize
 
 REPO = Path(__file__).resolve().parent.parent
+# Timed runs of each row (apply, restart, rollback); --quick makes one.
+RUNS = 5
+ROWS = ("apply", "restart", "rollback")
 # The Tauri .deb of the issue, for when no installer was built here.
 QUOTED_TAURI_DEB_BYTES = round(19.6 * 1024 * 1024)
 APP_LAYER_LIMIT = 100 * 1000
@@ -56,13 +69,17 @@ def run(stage: Stage, work: Path, quick: bool, say=print) -> dict:
     began = time.monotonic()
     layer = make_layer(base, changed, root, key=key)
     made_s = time.monotonic() - began
+    say(f"updates: app-code layer {layer.stat().st_size:,} bytes ({', '.join(edited)})")
+    broken = _broken_layer(base, root, key)
+    timings = timed_updates(base, layer, broken, root, 1 if quick else RUNS, say)
     result["app_code"] = {
         "changed": edited,
         "layer_bytes": layer.stat().st_size,
         "make_s": round(made_s, 2),
-        "apply": apply_time(layer, base, root / "app-data"),
+        "apply": timings["apply"],
     }
-    say(f"updates: app-code layer {layer.stat().st_size:,} bytes ({', '.join(edited)})")
+    result["restart"] = timings["restart"]
+    result["rollback"] = timings["rollback"]
 
     if quick:
         result["django_patch"] = {"measured": False, "reason": "not in --quick (uv, a full layer)"}
@@ -84,19 +101,92 @@ def installer_size() -> dict:
     return {"name": "Tauri .deb", "bytes": QUOTED_TAURI_DEB_BYTES, "source": "issue 23 (19.6 MiB)"}
 
 
-def apply_time(layer: Path, factory: Path, app_data: Path) -> dict:
-    try:
-        from desktop_django import backend_update
-    except ImportError:
-        return {"measured": False, "reason": "no backend_update applier in this checkout"}
+def _broken_layer(base: Path, root: Path, key) -> Path:
+    """The next version of the base, its new migration raising: a trial that must fail."""
+    from tests.support.backend_updates import broken_version_of
+
+    stage = root / "broken" / "backend"
+    broken_version_of(base, stage, "migration")
+    return make_layer(base, stage, root / "broken.layer", key=key)
+
+
+def timed_updates(base: Path, layer: Path, broken: Path, root: Path, runs: int, say) -> dict:
+    """Apply, restart onto the new version next to a normal start, and roll back; medians."""
+    from desktop_django import backend_update
     from desktop_django.layers import LayerError
 
-    began = time.monotonic()
-    try:
-        backend_update.apply(layer, app_data, factory)
-    except (backend_update.UpdateError, LayerError) as exc:
-        return {"measured": False, "reason": f"the applier refused it: {exc}"}
-    return {"measured": True, "s": round(time.monotonic() - began, 3)}
+    from tests.support.backend_updates import SlotShell
+
+    seeded = root / "seeded"
+    first = SlotShell(base, seeded)
+    line, _slot = first.start()
+    first.stop()
+    if line.get("event") != "ready":
+        reason = f"the base did not start: {line}"
+        return {key: {"measured": False, "reason": reason} for key in ROWS}
+    samples: dict[str, list[float]] = {"apply": [], "normal": [], "trial": [], "rollback": []}
+    failures: dict[str, str] = {}
+    for number in range(runs):
+        app_data = root / f"run-{number}" / "app data"
+        shutil.copytree(seeded, app_data)
+        shell = SlotShell(base, app_data)
+        began = time.monotonic()
+        line, slot = shell.start()
+        samples["normal"].append(time.monotonic() - began)
+        shell.stop()
+        began = time.monotonic()
+        try:
+            applied = backend_update.apply(layer, app_data, base)
+        except (backend_update.UpdateError, LayerError) as exc:
+            failures["apply"] = f"the applier refused it: {exc}"
+            break
+        samples["apply"].append(time.monotonic() - began)
+        began = time.monotonic()
+        line, slot = shell.start()
+        elapsed = time.monotonic() - began
+        shell.stop()
+        if (line.get("event"), slot) != ("ready", applied.version) or "rolledBack" in line:
+            failures["trial"] = f"the new version did not start: {line}"
+        else:
+            samples["trial"].append(elapsed)
+
+        failed_data = root / f"rollback-{number}" / "app data"
+        shutil.copytree(seeded, failed_data)
+        backend_update.apply(broken, failed_data, base)
+        shell = SlotShell(base, failed_data)
+        began = time.monotonic()
+        line, slot = shell.start()
+        elapsed = time.monotonic() - began
+        shell.stop()
+        if (line.get("event"), slot) != ("ready", "factory") or "rolledBack" not in line:
+            failures["rollback"] = f"the failed trial was not rolled back: {line}"
+        else:
+            samples["rollback"].append(elapsed)
+    result = {
+        "apply": _row(samples["apply"], failures.get("apply")),
+        "restart": {
+            **_row(samples["trial"], failures.get("trial") or failures.get("apply")),
+            "normal": summarize(samples["normal"], 3),
+        },
+        "rollback": _row(samples["rollback"], failures.get("rollback")),
+    }
+    say(
+        "updates: apply {apply} s, restart {trial} s (normal start {normal} s), "
+        "failed trial -> fallback ready {rollback} s".format(
+            apply=result["apply"].get("s"),
+            trial=result["restart"].get("s"),
+            normal=result["restart"]["normal"].get("median"),
+            rollback=result["rollback"].get("s"),
+        )
+    )
+    return result
+
+
+def _row(samples: list[float], failure: str | None) -> dict:
+    if failure or not samples:
+        return {"measured": False, "reason": failure or "no run"}
+    summary = summarize(samples, 3)
+    return {"measured": True, "s": summary["median"], "runs": summary}
 
 
 def _django_patch(base: Path, root: Path, key, version: str, say) -> dict:

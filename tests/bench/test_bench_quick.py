@@ -77,6 +77,10 @@ def test_every_measurement_is_present(quick_results):
     updates = results["updates"]
     assert 0 < updates["app_code"]["layer_bytes"] < updates["installer"]["bytes"]
     assert len(updates["app_code"]["changed"]) == 3
+    # Apply, the restart onto the new version and a rollback ran once each (timed, not asserted).
+    assert updates["app_code"]["apply"]["runs"]["n"] == 1
+    assert updates["restart"]["runs"]["n"] == updates["restart"]["normal"]["n"] == 1
+    assert updates["rollback"]["runs"]["n"] == 1
     # The report a person reads: the Markdown with the targets table, and the chart.
     assert {path.suffix for path in output.iterdir()} == {".json", ".md", ".png"}
     assert (

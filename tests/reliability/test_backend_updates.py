@@ -119,6 +119,9 @@ def test_a_layer_applied_offline_starts_migrates_keeps_rows_and_is_confirmed(
     }
     assert verify(slot).ok, verify(slot).lines()
     assert (shell.resolution().slot, shell.resolution().mode) == (versions.next_version, "trial")
+    # Apply re-hashed the slot and recorded it: the trial's stage check only stats.
+    recorded = json.loads((app_data / "stage-check.json").read_text(encoding="utf-8"))
+    assert str(slot.resolve()) in recorded["stages"]
 
     ready, started = shell.start()
     assert (ready["event"], started) == ("ready", versions.next_version), ready

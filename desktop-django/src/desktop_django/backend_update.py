@@ -27,7 +27,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from desktop_django import slots
+from desktop_django import slots, stage_integrity
+from desktop_django.app_data import AppData
 from desktop_django.disk_space import free_bytes, human
 from desktop_django.layers import UPDATE_KEY, Layer, LayerError, open_layer
 from desktop_django.manifest import MANIFEST_NAME, ManifestError, current_platform, load, validate
@@ -326,6 +327,7 @@ def _install(layer, plan: _Plan, app_data: Path, factory, serving_stage, serving
                 tempfile.mkdtemp(prefix=f"{slots.BUILDING_PREFIX}{plan.version}-", dir=folder)
             )
             _build(layer, plan, serving_stage, building)
+            checked = _snapshot(building)
             problems = rehash(building)
             if problems:
                 raise UpdateError(
@@ -336,6 +338,9 @@ def _install(layer, plan: _Plan, app_data: Path, factory, serving_stage, serving
             _write_synced(building / slots.COMPLETE_MARK, b"")
             os.rename(building, target)
             slots.fsync_folder(folder)
+            if checked is not None:
+                # Every file was just re-hashed: the trial's start need only stat them.
+                stage_integrity.record(target, AppData(app_data).stage_check_file, checked)
         except BaseException as exc:
             if building is not None:
                 shutil.rmtree(building, ignore_errors=True)
@@ -354,6 +359,13 @@ def _install(layer, plan: _Plan, app_data: Path, factory, serving_stage, serving
             _remove_slot(target)
             raise _write_failed(exc, plan.version, folder) from exc
     return Applied(plan.version, target, serving_slot)
+
+
+def _snapshot(building: Path) -> stage_integrity.Snapshot | None:
+    try:
+        return stage_integrity.snapshot(building)
+    except stage_integrity.StageDamaged:
+        return None  # the re-hash that follows names the problem
 
 
 def _write_failed(exc: OSError, version: str, folder: Path) -> UpdateError:

@@ -23,7 +23,10 @@ purpose: a stage built with uv shares its files' inodes with uv's cache, and eve
 from that cache adds a hard link, which changes the ctime of the stage's files.
 
 Any stage folder works (the factory stage inside the app, or an update's slot under app data):
-the record is keyed by the stage's resolved path and its index hash. Standard library only.
+the record is keyed by the stage's resolved path and its index hash. An update's applier has
+just re-hashed every file of the slot it builds, so it leaves the record for that slot itself
+(`snapshot` before its re-hash, `record` once the slot has its final name): the trial's first
+start then only stats. Standard library only.
 """
 
 from __future__ import annotations
@@ -86,6 +89,47 @@ def check(stage_dir: Path, record_path: Path) -> IntegrityReport:
     """Raise StageDamaged for the first bad file; else say what was checked."""
     began = time.perf_counter()
     stage_dir = stage_dir.resolve()
+    index_sha, expected = _read_index(stage_dir)
+    checked, stats = _stat_what_runs(stage_dir, expected)
+    key = str(stage_dir)
+    records = _read_records(record_path)
+    recorded = records.get(key, {})
+    hashed = 0
+    if recorded.get("index") != index_sha or recorded.get("stats") != stats:
+        for name in checked:
+            _hash_matches(stage_dir, name, expected[name])
+        hashed = len(checked)
+        _put_record(record_path, records, key, Snapshot(index_sha, stats))
+    return IntegrityReport(len(checked), hashed, time.perf_counter() - began)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What `check` records for a stage folder: its index hash and the digest of the stat
+    values of the files it checks (names relative to the folder, so a rename keeps it)."""
+
+    index: str
+    stats: str
+
+
+def snapshot(stage_dir: Path) -> Snapshot:
+    """The record `check` would write for `stage_dir`, from stat values alone: take it before
+    re-hashing the folder by other means, so a file replaced meanwhile does not match it.
+    Raises StageDamaged like `check` for a folder it cannot describe."""
+    stage_dir = Path(stage_dir)
+    index_sha, expected = _read_index(stage_dir)
+    _checked, stats = _stat_what_runs(stage_dir, expected)
+    return Snapshot(index_sha, stats)
+
+
+def record(stage_dir: Path, record_path: Path, taken: Snapshot) -> None:
+    """Record `taken` as checked for `stage_dir` (its final path): only for a folder whose
+    every file was re-hashed against its index after `taken` was made."""
+    _put_record(record_path, _read_records(record_path), str(Path(stage_dir).resolve()), taken)
+
+
+def _read_index(stage_dir: Path) -> tuple[str, dict[str, str]]:
+    """The index's sha256 (checked against the manifest's) and its entries."""
     try:
         manifest = load(stage_dir, check_files=False)
     except ManifestError as exc:
@@ -98,20 +142,13 @@ def check(stage_dir: Path, record_path: Path) -> IntegrityReport:
     index_sha = hashlib.sha256(index).hexdigest()
     if index_sha != manifest.data["index"]["sha256"]:
         raise StageDamaged(stage_dir, index_name, "does not match the manifest's sha256")
-    expected = _parse_index(stage_dir, index_name, index)
-    checked, stats = _stat_what_runs(stage_dir, expected)
-    key = str(stage_dir)
-    records = _read_records(record_path)
-    recorded = records.get(key, {})
-    hashed = 0
-    if recorded.get("index") != index_sha or recorded.get("stats") != stats:
-        for name in checked:
-            _hash_matches(stage_dir, name, expected[name])
-        hashed = len(checked)
-        records.pop(key, None)
-        records[key] = {"index": index_sha, "stats": stats}
-        _write_records(record_path, records)
-    return IntegrityReport(len(checked), hashed, time.perf_counter() - began)
+    return index_sha, _parse_index(stage_dir, index_name, index)
+
+
+def _put_record(record_path: Path, records: dict, key: str, taken: Snapshot) -> None:
+    records.pop(key, None)  # the newest last: the oldest are dropped first
+    records[key] = {"index": taken.index, "stats": taken.stats}
+    _write_records(record_path, records)
 
 
 def _parse_index(stage_dir: Path, index_name: str, index: bytes) -> dict[str, str]:

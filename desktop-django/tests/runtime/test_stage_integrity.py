@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from desktop_django.stage_integrity import StageDamaged, check
+from desktop_django.stage_integrity import StageDamaged, check, record, snapshot
 
 VECTOR = Path(__file__).resolve().parents[3] / "tests/stage/vectors/valid/minimal-linux.json"
 FILES = {
@@ -59,6 +59,25 @@ def test_the_first_check_hashes_what_runs_and_the_next_only_looks(stage, tmp_pat
     again = check(stage, record)
     assert (again.files, again.hashed) == (3, 0)
     assert "unchanged since the last check" in again.describe()
+
+
+def test_a_snapshot_recorded_under_the_final_name_spares_the_first_check(stage, tmp_path):
+    """What an update's applier does: snapshot the slot it built, re-hash it, rename it."""
+    taken = snapshot(stage)
+    final = stage.rename(tmp_path / "1.2.0")
+    record_path = tmp_path / "stage-check.json"
+    record(final, record_path, taken)
+    assert (check(final, record_path).hashed, check(final, record_path).files) == (0, 3)
+
+
+def test_a_file_replaced_after_the_snapshot_is_hashed_at_the_first_check(stage, tmp_path):
+    taken = snapshot(stage)
+    replace(stage / "templates/page.html", b"<p>b page</p>\n")  # a new inode, same size
+    record_path = tmp_path / "stage-check.json"
+    record(stage, record_path, taken)
+    with pytest.raises(StageDamaged) as caught:
+        check(stage, record_path)
+    assert caught.value.name == "templates/page.html"
 
 
 def test_a_file_changed_after_the_record_is_named(stage, tmp_path):
