@@ -294,13 +294,23 @@ def waterfall(name: str, points: dict[str, dict]) -> list[str]:
     return lines
 
 
-def regression(timeline: dict) -> str | None:
-    """The quick bench's check: the ready line more than 1.25x the set-up floor of this run."""
+def _ready_and_floor(timeline: dict) -> tuple[float | None, float | None]:
     summary = timeline.get("summary", {})
     ready = summary.get(SERVE, {}).get(READY_LINE, {}).get("median")
     floor = summary.get(FLOOR, {}).get("floor:line", {}).get("median")
+    return ready, floor
+
+
+def has_ready_and_floor(timeline: dict) -> bool:
+    ready, floor = _ready_and_floor(timeline)
+    return bool(ready and floor)
+
+
+def regression(timeline: dict) -> str | None:
+    """The quick bench's check: the ready line more than 1.25x the set-up floor of this run."""
+    ready, floor = _ready_and_floor(timeline)
     if not ready or not floor:
-        return "timeline: no ready line or no floor measured"
+        return None  # a missing measurement is a sanity problem (has_ready_and_floor)
     if ready > READY_OVER_FLOOR_LIMIT * floor:
         return (
             f"timeline: the ready line ({ready:.0f} ms) is {ready / floor:.2f}x the Django "

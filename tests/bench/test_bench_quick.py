@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -34,13 +35,20 @@ def quick_results(staged, tmp_path_factory, artifacts_dir) -> tuple[dict, Path]:
     )
     # The report goes with the test artifacts, for a person to look at whatever happened.
     shutil.copytree(output, artifacts_dir / "bench-quick", dirs_exist_ok=True)
-    assert run.returncode == 0, f"{run.stdout[-4000:]}\n{run.stderr[-4000:]}"
     # Its stage copies and scratch data are gone: runs must not fill the disk one by one.
     from bench.__main__ import SCRATCH_PREFIX
 
     assert not list(staged.parent.glob(f"{SCRATCH_PREFIX}*")), "the bench left its scratch"
-    (results_file,) = output.glob("*.json")
-    return json.loads(results_file.read_text()), output
+    results_files = list(output.glob("*.json"))
+    assert len(results_files) == 1, f"{run.stdout[-4000:]}\n{run.stderr[-4000:]}"
+    results = json.loads(results_files[0].read_text())
+    # The bench exits 1 on a timing regression too (its own verdict, for `nox -s bench`);
+    # here only a broken bench fails (module docstring: timings are not asserted).
+    timing_only = not results["sanity"]["problems"] and results["sanity"]["regressions"]
+    assert run.returncode == 0 or timing_only, f"{run.stdout[-4000:]}\n{run.stderr[-4000:]}"
+    for regression in results["sanity"]["regressions"]:
+        warnings.warn(f"bench timing regression on this machine: {regression}", stacklevel=1)
+    return results, output
 
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -48,7 +56,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 def test_every_measurement_is_present(quick_results):
     results, output = quick_results
-    assert results["sanity"] == {"ok": True, "problems": []}
+    assert results["sanity"]["problems"] == []
     assert set(results["meta"]["options"]["measurements"]) == set(MEASUREMENTS)
     for name in MEASUREMENTS:
         assert results[name], name

@@ -28,8 +28,21 @@ def test_a_ready_line_over_a_quarter_above_the_floor_fails_naming_both():
     assert "ready line (260 ms) is 1.30x the Django set-up floor (200 ms)" in problem
 
 
-def test_a_run_without_a_floor_fails():
-    assert timeline.regression({"summary": {}}) is not None
+def test_a_run_without_a_floor_is_a_sanity_problem_not_a_timing_verdict():
+    from bench.__main__ import sanity_problems, timing_regressions
+
+    results = {"timeline": {"summary": {}}}
+    assert "timeline: no ready line or no floor measured" in sanity_problems(results, [])
+    assert timing_regressions(results) == []
+
+
+def test_a_slow_ready_line_is_a_timing_regression_of_the_run():
+    from bench.__main__ import sanity_problems, timing_regressions
+
+    results = {"timeline": summary(ready_ms=260.0, floor_ms=200.0)}
+    assert sanity_problems(results, []) == []
+    (regression,) = timing_regressions(results)
+    assert "1.30x" in regression
 
 
 def test_points_are_ms_since_the_spawn_and_the_first_line_of_each_counts(tmp_path):

@@ -56,6 +56,10 @@ def begin(app_data: AppData, log_path: Path | None) -> SlotStart:
     factory_raw = os.environ.get(env.FACTORY_STAGE_DIR, "").strip()
     if not stage_raw or not factory_raw:
         return SlotStart()  # started without slots (development, an older shell)
+    if not slots.stages_dir(app_data.root).is_dir():
+        # No update was ever applied here: nothing to decide, and (the common start) nothing
+        # to import or read for it.
+        return SlotStart()
     from desktop_django.backend_update import UpdateError, remove_partial_slots, writer_lock
 
     stage_dir, factory_dir = Path(stage_raw), Path(factory_raw)
@@ -69,8 +73,6 @@ def begin(app_data: AppData, log_path: Path | None) -> SlotStart:
     start = SlotStart(slot=me, version=version)
     for name in remove_partial_slots(app_data.root):
         logger.warning("removed %s, left by an update that did not finish", name)
-    if not slots.stages_dir(app_data.root).is_dir():
-        return start
     try:
         with writer_lock(app_data.root):
             return _decide(app_data, start, factory_version, log_path)
