@@ -51,9 +51,7 @@ class InstanceLock:
         # thread_local=False: Positron acquires on one thread and releases on another.
         self._lock = FileLock(str(lock_file), timeout=wait_seconds, thread_local=False)
 
-    def acquire(self, *, identify: bool = True) -> InstanceLock:
-        """Take the lock or raise InstanceLockedError. `identify=False` leaves the owner's
-        identity (psutil: a few ms of imports) to a later `identify()`, off a start-up path."""
+    def acquire(self) -> InstanceLock:
         try:
             self._lock.acquire()
         except Timeout:
@@ -71,15 +69,8 @@ class InstanceLock:
                 ) from None
         # Whatever a crashed owner left behind describes a process that is gone.
         self.owner_file.unlink(missing_ok=True)
-        if identify:
-            self.identify()
-        else:
-            self.record_owner()
-        return self
-
-    def identify(self) -> None:
-        """Record what proves later that the owner is this process (see `_identity`)."""
         self.record_owner(**_identity(self.shell_child))
+        return self
 
     def record_owner(self, **details) -> None:
         """Add details (URL, IPC port) to what a second instance can learn about the owner.

@@ -95,7 +95,7 @@ def serve(args: argparse.Namespace) -> int:
         # The lock first: a backend trial is counted, or a failed one rolled back, before the
         # new version's code is imported (an import error must not hide a trial) and under
         # the lock, so that two starts never both do it.
-        lock = InstanceLock(app_data.lock_file, shell_child=True).acquire(identify=False)
+        lock = InstanceLock(app_data.lock_file, shell_child=True).acquire()
         start = trial.begin(app_data, log_path)
         rolled_back = start.rolled_back
         # After the trial is counted: a damaged slot on trial then fails as a trial does
@@ -124,12 +124,8 @@ def serve(args: argparse.Namespace) -> int:
     # Ready for a graceful stop before the shell can know we are: a shell that closes stdin
     # right after reading the line must get a clean exit, not the start-up abort.
     stop.mark_ready()
+    timeline.mark("ready-line")  # first: the line tells a reader the timeline is complete
     protocol.ready(url, rolled_back)
-    timeline.mark("ready-line")
-    # After the line, not before: psutil's imports are not part of a start-up. Until then a
-    # second launch sees a live owner (never a stale one), and a stale serve is one left
-    # running long after its ready line.
-    lock.identify()
     stop.wait_forever()
     backend.stop()
     logger.info("serve exited cleanly (%s)", stop.reason)
