@@ -48,7 +48,7 @@ def shell_results(staged, tmp_path_factory) -> tuple[dict, str]:
 def test_both_shells_are_measured_interleaved(shell_results):
     results, _markdown = shell_results
     shells = results["shells"]
-    assert results["sanity"] == {"ok": True, "problems": []}
+    assert results["sanity"] == {"ok": True, "problems": [], "regressions": []}
     assert shells["missing"] == {}
     assert shells["sides"] == ["tauri", "positron"]
     for name in shells["sides"]:
