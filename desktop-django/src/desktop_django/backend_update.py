@@ -31,7 +31,15 @@ from desktop_django import slots, stage_integrity
 from desktop_django.app_data import AppData
 from desktop_django.disk_space import free_bytes, human
 from desktop_django.layers import UPDATE_KEY, Layer, LayerError, open_layer
-from desktop_django.manifest import MANIFEST_NAME, ManifestError, current_platform, load, validate
+from desktop_django.manifest import (
+    MANIFEST_NAME,
+    MalformedIndexLine,
+    ManifestError,
+    current_platform,
+    index_entries,
+    load,
+    validate,
+)
 
 # Serialises the writers of the state file and the slot folders: apply, confirm and serve's
 # start. An OS lock: a killed holder releases it.
@@ -232,12 +240,14 @@ def _plan(layer: Layer, serving, version: str) -> _Plan:
 
 
 def _parse_index(text: str, where: str) -> list[tuple[str, str]]:
-    entries = []
-    for number, line in enumerate(text.splitlines(), 1):
-        digest, separator, path = line.partition("  ")
-        if not separator or len(digest) != 64 or not _safe(path):
+    """The index's entries (manifest.index_entries), each path also safe to write (_safe)."""
+    try:
+        entries = index_entries(text)
+    except MalformedIndexLine as exc:
+        raise UpdateError(f"{where}: line {exc.number} is not `<sha256>  <path>`") from None
+    for number, (_digest, path) in enumerate(entries, 1):
+        if not _safe(path):
             raise UpdateError(f"{where}: line {number} is not `<sha256>  <path>`")
-        entries.append((digest, path))
     return entries
 
 

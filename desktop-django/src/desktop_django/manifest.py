@@ -28,6 +28,27 @@ _VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\S*", re.ASCII)
 _ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*", re.ASCII)
 
 
+class MalformedIndexLine(ValueError):
+    """A line of the stage index that is not `<sha256>  <path>`; `number` counts from 1."""
+
+    def __init__(self, number: int):
+        self.number = number
+        super().__init__(f"line {number} is malformed")
+
+
+def index_entries(text: str) -> list[tuple[str, str]]:
+    """The stage index (`manifest.index.path`: one `<sha256>  <path>` line per file) as
+    (digest, path) pairs in file order; MalformedIndexLine for the first line that is not.
+    Plain string work: it runs over thousands of lines at every start."""
+    entries = []
+    for number, line in enumerate(text.splitlines(), 1):
+        digest, separator, path = line.partition("  ")
+        if not separator or len(digest) != 64 or not path:
+            raise MalformedIndexLine(number)
+        entries.append((digest, path))
+    return entries
+
+
 class ManifestError(ValueError):
     """The manifest is missing or invalid; `field` is a JSON path like `launcher.serve[0]`."""
 

@@ -42,7 +42,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from desktop_django.manifest import ManifestError, load
+from desktop_django.manifest import MalformedIndexLine, ManifestError, index_entries, load
 
 logger = logging.getLogger("desktop_django.stage_integrity")
 
@@ -152,13 +152,11 @@ def _put_record(record_path: Path, records: dict, key: str, taken: Snapshot) -> 
 
 
 def _parse_index(stage_dir: Path, index_name: str, index: bytes) -> dict[str, str]:
-    expected: dict[str, str] = {}
-    for number, line in enumerate(index.decode("utf-8", "replace").splitlines(), 1):
-        digest, sep, name = line.partition("  ")
-        if not sep or len(digest) != 64 or not name:
-            raise StageDamaged(stage_dir, index_name, f"line {number} is malformed")
-        expected[name] = digest
-    return expected
+    try:
+        entries = index_entries(index.decode("utf-8", "replace"))
+    except MalformedIndexLine as exc:
+        raise StageDamaged(stage_dir, index_name, str(exc)) from None
+    return {name: digest for digest, name in entries}
 
 
 def _stat_what_runs(stage_dir: Path, expected: dict[str, str]) -> tuple[list[str], str]:
