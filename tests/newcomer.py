@@ -293,6 +293,29 @@ def debian_cargo(run: Run, root: Path) -> dict:
             "chooser": plain(reason).strip()}  # fmt: skip
 
 
+def readme_tests(run: Run, root: Path) -> dict:
+    """The README's test command, as the new user typed it: the whole suite, every shell's too.
+
+    CI=true as on CI, so a missing tool fails rather than skips: the point is that the README's
+    lines installed everything the suite needs.
+    """
+    began = time.monotonic()
+    output = run.step("nox -s tests (fresh clone)", as_newcomer(root, "CI=true nox -s tests"),
+                      check=False)  # fmt: skip
+    text = plain("".join(output))
+    sessions = re.findall(r"nox > \* ?(\S+): (success|failed|skipped)", text)
+    totals = [line for line in text.splitlines() if "==" in line and re.search(r"\d+ passed", line)]
+    figures = {
+        "seconds": round(time.monotonic() - began, 1),
+        "sessions": dict(sessions),
+        "pytest": totals[-1].strip("= ") if totals else "",
+        "exit": run.steps[-1]["status"],
+    }
+    if figures["exit"] != 0 or not sessions:
+        raise NewcomerFailed(f"`nox -s tests` did not pass in the fresh root: {figures}")
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nox -s newcomer --")
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
@@ -300,6 +323,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh-base", action="store_true", help="debootstrap again")
     parser.add_argument("--keep", action="store_true", help="keep the root after a pass")
     parser.add_argument("--skip-debian-cargo", action="store_true")
+    parser.add_argument(
+        "--tests",
+        action="store_true",
+        help="then the README's `nox -s tests` in the same root (30+ minutes on 2 cores)",
+    )
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         print(
@@ -344,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
         summary["moved stage"] = moved_stage(run, root)
         if not args.skip_debian_cargo:
             summary["debian cargo"] = debian_cargo(run, root)
+        if args.tests:
+            summary["tests"] = readme_tests(run, root)
         passed = True
     except NewcomerFailed as exc:
         run.say(f"FAILED: {exc}")
