@@ -41,7 +41,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.support.readme import debian_install_lines, proxy_lines
+from tests.support.readme import debian_install_lines, proxy_lines, rust_fix
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = "trixie"
@@ -299,6 +299,9 @@ def readme_tests(run: Run, root: Path) -> dict:
     CI=true as on CI, so a missing tool fails rather than skips: the point is that the README's
     lines installed everything the suite needs.
     """
+    # The suite builds the Tauri app: the README's OS table says how to get a Rust new enough
+    # for its lock on Debian 13 (Debian's own cargo, installed by the proof above, is not).
+    run.step("README's Rust for Debian 13", as_newcomer(root, rust_fix("Debian 13")))
     began = time.monotonic()
     output = run.step("nox -s tests (fresh clone)", as_newcomer(root, "CI=true nox -s tests"),
                       check=False)  # fmt: skip

@@ -41,6 +41,24 @@ def proxy_lines(readme: Path = README) -> list[str]:
     return sh_lines(PROXY_HEADING, readme)
 
 
+def rust_fix(os_name: str, readme: Path = README) -> str:
+    """The command the README's OS table gives for a current Rust on `os_name` (its first
+    `backticked` command in the Rust column), e.g. Debian 13's `sudo apt-get install …`."""
+    text = readme.read_text(encoding="utf-8")
+    header = next((line for line in text.splitlines() if line.startswith("| OS |")), None)
+    if header is None or "Rust" not in header:
+        raise ValueError(f"{readme} has no OS table with a Rust column")
+    titles = [cell.strip() for cell in header.split("|")]
+    column = next(number for number, title in enumerate(titles) if title.startswith("Rust"))
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.split("|")]
+        if len(cells) > column and cells[1].startswith(os_name):
+            found = re.search(r"`([^`]+)`", cells[column])
+            if found:
+                return found.group(1)
+    raise ValueError(f"{readme}'s OS table gives no Rust command for {os_name!r}")
+
+
 def apt_packages(command: str) -> set[str]:
     """The package names of one `apt-get install` command (options and sudo left out)."""
     words = shlex.split(command)

@@ -53,13 +53,14 @@ def test_verifying_a_stage_that_is_not_there(tmp_path):
 
 def test_a_tauri_dev_run_without_cargo_names_the_install_and_the_shell_that_opens(no_rust):
     line = failure_line(desktop_django("run", "tauri", env=no_rust), "run")
-    assert "cannot build the app here: no Rust toolchain (cargo): install Rust with rustup" in line
+    assert "cannot build the app here: no Rust toolchain (cargo): install a current Rust" in line
+    assert "`sudo apt-get install cargo-web`" in line
     assert line.endswith("Next: `nox -s dev -- --shell positron` opens at once")
 
 
 def test_the_tauri_suite_without_cargo_names_the_install(no_rust):
     line = failure_line(desktop_django("test-shell", "tauri", env=no_rust), "test-shell")
-    assert "cargo is not installed. Next: install Rust with rustup" in line
+    assert "cargo is not installed. Next: install a current Rust (Debian 13: " in line
 
 
 def test_an_electron_run_without_node_names_the_install(no_rust):

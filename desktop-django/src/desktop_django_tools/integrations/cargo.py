@@ -34,10 +34,13 @@ def executable() -> str:
     return found
 
 
-# How to get a current Rust: rustup (Debian 13 packages rustup itself; elsewhere rustup.rs).
+# How to get a current Rust. Debian 13 ships a second, newer Rust in main (cargo-web: the
+# toolchain its browsers are built with, 1.96, security-supported) that replaces the 1.85
+# `cargo` from Debian's own mirror, so it works where static.rust-lang.org (which rustup
+# downloads from) is out of reach; everywhere else it is rustup.
 RUSTUP_HINT = (
-    "install Rust with rustup (Debian 13: `sudo apt-get install rustup`; elsewhere "
-    "https://rustup.rs), then `rustup default stable`"
+    "install a current Rust (Debian 13: `sudo apt-get install cargo-web`; elsewhere rustup "
+    "from https://rustup.rs, then `rustup default stable`)"
 )
 RUST_VERSION = re.compile(r"\b(\d+)\.(\d+)(?:\.(\d+))?")
 

@@ -165,6 +165,11 @@ def build(
     """`tauri build` (release binary + bundles) with `stage` inside (default: the one stage
     location); the artifacts it wrote."""
     stage = stage or locations.stage_dir()
+    # Before minutes of compiling: a cargo too old for the lock fails in its resolver only
+    # after the CLI and the build script have run, in a page of per-crate lines.
+    why_not = unavailable(shell)
+    if why_not:
+        raise tauri_cli.TauriCliError(f"cannot build the app here: {why_not}")
     if not (stage / MANIFEST_NAME).is_file():
         raise tauri_cli.TauriCliError(
             f"there is no stage in {stage}: run `nox -s stage` (or `desktop-django stage`) first"

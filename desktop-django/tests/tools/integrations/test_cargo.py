@@ -77,6 +77,14 @@ def test_a_cargo_older_than_the_lock_needs_is_refused_with_the_fix():
     assert cargo.too_old("cargo 1.95.0 (f2d3ce0bd 2026-03-21)", "1.90.1") is None
 
 
+def test_without_rustup_an_old_cargo_is_told_of_debians_newer_rust(monkeypatch):
+    # Debian 13 as installed: its cargo 1.85 and no rustup. Its main archive has cargo-web.
+    monkeypatch.setenv("PATH", "")
+    reason = cargo.too_old("cargo 1.85.1 (d73d2caf9 2024-12-31)", "1.90")
+    assert "`sudo apt-get install cargo-web`" in reason
+    assert "https://rustup.rs" in reason
+
+
 def test_the_cargo_here_is_new_enough_for_the_lock(real_cargo):
     installed = cargo.installed_version()
     assert installed is not None
