@@ -49,7 +49,7 @@ def run(stage: Stage, work: Path, runs: int, say=print) -> dict:
         say(f"shells: {name} not measured: {reason}")
     if not found:
         return results
-    from tests.support.xvfb import virtual_display
+    from desktop_django_testing.xvfb import virtual_display
 
     with virtual_display() as display:
         for window in found:

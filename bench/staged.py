@@ -16,8 +16,7 @@ from pathlib import Path
 
 from desktop_django import env as contract
 from desktop_django.manifest import load as load_manifest
-
-from tests.support.processes import read_line_within, stop_child
+from desktop_django_testing.processes import read_line_within, stop_child
 
 PACKAGED_SETTINGS = "flying_stable.settings.packaged"
 # Runs inside the staged interpreter: seeding, enqueuing tasks, reading their timestamps.

@@ -239,7 +239,7 @@ class _display_if_needed:
     def __enter__(self) -> str | None:
         if not self.needed:
             return None
-        from tests.support.xvfb import virtual_display
+        from desktop_django_testing.xvfb import virtual_display
 
         self._context = virtual_display()
         return self._context.__enter__()

@@ -13,16 +13,16 @@ Three stages, all copies of the stage under test (hard-linked where nothing is r
 
 The timings, medians over RUNS runs (one in --quick), each run in a fresh copy of app data a
 first launch of the base left behind (its database migrated, its stage check recorded), the
-way a shell starts serve (tests/support/backend_updates.py's SlotShell):
+way a shell starts serve (desktop_django_testing.backend_updates.SlotShell):
 
 - the normal warm start of the base, spawn -> ready line;
 - apply: `desktop_django.backend_update.apply` of the app-code layer: verify the signature
   and every file, build the slot (unchanged files hard-linked), re-hash the whole slot;
 - the restart onto the new version: the trial serve's spawn -> ready line, in the same app
   data, right after that run's normal start (the same page cache);
-- rollback: a layer whose new migration raises (tests/support/backend_updates.py's
-  `broken_version_of`) applied, then from the trial's spawn to the ready line of the
-  fallback, with its `rolledBack` field.
+- rollback: a layer whose new migration raises
+  (desktop_django_testing.backend_updates.broken_version_of) applied, then from the trial's
+  spawn to the ready line of the fallback, with its `rolledBack` field.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def installer_size() -> dict:
 
 def _broken_layer(base: Path, root: Path, key) -> Path:
     """The next version of the base, its new migration raising: a trial that must fail."""
-    from tests.support.backend_updates import broken_version_of
+    from desktop_django_testing.backend_updates import broken_version_of
 
     stage = root / "broken" / "backend"
     broken_version_of(base, stage, "migration")
@@ -114,8 +114,7 @@ def timed_updates(base: Path, layer: Path, broken: Path, root: Path, runs: int, 
     """Apply, restart onto the new version next to a normal start, and roll back; medians."""
     from desktop_django import backend_update
     from desktop_django.layers import LayerError
-
-    from tests.support.backend_updates import SlotShell
+    from desktop_django_testing.backend_updates import SlotShell
 
     seeded = root / "seeded"
     first = SlotShell(base, seeded)

@@ -6,9 +6,9 @@ import shutil
 import subprocess
 
 import pytest
+from desktop_django_testing.ci import require_in_ci
+from desktop_django_testing.paths import REPO_ROOT
 
-from tests.support.ci import require_in_ci
-from tests.support.paths import REPO_ROOT
 from tests.support.readme import ci_apt_packages, readme_apt_packages
 
 

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from desktop_django_testing.ci import only_on, require_in_ci, require_tool
 
 from tests.support import shell_windows
-from tests.support.ci import only_on, require_in_ci, require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,9 +8,8 @@ import shutil
 from urllib.parse import urlsplit
 
 import pytest
-
-from tests.support.backend import TOKEN_HEADER
-from tests.support.ci import require_in_ci
+from desktop_django_testing.backend import TOKEN_HEADER
+from desktop_django_testing.ci import require_in_ci
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

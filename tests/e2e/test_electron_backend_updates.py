@@ -16,12 +16,15 @@ from pathlib import Path
 import pytest
 from desktop_django import slots
 from desktop_django.manifest import load
+from desktop_django_testing.backend_updates import (
+    broken_version_of,
+    database_contents,
+    updatable_copy,
+)
+from desktop_django_testing.ci import require_tool
+from desktop_django_testing.stage import next_version_of
 from desktop_django_tools.layer import make_layer
 from desktop_django_tools.release import signing
-
-from tests.support.backend_updates import broken_version_of, database_contents, updatable_copy
-from tests.support.ci import require_tool
-from tests.support.stage import next_version_of
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
-from tests.support.backend import TOKEN_HEADER
+from desktop_django_testing.backend import TOKEN_HEADER
 
 
 @dataclass

@@ -17,10 +17,7 @@ import sys
 from pathlib import Path
 
 from desktop_django.manifest import load as load_manifest
-
-from tests.reliability.http_client import Client
-from tests.support import shell_windows
-from tests.support.backend import (
+from desktop_django_testing.backend import (
     launcher_env,
     new_token,
     read_protocol_line,
@@ -28,8 +25,11 @@ from tests.support.backend import (
     start_routine,
     wait_for_latest_routine,
 )
+from desktop_django_testing.processes import stop_child
+
+from tests.reliability.http_client import Client
+from tests.support import shell_windows
 from tests.support.egress import TEST_NET_ADDRESS
-from tests.support.processes import stop_child
 
 TEST_SETTINGS = "flying_stable.settings.test"  # routines of a fraction of a second, never failing
 NEW_PONY = "Egress Check"

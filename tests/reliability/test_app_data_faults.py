@@ -11,10 +11,10 @@ import stat
 import subprocess
 
 import pytest
+from desktop_django_testing.backend import launcher_env, new_token
+from desktop_django_testing.ci import only_on, require_in_ci
 
 from tests.reliability.test_startup_faults import SERVE, assert_one_error, fingerprint, run_once
-from tests.support.backend import launcher_env, new_token
-from tests.support.ci import only_on, require_in_ci
 
 pytestmark = [pytest.mark.slow, only_on("linux", "darwin", reason="POSIX owners and modes")]
 

@@ -1,10 +1,10 @@
 """Backend updates with real stages and real processes (docs/backend-updates.md).
 
 The factory is the stage as built, trusting a test release key; the next version has one more
-migration (tests.support.stage.next_version_of); broken versions cannot start (a migration
+migration (desktop_django_testing.stage.next_version_of); broken versions cannot start (a migration
 that raises, an import error). Layers are made by `desktop-django layer`'s own function and
 applied with the launcher's `backend-update apply`, run by the serving stage's interpreter;
-serve is started the way a shell starts it (tests.support.backend_updates.SlotShell).
+serve is started the way a shell starts it (desktop_django_testing.backend_updates.SlotShell).
 """
 
 from __future__ import annotations
@@ -22,21 +22,21 @@ import pytest
 from desktop_django import slots
 from desktop_django.layers import FILES_PREFIX, LAYER_JSON, LAYER_SIGNATURE, UPDATE_KEY
 from desktop_django.manifest import load
-from desktop_django_tools.layer import make_layer
-from desktop_django_tools.release import signing
-from desktop_django_tools.stage.verify import verify
-
-from tests.reliability.conftest import size
-from tests.support.backend import request
-from tests.support.backend_updates import (
+from desktop_django_testing.backend import request
+from desktop_django_testing.backend_updates import (
     SlotShell,
     broken_version_of,
     database_contents,
     tree_digest,
     updatable_copy,
 )
-from tests.support.namespaces import mount_namespace_prefix, small_disk
-from tests.support.stage import next_version_of
+from desktop_django_testing.namespaces import mount_namespace_prefix, small_disk
+from desktop_django_testing.stage import next_version_of
+from desktop_django_tools.layer import make_layer
+from desktop_django_tools.release import signing
+from desktop_django_tools.stage.verify import verify
+
+from tests.reliability.conftest import size
 
 pytestmark = pytest.mark.slow
 

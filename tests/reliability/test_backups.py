@@ -12,9 +12,9 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from desktop_django_testing.backend import read_protocol_line, spawn
 
 from tests.reliability.conftest import size
-from tests.support.backend import read_protocol_line, spawn
 
 pytestmark = pytest.mark.slow
 

@@ -9,10 +9,10 @@ import time
 
 import psutil
 import pytest
+from desktop_django_testing.backend import start_routine
 
 from tests.reliability.conftest import size
 from tests.reliability.http_client import Client, percentile
-from tests.support.backend import start_routine
 
 pytestmark = pytest.mark.slow
 

@@ -10,8 +10,7 @@ import json
 import sqlite3
 
 import pytest
-
-from tests.support.backend import launcher_env, new_token, spawn
+from desktop_django_testing.backend import launcher_env, new_token, spawn
 
 pytestmark = pytest.mark.slow
 

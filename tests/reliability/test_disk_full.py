@@ -12,10 +12,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-
-from tests.reliability.http_client import Client
-from tests.reliability.test_startup_faults import SERVE, assert_one_error, fingerprint, run_once
-from tests.support.backend import (
+from desktop_django_testing.backend import (
     RunningBackend,
     launcher_env,
     new_token,
@@ -24,8 +21,11 @@ from tests.support.backend import (
     start_routine,
     wait_for_latest_routine,
 )
-from tests.support.ci import require_in_ci, require_tool
-from tests.support.namespaces import fill, small_disk
+from desktop_django_testing.ci import require_in_ci, require_tool
+from desktop_django_testing.namespaces import fill, small_disk
+
+from tests.reliability.http_client import Client
+from tests.reliability.test_startup_faults import SERVE, assert_one_error, fingerprint, run_once
 
 pytestmark = pytest.mark.slow
 

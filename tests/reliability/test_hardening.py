@@ -13,15 +13,15 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 from desktop_django.server import HEADER_READ_SECONDS
-
-from tests.reliability.http_client import Client
-from tests.support.backend import (
+from desktop_django_testing.backend import (
     RunningBackend,
     launcher_env,
     read_protocol_line,
     request,
     spawn,
 )
+
+from tests.reliability.http_client import Client
 
 pytestmark = pytest.mark.slow
 

@@ -10,10 +10,10 @@ import threading
 
 import psutil
 import pytest
+from desktop_django_testing.backend import read_protocol_line, spawn
+from desktop_django_testing.ci import only_on
 
 from tests.reliability.conftest import size
-from tests.support.backend import read_protocol_line, spawn
-from tests.support.ci import only_on
 
 pytestmark = pytest.mark.slow
 

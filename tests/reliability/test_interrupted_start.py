@@ -7,9 +7,9 @@ import sqlite3
 import time
 
 import pytest
+from desktop_django_testing.backend import spawn
 
 from tests.reliability.conftest import size
-from tests.support.backend import spawn
 
 pytestmark = pytest.mark.slow
 

@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from desktop_django.log_limits import INTERVAL_SECONDS
+from desktop_django_testing.backend import spawn
 
 from tests.reliability.conftest import size
 from tests.reliability.http_client import Client
-from tests.support.backend import spawn
 
 pytestmark = pytest.mark.slow
 

@@ -13,9 +13,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from desktop_django_testing.ci import only_on, require_in_ci, require_tool
+from desktop_django_testing.paths import REPO_ROOT
+from desktop_django_testing.xvfb import virtual_display
 
 from tests.support import shell_windows
-from tests.support.ci import only_on, require_in_ci, require_tool
 from tests.support.egress import (
     TEST_NET_ADDRESS,
     Attempt,
@@ -24,8 +26,6 @@ from tests.support.egress import (
     read_attempts,
     traced,
 )
-from tests.support.paths import REPO_ROOT
-from tests.support.xvfb import virtual_display
 
 pytestmark = [
     pytest.mark.slow,

@@ -13,15 +13,14 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-
-from tests.support.backend import (
+from desktop_django_testing.backend import (
     LAUNCHER_MODULE,
     launcher_env,
     new_token,
     read_protocol_line,
     request,
 )
-from tests.support.ci import only_on, require_tool
+from desktop_django_testing.ci import only_on, require_tool
 
 pytestmark = [pytest.mark.slow, only_on("linux", reason="prlimit is util-linux")]
 

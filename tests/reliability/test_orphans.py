@@ -7,9 +7,9 @@ import time
 
 import psutil
 import pytest
+from desktop_django_testing.backend import spawn_parent, start_routine, wait_until_gone
 
 from tests.reliability.conftest import size
-from tests.support.backend import spawn_parent, start_routine, wait_until_gone
 
 pytestmark = pytest.mark.slow
 

@@ -17,10 +17,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from desktop_django_testing.ci import require_in_ci, unavailable_here
 from desktop_django_tools.integrations import uv
 from desktop_django_tools.stage.config import BUILD_ONLY_DISTRIBUTIONS
-
-from tests.support.ci import require_in_ci, unavailable_here
 
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ["backend/src", "desktop-django/src", "stage", "shells/positron/src", "tooling"]

@@ -11,9 +11,9 @@ import subprocess
 
 import pytest
 from desktop_django.manifest import load
+from desktop_django_testing.backend import launcher_env, new_token, read_protocol_line
 
 from tests.reliability.test_startup_faults import assert_one_error, fingerprint, run_once
-from tests.support.backend import launcher_env, new_token, read_protocol_line
 
 pytestmark = pytest.mark.slow
 

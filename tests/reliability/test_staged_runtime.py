@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 from desktop_django.manifest import load
-
-from tests.support.backend import launcher_env, new_token
-from tests.support.ci import only_on
+from desktop_django_testing.backend import launcher_env, new_token
+from desktop_django_testing.ci import only_on
 
 pytestmark = pytest.mark.slow
 

@@ -14,10 +14,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from tests.support.backend import launcher_env, new_token, read_only_command
-from tests.support.ci import require_in_ci
-from tests.support.namespaces import in_mount_namespace
+from desktop_django_testing.backend import launcher_env, new_token, read_only_command
+from desktop_django_testing.ci import require_in_ci
+from desktop_django_testing.namespaces import in_mount_namespace
 
 pytestmark = pytest.mark.slow
 

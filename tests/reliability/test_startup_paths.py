@@ -4,11 +4,11 @@ whose app data holds a healthy database from an earlier run."""
 from __future__ import annotations
 
 import pytest
+from desktop_django_testing.backend import launcher_env, new_token
+from desktop_django_testing.ci import require_in_ci
+from desktop_django_testing.namespaces import in_mount_namespace
 
 from tests.reliability.test_startup_faults import SERVE, assert_one_error, fingerprint, run_once
-from tests.support.backend import launcher_env, new_token
-from tests.support.ci import require_in_ci
-from tests.support.namespaces import in_mount_namespace
 
 pytestmark = pytest.mark.slow
 

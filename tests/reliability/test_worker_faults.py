@@ -8,10 +8,10 @@ import threading
 import time
 
 import pytest
+from desktop_django_testing.backend import spawn, start_routine, wait_for_latest_routine
 
 from tests.reliability.conftest import size
 from tests.reliability.http_client import Client
-from tests.support.backend import spawn, start_routine, wait_for_latest_routine
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ import re
 import shlex
 from pathlib import Path
 
-from tests.support.paths import REPO_ROOT
+from desktop_django_testing.paths import REPO_ROOT
 
 README = REPO_ROOT / "README.md"
 CI_RUN = REPO_ROOT / ".ci" / "run"

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.paths import REPO_ROOT
+from desktop_django_testing.paths import REPO_ROOT
 
 SMOKE_TEST_ENV = "DESKTOP_DJANGO_SMOKE_TEST"
 # Another interpreter with Toga and the Positron package (same minor version as the stage).

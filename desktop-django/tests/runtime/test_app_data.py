@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 from desktop_django import app_data, env
 from desktop_django.app_data import AppData, AppDataError
-
-from tests.support.ci import only_on
+from desktop_django_testing.ci import only_on
 
 posix = only_on("linux", "darwin", reason="file modes and owners are POSIX")
 

@@ -7,8 +7,7 @@ import sys
 import zipfile
 
 import pytest
-
-from tests.support.backend import LAUNCHER_MODULE, request
+from desktop_django_testing.backend import LAUNCHER_MODULE, request
 
 pytestmark = pytest.mark.slow
 

@@ -12,8 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-from tests.support.backend import (
+from desktop_django_testing.backend import (
     read_only_command,
     read_protocol_line,
     request,
@@ -23,7 +22,7 @@ from tests.support.backend import (
     wait_for_latest_routine,
     wait_until_gone,
 )
-from tests.support.ci import only_on, require_in_ci
+from desktop_django_testing.ci import only_on, require_in_ci
 
 pytestmark = pytest.mark.slow
 

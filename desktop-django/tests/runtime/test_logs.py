@@ -5,8 +5,7 @@ import os
 
 import pytest
 from desktop_django.logs import FileOrStderrHandler
-
-from tests.support.ci import only_on
+from desktop_django_testing.ci import only_on
 
 
 @only_on("linux", reason="/dev/full")

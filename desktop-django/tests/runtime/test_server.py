@@ -8,8 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from desktop_django.server import ServerError, bind_loopback
-
-from tests.support.ci import require_in_ci
+from desktop_django_testing.ci import require_in_ci
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1"])

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 from desktop_django import slots
-
-from tests.support.paths import REPO_ROOT
+from desktop_django_testing.paths import REPO_ROOT
 
 VECTORS = json.loads((REPO_ROOT / "tests" / "contracts" / "stage-slots.json").read_text("utf-8"))
 

@@ -18,9 +18,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from desktop_django_testing.ci import only_on, require_tool
 from desktop_django_tools import certificates, doctor
-
-from tests.support.ci import only_on, require_tool
 
 pytestmark = only_on("linux", "darwin", reason="the system store is one bundle file there")
 

@@ -4,10 +4,9 @@ import subprocess
 from pathlib import Path
 
 from desktop_django import env
+from desktop_django_testing.paths import REPO_ROOT
 from desktop_django_tools import dev, locations, pythons
 from desktop_django_tools.integrations import electron_builder
-
-from tests.support.paths import REPO_ROOT
 
 
 def test_the_stage_is_in_the_project_unless_the_variable_names_one(monkeypatch, tmp_path):

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 import pytest
-
-from tests.support.xvfb import display_for_tests
+from desktop_django_testing.xvfb import display_for_tests
 
 
 @pytest.fixture(scope="session")

@@ -37,9 +37,8 @@ def test_the_navigation_lock_follows_the_shared_loopback_origin_vectors():
     only "allow" may load in the WebView (Positron hands nothing to a browser)."""
     import json
 
+    from desktop_django_testing.paths import REPO_ROOT
     from flying_stable_positron.addresses import same_origin
-
-    from tests.support.paths import REPO_ROOT
 
     vectors = json.loads((REPO_ROOT / "tests" / "contracts" / "loopback-origins.json").read_text())
     assert len(vectors["navigation"]) >= 10

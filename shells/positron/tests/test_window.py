@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 from desktop_django.instance_lock import InstanceLock
+from desktop_django_testing.ci import only_on
+from desktop_django_testing.other_service import OtherLoopbackService
 from flying_stable_positron.single_instance import send_command
-
-from tests.support.ci import only_on
-from tests.support.other_service import OtherLoopbackService
 
 pytestmark = [
     pytest.mark.slow,
@@ -235,12 +234,11 @@ def test_an_applied_layer_passes_its_trial_in_the_window_and_is_confirmed(
     import sqlite3
 
     from desktop_django import slots
+    from desktop_django_testing.backend_updates import updatable_copy
+    from desktop_django_testing.stage import next_version_of
     from desktop_django_tools.layer import make_layer
     from desktop_django_tools.release import signing
     from flying_stable_positron import backend_update
-
-    from tests.support.backend_updates import updatable_copy
-    from tests.support.stage import next_version_of
 
     key = signing.generate()
     factory = updatable_copy(staged, tmp_path / "factory" / "backend", key.public_key_text())

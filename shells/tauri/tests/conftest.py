@@ -4,7 +4,7 @@ a real process whose JSON milestone lines are read as they come, and WebDriver s
 through tauri-driver + WebKitWebDriver.
 
 Missing pieces (cargo, npm, Xvfb, WebKitWebDriver, the stage) skip locally and fail under
-CI=true, through the one rule in tests/support/ci.py.
+CI=true, through the one rule in desktop_django_testing/ci.py.
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ from pathlib import Path
 
 import psutil
 import pytest
+from desktop_django_testing.ci import require_in_ci
+from desktop_django_testing.xvfb import display_for_tests
 from tauri_app import WEBKIT_WEBDRIVER, RunningApp, read_events
-
-from tests.support.ci import require_in_ci
-from tests.support.xvfb import display_for_tests
 
 SHELL = Path(__file__).resolve().parents[1]
 REPO = SHELL.parents[1]

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-
-from tests.support.ci import only_on
+from desktop_django_testing.ci import only_on
 
 # The real-window tests drive X11 (Xvfb) and WebKitGTK; macOS and Windows CI run the crates'
 # tests and the config tests only.

@@ -16,18 +16,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from tauri_app import BUILD_TIMEOUT, LINUX_ONLY
-from test_window import Window, webdriver_session
-
-from tests.support.backend_updates import (
+from desktop_django_testing.backend_updates import (
     SlotShell,
     broken_version_of,
     database_contents,
     updatable_copy,
 )
-from tests.support.stage import next_version_of
+from desktop_django_testing.stage import next_version_of
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from tauri_app import BUILD_TIMEOUT, LINUX_ONLY
+from test_window import Window, webdriver_session
 
 pytestmark = [LINUX_ONLY, BUILD_TIMEOUT]
 

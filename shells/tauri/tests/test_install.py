@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from desktop_django_testing.ci import require_in_ci
 from tauri_app import (
     BUILD_TIMEOUT,
     LINUX_ONLY,
@@ -20,8 +21,6 @@ from tauri_app import (
     user_data_dir,
     user_session_env,
 )
-
-from tests.support.ci import require_in_ci
 
 pytestmark = [LINUX_ONLY, BUILD_TIMEOUT]
 

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
-from tests.support.ci import require_in_ci
+from desktop_django_testing.ci import require_in_ci
 
 SHELL = Path(__file__).resolve().parents[1]
 REPO = SHELL.parents[1]

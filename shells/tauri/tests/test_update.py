@@ -20,6 +20,8 @@ from pathlib import Path
 
 import psutil
 import pytest
+from desktop_django_testing.ci import require_in_ci
+from desktop_django_testing.stage import next_version_of
 from tauri_app import (
     BUILD_TIMEOUT,
     LINUX_ONLY,
@@ -35,9 +37,6 @@ from tauri_app import (
     user_session_env,
     wait_for_window,
 )
-
-from tests.support.ci import require_in_ci
-from tests.support.stage import next_version_of
 
 pytestmark = [LINUX_ONLY, BUILD_TIMEOUT, pytest.mark.slow]
 

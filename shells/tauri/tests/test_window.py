@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import psutil
 import pytest
+from desktop_django_testing.other_service import OtherLoopbackService
 from selenium import webdriver
 from selenium.common.exceptions import NoSuchWindowException, WebDriverException
 from selenium.webdriver.common.by import By
@@ -20,8 +21,6 @@ from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 from tauri_app import BUILD_TIMEOUT, LINUX_ONLY, WEBKIT_WEBDRIVER
 from urllib3.exceptions import ProtocolError
-
-from tests.support.other_service import OtherLoopbackService
 
 SESSION_TIMEOUT = 60
 

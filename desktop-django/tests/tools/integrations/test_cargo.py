@@ -8,9 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from desktop_django_testing.ci import require_in_ci
 from desktop_django_tools.integrations import cargo
-
-from tests.support.ci import require_in_ci
 
 WORKSPACE = Path(__file__).resolve().parents[4] / "shells" / "tauri"
 

@@ -10,10 +10,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from desktop_django_testing.ci import only_on, require_in_ci
+from desktop_django_testing.paths import REPO_ROOT
 from desktop_django_tools.integrations import npm
-
-from tests.support.ci import only_on, require_in_ci
-from tests.support.paths import REPO_ROOT
 
 ELECTRON_SHELL = REPO_ROOT / "shells" / "electron"
 

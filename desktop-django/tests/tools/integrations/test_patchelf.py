@@ -7,10 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from desktop_django_testing.ci import only_on, require_tool
 from desktop_django_tools.errors import EXIT_FAILURE
 from desktop_django_tools.integrations import patchelf
-
-from tests.support.ci import only_on, require_tool
 
 pytestmark = only_on("linux", reason="ELF files and patchelf are Linux's")
 

@@ -9,9 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from desktop_django_testing.ci import require_in_ci
 from desktop_django_tools.integrations import npm, tauri_cli
-
-from tests.support.ci import require_in_ci
 
 SHELL = Path(__file__).resolve().parents[4] / "shells" / "tauri"
 

@@ -4,10 +4,9 @@ import subprocess
 import sys
 
 import pytest
+from desktop_django_testing.paths import REPO_ROOT
 from desktop_django_tools.integrations import uv
 from desktop_django_tools.stage.config import BUILD_ONLY_DISTRIBUTIONS
-
-from tests.support.paths import REPO_ROOT
 
 
 def requirement_names(path) -> set[str]:

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 from desktop_django.layers import UPDATE_KEY
+from desktop_django_testing.stage import describe_again, next_version_of
 from desktop_django_tools.release import signing
 from desktop_django_tools.release.credentials import PUBLIC_KEY_IN_REPO
 from desktop_django_tools.release.manifest import Product, make_release
 from desktop_django_tools.stage import update_key
-
-from tests.support.stage import describe_again, next_version_of
 
 PRODUCT = Product("flying-stable", "Flying Stable", "0.1.0")
 GIT = {"sha": "0123456789abcdef0123456789abcdef01234567", "dirty": False}

@@ -8,10 +8,9 @@ import json
 import tomllib
 
 import pytest
+from desktop_django_testing.paths import REPO_ROOT
 from desktop_django_tools import icons
 from PIL import Image, ImageChops
-
-from tests.support.paths import REPO_ROOT
 
 ROOT = REPO_ROOT
 

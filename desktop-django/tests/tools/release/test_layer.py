@@ -1,8 +1,8 @@
 """`desktop-django layer`: made from two real stages, read back with the runtime's own reader
 (desktop_django.layers), and the new stage rebuilt from the base plus the layer re-hashes
 clean. The next version is a copy of the session's stage with one more migration
-(tests.support.stage.next_version_of; the `layer_stages` fixture), so nothing is staged from
-scratch here."""
+(desktop_django_testing.stage.next_version_of; the `layer_stages` fixture), so nothing is
+staged from scratch here."""
 
 from __future__ import annotations
 
@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 from desktop_django.layers import FILES_PREFIX, LAYER_JSON, LayerError, open_layer
+from desktop_django_testing.stage import describe_again
 from desktop_django_tools import cli
 from desktop_django_tools.layer import LayerBuildError, make_layer
 from desktop_django_tools.release import signing
 from desktop_django_tools.stage.verify import verify
-
-from tests.support.stage import describe_again
 
 MIGRATION = "ponies/migrations/0002_arrival.py"
 

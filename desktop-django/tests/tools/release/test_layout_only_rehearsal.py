@@ -12,13 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from desktop_django_testing.ci import only_on, require_in_ci
 from desktop_django_tools.integrations import npm
 from desktop_django_tools.release import bundle
 from desktop_django_tools.release.manifest import Product, make_release
 from desktop_django_tools.release.verify import EXIT_REHEARSAL
 from desktop_django_tools.shells import electron
-
-from tests.support.ci import only_on, require_in_ci
 
 PRODUCT = Product("flying-stable", "Flying Stable", "0.1.0")
 GIT = {"sha": "0123456789abcdef0123456789abcdef01234567", "dirty": False}

@@ -10,10 +10,10 @@ import tarfile
 import zipfile
 
 import pytest
+from desktop_django_testing.ci import only_on, require_tool
 from desktop_django_tools.release.bundle import make_bundle
 from desktop_django_tools.release.manifest import ReleaseError
 
-from tests.support.ci import only_on, require_tool
 from tools.release.conftest import APPIMAGE, DEB, add_leftovers
 from tools.release.test_release_folder import run_verifier
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from desktop_django_testing.ci import require_tool
 from desktop_django_tools.release import manifest as release_manifest
 from desktop_django_tools.release import signing, verify_script
 from desktop_django_tools.release.artifacts import role_of
@@ -18,7 +19,6 @@ from desktop_django_tools.release.manifest import ReleaseError, make_release
 from desktop_django_tools.release.verify import parse_checksums, sha256_of
 from desktop_django_tools.shells import catalogue
 
-from tests.support.ci import require_tool
 from tools.release.conftest import APPIMAGE, DEB, GIT, PRODUCT, TARBALL, add_leftovers
 
 

@@ -9,10 +9,9 @@ import sys
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from desktop_django_testing.ci import require_tool
 from desktop_django_tools.release import signing
 from desktop_django_tools.release.verify import minisign_verify
-
-from tests.support.ci import require_tool
 
 DATA = b"0" * 64 + b"  flying-stable-linux-0.1.0-x86_64.AppImage\n"
 

@@ -17,9 +17,8 @@ from urllib.parse import urlencode
 
 import pytest
 from desktop_django.manifest import load
-
-from tests.support.backend import launcher_env, new_token, read_protocol_line, request
-from tests.support.stage import next_version_of
+from desktop_django_testing.backend import launcher_env, new_token, read_protocol_line, request
+from desktop_django_testing.stage import next_version_of
 
 pytestmark = pytest.mark.slow
 

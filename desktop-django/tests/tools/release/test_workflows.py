@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from desktop_django_testing.paths import REPO_ROOT
 from ruamel.yaml import YAML
-
-from tests.support.paths import REPO_ROOT
 
 ROOT = REPO_ROOT
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))

@@ -11,11 +11,10 @@ import subprocess
 import sys
 
 import pytest
+from desktop_django_testing.ci import only_on, require_in_ci
 from desktop_django_tools import cli
 from desktop_django_tools.errors import EXIT_FAILURE
 from desktop_django_tools.shells import electron
-
-from tests.support.ci import only_on, require_in_ci
 
 
 @pytest.fixture

@@ -10,12 +10,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from desktop_django_testing.ci import only_on, require_in_ci
+from desktop_django_testing.namespaces import in_mount_namespace
 from desktop_django_tools.integrations import uv
 from desktop_django_tools.stage import prune, runtime
 from desktop_django_tools.stage.files import materialise_symlinks, tree_size
-
-from tests.support.ci import only_on, require_in_ci
-from tests.support.namespaces import in_mount_namespace
 
 pytestmark = only_on("linux", reason="Debian's python3 package is a Linux distribution's")
 

@@ -12,21 +12,20 @@ from pathlib import Path
 import jsonschema
 import pytest
 from desktop_django.manifest import load
-from desktop_django_tools.stage.manifest_writer import SCHEMA_PATH
-from desktop_django_tools.stage.runtime import RuntimeSourceError, from_archive
-from desktop_django_tools.stage.verify import verify
-
-from tests.support.backend import (
+from desktop_django_testing.backend import (
     new_token,
     read_protocol_line,
     request,
     start_routine,
     wait_for_latest_routine,
 )
-from tests.support.ci import only_on, require_in_ci
-from tests.support.namespaces import in_mount_namespace
-from tests.support.paths import REPO_ROOT
-from tests.support.stage import source_interpreter_folder
+from desktop_django_testing.ci import only_on, require_in_ci
+from desktop_django_testing.namespaces import in_mount_namespace
+from desktop_django_testing.paths import REPO_ROOT
+from desktop_django_testing.stage import source_interpreter_folder
+from desktop_django_tools.stage.manifest_writer import SCHEMA_PATH
+from desktop_django_tools.stage.runtime import RuntimeSourceError, from_archive
+from desktop_django_tools.stage.verify import verify
 
 ROOT = REPO_ROOT
 SCHEMA = json.loads(SCHEMA_PATH.read_text())

@@ -8,13 +8,12 @@ import shutil
 
 import pytest
 from desktop_django.layers import UPDATE_KEY
+from desktop_django_testing.stage import describe_again
 from desktop_django_tools.release import signing
 from desktop_django_tools.release.credentials import PUBLIC_KEY_IN_REPO
 from desktop_django_tools.stage import update_key
 from desktop_django_tools.stage.errors import StageError
 from desktop_django_tools.stage.verify import verify
-
-from tests.support.stage import describe_again
 
 
 def test_the_committed_key_is_shipped_and_indexed(staged, tmp_path):

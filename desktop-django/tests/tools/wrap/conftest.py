@@ -13,8 +13,8 @@ from functools import cached_property
 from pathlib import Path
 
 import pytest
+from desktop_django_testing.ci import require_in_ci
 
-from tests.support.ci import require_in_ci
 from tools.wrap.fixtures_preflight import (  # noqa: F401
     make_fixture,
     preflight_envs,

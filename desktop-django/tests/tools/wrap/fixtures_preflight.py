@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from desktop_django_testing.ci import require_in_ci
 
-from tests.support.ci import require_in_ci
 from tools.wrap.projects import clean_env, commit, run, write
 
 VENV_PYTHON = "Scripts/python.exe" if sys.platform == "win32" else "bin/python"

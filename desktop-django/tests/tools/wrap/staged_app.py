@@ -15,8 +15,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from desktop_django.manifest import load
-
-from tests.support.backend import new_token, read_protocol_line
+from desktop_django_testing.backend import new_token, read_protocol_line
 
 
 def moved_stage(built: Path, parent: Path) -> Path:

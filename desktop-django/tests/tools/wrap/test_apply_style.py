@@ -11,10 +11,10 @@ import sys
 import tomllib
 
 import pytest
+from desktop_django_testing.ci import require_in_ci
 from desktop_django_tools.stage.config import PYTHON_VERSION
 from desktop_django_tools.stage.wrapped import load_project
 
-from tests.support.ci import require_in_ci
 from tools.wrap.conftest import git, wrap_cli
 from tools.wrap.fixtures_preflight import FIXTURES, build, user_env
 

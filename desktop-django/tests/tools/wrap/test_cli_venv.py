@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 from desktop_django.manifest import load
+from desktop_django_testing.paths import REPO_ROOT
 
-from tests.support.paths import REPO_ROOT
 from tools.wrap.projects import KINDS, clean_env, make_project
 from tools.wrap.staged_app import StagedApp, moved_stage
 

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from desktop_django_testing.ci import require_tool
 
-from tests.support.ci import require_tool
 from tools.wrap.corpus import (
     CASES,
     CORPUS_ENV,

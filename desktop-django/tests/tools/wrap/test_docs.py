@@ -9,9 +9,8 @@ import subprocess
 import sys
 
 import pytest
+from desktop_django_testing.paths import REPO_ROOT
 from desktop_django_tools.cli import parser
-
-from tests.support.paths import REPO_ROOT
 
 ROOT = REPO_ROOT
 DOCS = [

@@ -10,8 +10,7 @@ import sys
 import zipfile
 
 import pytest
-
-from tests.support.paths import REPO_ROOT
+from desktop_django_testing.paths import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -14,9 +14,9 @@ import urllib.request
 from urllib.parse import urlencode
 
 import pytest
+from desktop_django_testing.backend import new_token, read_protocol_line
+from desktop_django_testing.paths import REPO_ROOT
 
-from tests.support.backend import new_token, read_protocol_line
-from tests.support.paths import REPO_ROOT
 from tools.wrap.projects import clean_env, run
 
 pytestmark = pytest.mark.slow

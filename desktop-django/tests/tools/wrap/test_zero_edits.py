@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from desktop_django_testing.ci import require_tool
 
-from tests.support.ci import require_tool
 from tools.wrap.corpus import CORPUS_ENV, make_env
 from tools.wrap.projects import clean_env
 from tools.wrap.staged_app import StagedApp, moved_stage

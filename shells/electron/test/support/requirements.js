@@ -1,24 +1,26 @@
 'use strict';
 // A test that needs something this machine may lack (the staged backend, an Electron binary)
 // skips with the reason locally, and fails under CI=true, where a skip would hide a broken
-// pipeline. The exceptions are named in tests/support/unavailable-here.json and passed
-// explicitly (`unavailableHere`), and print their reason.
+// pipeline. The exceptions are named in unavailable-here.json (beside the pytest rule,
+// desktop-django/tests/desktop_django_testing/ci.py) and passed explicitly (`unavailableHere`),
+// and print their reason.
 
 const fs = require('node:fs');
 const path = require('node:path');
 
-const { stageDir } = require('./paths');
+const { REPO_ROOT, stageDir } = require('./paths');
 
 const inCi = () => (process.env.CI || '').toLowerCase() === 'true';
 
-// What this machine kind cannot have at all: the one list, shared with tests/support/ci.py.
-const UNAVAILABLE_HERE = JSON.parse(
-  fs.readFileSync(path.join(__dirname, '..', '..', '..', '..', 'tests', 'support', 'unavailable-here.json'), 'utf8'),
-).unavailable;
+// What this machine kind cannot have at all: the one list, shared with the pytest rule.
+const UNAVAILABLE_FILE = path.join(
+  REPO_ROOT, 'desktop-django', 'tests', 'desktop_django_testing', 'unavailable-here.json',
+);
+const UNAVAILABLE_HERE = JSON.parse(fs.readFileSync(UNAVAILABLE_FILE, 'utf8')).unavailable;
 
 function missing(t, reason, { unavailableHere = null } = {}) {
   if (unavailableHere !== null && !(unavailableHere in UNAVAILABLE_HERE)) {
-    throw new Error(`"${unavailableHere}" is not in tests/support/unavailable-here.json: ${reason}`);
+    throw new Error(`"${unavailableHere}" is not in ${UNAVAILABLE_FILE}: ${reason}`);
   }
   if (inCi() && unavailableHere === null) {
     throw new Error(`required under CI=true: ${reason}`);

@@ -47,13 +47,12 @@ def only_on(*platforms: str, reason: str) -> pytest.MarkDecorator:
     return pytest.mark.skipif(not sys.platform.startswith(platforms), reason=reason)
 
 
-UNAVAILABLE_HERE = json.loads(
-    (Path(__file__).with_name("unavailable-here.json")).read_text(encoding="utf-8")
-)["unavailable"]
+UNAVAILABLE_FILE = Path(__file__).with_name("unavailable-here.json")
+UNAVAILABLE_HERE = json.loads(UNAVAILABLE_FILE.read_text(encoding="utf-8"))["unavailable"]
 
 
 def unavailable_here(kind: str, reason: str) -> None:
     """Skip (under CI=true too) because this machine kind cannot have `kind` at all."""
     if kind not in UNAVAILABLE_HERE:
-        pytest.fail(f"{kind!r} is not in tests/support/unavailable-here.json: {reason}")
+        pytest.fail(f"{kind!r} is not in {UNAVAILABLE_FILE}: {reason}")
     pytest.skip(f"{UNAVAILABLE_HERE[kind]}: {reason}")

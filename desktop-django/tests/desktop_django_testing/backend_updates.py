@@ -20,8 +20,8 @@ from desktop_django import env
 from desktop_django.manifest import load
 from desktop_django.slots import complete_slots, fallback, read_state, resolve_in, slot_dir
 
-from tests.support.backend import launcher_env, new_token, read_protocol_line
-from tests.support.stage import describe_again, next_version_of
+from desktop_django_testing.backend import launcher_env, new_token, read_protocol_line
+from desktop_django_testing.stage import describe_again, next_version_of
 
 UPDATE_KEY = "update-key.pub"
 # What makes a new version unable to start.

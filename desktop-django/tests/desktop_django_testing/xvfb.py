@@ -42,7 +42,7 @@ def virtual_display() -> Iterator[str]:
 def display_for_tests() -> Iterator[str]:
     """The fixture body every test tree shares: the skip rule when Xvfb is missing."""
     if not shutil.which("Xvfb"):
-        from tests.support.ci import require_in_ci
+        from desktop_django_testing.ci import require_in_ci
 
         require_in_ci("Xvfb is not installed (apt-get install xvfb)")
     with virtual_display() as display:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import psutil
 
-from tests.support.processes import read_line_within, stop_child
+from desktop_django_testing.processes import read_line_within, stop_child
 
 TOKEN_HEADER = "X-Desktop-Django-Token"
 PACKAGED_SETTINGS = "flying_stable.settings.packaged"
@@ -221,7 +221,7 @@ def spawn_parent(env: dict) -> tuple[subprocess.Popen, list[int]]:
 def read_only_command(app_data: Path, command: list[str]) -> list[str]:
     """`command`, run so that `app_data` is read-only for it, even as root (a read-only bind
     mount in a private mount namespace). Raises RuntimeError where that cannot be arranged."""
-    from tests.support.namespaces import in_mount_namespace
+    from desktop_django_testing.namespaces import in_mount_namespace
 
     script = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"'
     wrapped = in_mount_namespace(script, str(app_data), *command)
