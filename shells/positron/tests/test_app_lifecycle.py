@@ -175,3 +175,15 @@ def test_exit_stops_everything_within_budget_and_releases_the_lock(tmp_path):
     assert stopped[0]["seconds"] < 3
     assert lines[-1] == {"worker_alive": False}
     InstanceLock(app_data / "app.lock").acquire().release()  # free again
+
+
+def test_the_install_flag_without_a_stage_is_refused_before_anything_starts(tmp_path):
+    """A run that imports the backend from its environment has no slots to install into."""
+    done = subprocess.run(
+        [sys.executable, "-m", "flying_stable_positron", "--install-backend-update", "fix.layer"],
+        capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
+        env={**os.environ, "DESKTOP_DJANGO_APP_DATA_DIR": str(tmp_path / "data")},
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "--install-backend-update needs --stage" in done.stderr
+    assert not (tmp_path / "data").exists()

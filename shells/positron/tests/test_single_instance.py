@@ -12,8 +12,8 @@ def running_server(tmp_path):
     received = []
     arrived = threading.Event()
 
-    def on_command(command):
-        received.append(command)
+    def on_command(command, *details):
+        received.append((command, *details) if details else command)
         arrived.set()
 
     server = InstanceServer(lock, on_command)
@@ -45,6 +45,22 @@ def test_wrong_token_and_unknown_commands_are_refused(tmp_path):
                 conn.sendall((json.dumps(message) + "\n").encode())
                 assert conn.makefile().readline().strip() == "refused"
         assert received == []
+    finally:
+        server.close()
+        lock.release()
+
+
+def test_a_later_launch_hands_over_the_layer_to_install(tmp_path):
+    lock, server, received, arrived = running_server(tmp_path)
+    try:
+        second = InstanceLock(tmp_path / "app.lock")
+        assert send_command(second, "install-backend-update", file="/media/usb/fix.layer")
+        assert arrived.wait(3)
+        assert received == [("install-backend-update", "/media/usb/fix.layer")]
+        # The install command without its file, and a file on another command, are refused.
+        assert not send_command(second, "install-backend-update")
+        assert not send_command(second, "focus", file="/media/usb/fix.layer")
+        assert len(received) == 1
     finally:
         server.close()
         lock.release()

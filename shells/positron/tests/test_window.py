@@ -10,6 +10,8 @@ import subprocess
 import sys
 import threading
 import time
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -27,7 +29,7 @@ HEADER_COLOUR = (0x4B, 0x2A, 0x7B)  # --color-header in stable.css
 
 
 class PositronProcess:
-    def __init__(self, stage: Path, app_data: Path, display: str, **extra_env: str):
+    def __init__(self, stage: Path, app_data: Path, display: str, *args: str, **extra_env: str):
         self.app_data = app_data
         env = {
             **extra_env,
@@ -38,20 +40,26 @@ class PositronProcess:
             "NO_AT_BRIDGE": "1",  # no accessibility bus on a bare Xvfb
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "flying_stable_positron", "--stage", str(stage)],
+            [sys.executable, "-m", "flying_stable_positron", "--stage", str(stage), *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
             text=True,
         )
         self.events: queue.Queue = queue.Queue()
+        self.seen: list[dict] = []  # every event, also those no wait_for asked for
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
         for line in self.process.stdout:
             if line.startswith("{"):
-                self.events.put(json.loads(line))
+                event = json.loads(line)
+                self.seen.append(event)
+                self.events.put(event)
         self.events.put({"event": "<exit>"})
+
+    def count(self, name: str) -> int:
+        return sum(1 for event in self.seen if event["event"] == name)
 
     def wait_for(self, name: str, timeout: float = 60) -> dict:
         deadline = time.monotonic() + timeout
@@ -225,29 +233,160 @@ def test_a_trial_that_cannot_start_is_rolled_back_in_the_window(staged, xvfb_dis
     assert (state["active"], state["status"], state["bad"]) == ("factory", "good", ["99.0.0"])
 
 
-def test_an_applied_layer_passes_its_trial_in_the_window_and_is_confirmed(
-    staged, xvfb_display, tmp_path
-):
-    """A signed layer with one more migration, installed with the launcher's apply (what the
-    menu item runs): Positron starts the new slot on trial, the gate passes, the slot is
-    confirmed, the migration ran, and the page loads from it."""
-    import sqlite3
+@dataclass
+class Updates:
+    """The stage trusting a test key, its next version (one more migration), the layer to it,
+    and the same layer signed by another key."""
 
-    from desktop_django import slots
+    factory: Path
+    factory_version: str
+    version: str
+    layer: Path
+    other_key_layer: Path
+
+
+@pytest.fixture(scope="module")
+def updates(staged, tmp_path_factory) -> Updates:
+    from desktop_django.layers import LAYER_JSON, LAYER_SIGNATURE
+    from desktop_django.manifest import load
     from desktop_django_testing.backend_updates import updatable_copy
     from desktop_django_testing.stage import next_version_of
     from desktop_django_tools.layer import make_layer
     from desktop_django_tools.release import signing
+
+    root = tmp_path_factory.mktemp("positron-updates")
+    key = signing.generate()
+    factory = updatable_copy(staged, root / "factory" / "backend", key.public_key_text())
+    version = next_version_of(factory, root / "next" / "backend")
+    layer = make_layer(factory, root / "next" / "backend", root / "next.layer", key=key)
+    other_key_layer = root / "other-key.layer"
+    with zipfile.ZipFile(layer) as source, zipfile.ZipFile(other_key_layer, "w") as copy:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == LAYER_SIGNATURE:
+                data = signing.sign(signing.generate(), source.read(LAYER_JSON), "t", "t").encode()
+            copy.writestr(name, data, zipfile.ZIP_LZMA)
+    factory_version = load(factory, check_files=False).app_version
+    return Updates(factory, factory_version, version, layer, other_key_layer)
+
+
+def seeded(updates: Updates, app_data: Path, display: str) -> None:
+    """App data after one normal start of the factory (the database, the demo roster)."""
+    first = PositronProcess(updates.factory, app_data, display, DESKTOP_DJANGO_SMOKE_TEST="1")
+    assert first.wait_for("smoke-test")["passed"] is True
+    assert first.process.wait(timeout=15) == 0
+
+
+def ponies(app_data: Path) -> list:
+    from desktop_django_testing.backend_updates import database_contents
+
+    return database_contents(app_data / "app.sqlite3")["rows"]["ponies_pony"]
+
+
+def test_install_backend_update_flag_installs_the_layer_and_the_page_shows_the_new_version(
+    updates, xvfb_display, tmp_path
+):
+    """`--install-backend-update FILE` runs the menu item's flow with FILE: once the page is
+    up, the layer is applied with the serving slot's interpreter and Positron restarts onto the
+    new slot's trial, without the flag (installed once); the gate confirms it and the window
+    shows the new version."""
+    from desktop_django import slots
+
+    app_data = tmp_path / "app-data"
+    seeded(updates, app_data, xvfb_display)
+    roster = ponies(app_data)
+    app = PositronProcess(
+        updates.factory, app_data, xvfb_display,
+        "--install-backend-update", str(updates.layer), DESKTOP_DJANGO_SMOKE_TEST="1",
+    )  # fmt: skip
+    assert app.wait_for("backend-ready")["slot"] == "factory"
+    app.wait_for("page-loaded")
+    applied = app.wait_for("update-applied", timeout=120)
+    assert (applied["version"], applied["slot"]) == (
+        updates.version,
+        str(slots.stages_dir(app_data) / updates.version),
+    )
+    relaunch = app.wait_for("relaunching")
+    assert relaunch["argv"] == ["-m", "flying_stable_positron", "--stage", str(updates.factory)]
+    assert app.wait_for("update-confirmed")["version"] == updates.version
+    assert app.wait_for("backend-ready")["slot"] == updates.version
+    footer = app.wait_for("page-footer")["text"]
+    assert updates.version in footer.split(), footer
+    assert app.wait_for("smoke-test")["passed"] is True
+    assert app.process.wait(timeout=15) == 0
+    assert (app.count("update-applied"), app.count("relaunching")) == (1, 1), app.seen
+    state = slots.read_state(app_data)
+    assert (state["active"], state["status"], state["highestGood"]) == (
+        updates.version, "good", updates.version,
+    )  # fmt: skip
+    assert ponies(app_data) == roster
+
+
+@pytest.mark.parametrize("case", ["another key", "missing file"])
+def test_a_refused_layer_from_the_flag_leaves_the_old_version_serving(
+    case, updates, xvfb_display, tmp_path
+):
+    """A layer signed by a key the app does not trust, or a file that is not there: refused
+    with the menu's message (`update-refused`), the old version still serves in the window,
+    and the app data is as it was."""
+    from desktop_django_testing.backend_updates import tree_digest
+
+    app_data = tmp_path / "app-data"
+    seeded(updates, app_data, xvfb_display)
+    before = {"ponies": ponies(app_data), "stages": tree_digest(app_data / "stages")}
+    layer = updates.other_key_layer if case == "another key" else tmp_path / "nowhere.layer"
+    app = PositronProcess(
+        updates.factory, app_data, xvfb_display,
+        "--install-backend-update", str(layer), DESKTOP_DJANGO_SMOKE_TEST="1",
+    )  # fmt: skip
+    refused = app.wait_for("update-refused", timeout=120)
+    assert refused["file"] == str(layer)
+    expected = "signature does not verify" if case == "another key" else str(layer)
+    assert expected in refused["message"], refused
+    footer = app.wait_for("page-footer")["text"]
+    assert updates.factory_version in footer.split(), footer
+    assert app.wait_for("smoke-test")["passed"] is True
+    assert app.process.wait(timeout=15) == 0
+    assert app.count("relaunching") == 0
+    after = {"ponies": ponies(app_data), "stages": tree_digest(app_data / "stages")}
+    assert after == before
+
+
+def test_a_later_launch_hands_its_layer_to_the_running_window(updates, xvfb_display, tmp_path):
+    """Opening a .layer file ("Open with") while Positron runs: the second launch hands the file to
+    the first, which installs it and restarts onto the new version; the second starts nothing."""
+    app_data = tmp_path / "app-data"
+    first = PositronProcess(updates.factory, app_data, xvfb_display)
+    first.wait_for("page-loaded")
+    second = PositronProcess(
+        updates.factory, app_data, xvfb_display, "--install-backend-update", str(updates.layer)
+    )
+    assert second.wait_for("already-running", timeout=30)["handed_off"] is True
+    assert second.process.wait(timeout=10) == 0
+    first.wait_for("focused", timeout=10)
+    assert first.wait_for("update-applied", timeout=120)["version"] == updates.version
+    assert first.wait_for("update-confirmed")["version"] == updates.version
+    assert first.wait_for("backend-ready")["slot"] == updates.version
+    first.wait_for("page-loaded")
+    assert send_command(InstanceLock(app_data / "app.lock"), "quit")
+    assert first.process.wait(timeout=15) == 0
+
+
+def test_an_applied_layer_passes_its_trial_in_the_window_and_is_confirmed(
+    updates, xvfb_display, tmp_path
+):
+    """A signed layer with one more migration, installed with the launcher's apply (what
+    administrators run without a window): Positron starts the new slot on trial, the gate
+    passes, the slot is confirmed, the migration ran, and the page loads from it."""
+    import sqlite3
+
+    from desktop_django import slots
     from flying_stable_positron import backend_update
 
-    key = signing.generate()
-    factory = updatable_copy(staged, tmp_path / "factory" / "backend", key.public_key_text())
-    version = next_version_of(factory, tmp_path / "next" / "backend")
-    layer = make_layer(factory, tmp_path / "next" / "backend", tmp_path / "next.layer", key=key)
+    factory, version = updates.factory, updates.version
     app_data = tmp_path / "app-data"
-    applied = backend_update.apply(factory, factory, app_data, layer)
+    applied = backend_update.apply(factory, factory, app_data, updates.layer)
     assert (applied["version"], applied["previous"]) == (version, "factory")
-
     app = PositronProcess(factory, app_data, xvfb_display, DESKTOP_DJANGO_SMOKE_TEST="1")
     confirmed = app.wait_for("update-confirmed")
     assert confirmed["version"] == version

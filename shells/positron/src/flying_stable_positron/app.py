@@ -25,7 +25,7 @@ from flying_stable_positron.addresses import (
 from flying_stable_positron.folders import open_folder
 from flying_stable_positron.host import BackendHost
 from flying_stable_positron.navigation import lock_navigation
-from flying_stable_positron.single_instance import InstanceServer
+from flying_stable_positron.single_instance import INSTALL_COMMAND, InstanceServer
 
 logger = logging.getLogger("positron.app")
 
@@ -35,12 +35,18 @@ BACKEND_UPDATE_COMMAND = "Install Backend Update…"
 # Positron's own flag for the process it re-executes after a trial failed in this process
 # (the failed version): the rollback then knows what to tell the user.
 AFTER_FAILED_TRIAL = "--after-failed-trial"
+# `--install-backend-update FILE`: the menu item's flow with FILE instead of the picker (an
+# administrator's script, or "Open with" on a .layer file), run once the backend serves.
+INSTALL_BACKEND_UPDATE = "--install-backend-update"
 SPLASH_BASE_URL = "http://127.0.0.1/"
 # Smoke mode only: after the page loads, the page itself tries to go to this URL (a test of
 # the navigation lock), and the app reports where the WebView ended up.
 SMOKE_NAVIGATE_ENV = "DESKTOP_DJANGO_SMOKE_NAVIGATE_TO"
 NAVIGATION_PROBE_SECONDS = 2.0
 SMOKE_TIMEOUT_SECONDS = 60
+# Smoke mode only: the page's footer (app name and version) is announced once it has loaded,
+# so a test sees which backend version the window shows.
+FOOTER_SCRIPT = "(document.querySelector('footer') || {}).textContent || null"
 
 
 def announce(event: str, **details) -> None:
@@ -75,6 +81,9 @@ class PositronApp(toga.App):
         # the version whose trial failed in the process that re-executed this one.
         self.slot_choice = None
         self.failed_trial: str | None = None
+        # A layer from --install-backend-update (or a later launch's hand-off), installed once
+        # the page has loaded from the backend.
+        self.pending_layer: Path | None = None
         self._backend_thread: threading.Thread | None = None
         # What the backend thread reported ("ready", url) or ("failed", message), delivered
         # once the window exists too: the backend may start before the toolkit has a window.
@@ -272,12 +281,9 @@ class PositronApp(toga.App):
         )
 
     async def install_backend_update(self, _command, **_kwargs) -> None:
-        """Help > Install Backend Update…: a signed layer from a file (a USB stick), applied
-        with the serving slot's interpreter, then Positron restarts on the new slot's trial."""
-        from flying_stable_positron import backend_update
-
-        choice = self.slot_choice
-        if choice is None:
+        """Help > Install Backend Update…: a signed layer from a file (a USB stick), picked,
+        then installed by install_layer()."""
+        if self.slot_choice is None:
             await self.main_window.dialog(
                 toga.InfoDialog(
                     "No backend update here",
@@ -290,22 +296,39 @@ class PositronApp(toga.App):
         )
         if layer is None:
             return
+        await self.install_layer(Path(layer))
+
+    async def install_layer(self, layer: Path) -> bool:
+        """The menu item's flow once it has a file (the picker's or --install-backend-update's):
+        applied with the serving slot's interpreter, then Positron restarts on the new slot's
+        trial, which the health gate confirms or rolls back. A refusal is said in a dialog and
+        the old version keeps serving; returns False then."""
+        from flying_stable_positron import backend_update
+
+        choice = self.slot_choice
         try:
+            if choice is None:
+                raise backend_update.BackendUpdateError(
+                    "backend updates apply to a staged backend (--stage), not to this run"
+                )
             applied = await asyncio.to_thread(
                 backend_update.apply,
                 choice.stage_dir,
                 choice.factory_dir,
                 self.host.app_data.root,
-                Path(layer),
+                layer,
             )
         except (backend_update.BackendUpdateError, OSError, subprocess.SubprocessError) as exc:
-            announce("update-refused", message=str(exc))
-            await self.main_window.dialog(
-                toga.ErrorDialog("Backend update not installed", str(exc))
-            )
-            return
+            logger.error("backend update %s not installed: %s", layer, exc)
+            announce("update-refused", file=str(layer), message=str(exc))
+            if not self.smoke_test:
+                await self.main_window.dialog(
+                    toga.ErrorDialog("Backend update not installed", str(exc))
+                )
+            return False
         announce("update-applied", version=applied["version"], slot=applied.get("slot"))
-        self.relaunch([])
+        self.relaunch([])  # only the stage: the new process never installs the layer again
+        return True
 
     def _backend_failed(self, message: str) -> None:
         announce("error", message=message, log=str(self.host.app_data.logs / "positron.log"))
@@ -327,11 +350,25 @@ class PositronApp(toga.App):
         self._page_announced = True
         timeline.mark("page-loaded")
         announce("page-loaded", url=url, token_in_url=carries_token(url, self.host.token))
-        probe = os.environ.get(SMOKE_NAVIGATE_ENV) if self.smoke_test else None
+        self.loop.create_task(self._after_page_loaded())
+
+    async def _after_page_loaded(self) -> None:
+        layer, self.pending_layer = self.pending_layer, None
+        if layer is not None and await self.install_layer(layer):
+            return  # installed: this process is being replaced by the new slot's
+        if not self.smoke_test:
+            return
+        try:
+            footer = await self.webview.evaluate_javascript(FOOTER_SCRIPT)
+        except Exception as exc:  # a script error in the page: report it, the smoke test goes on
+            footer = None
+            logger.warning("could not read the page footer: %s", exc)
+        announce("page-footer", text=footer)
+        probe = os.environ.get(SMOKE_NAVIGATE_ENV)
         if probe:
             self.webview.evaluate_javascript(f"window.location.href = {json.dumps(probe)};")
             self.loop.call_later(NAVIGATION_PROBE_SECONDS, self._after_navigation_probe)
-        elif self.smoke_test:
+        else:
             threading.Thread(target=self._smoke_check, name="smoke", daemon=True).start()
 
     def may_load(self, url: str) -> bool:
@@ -397,11 +434,22 @@ class PositronApp(toga.App):
             toga.InfoDialog("Diagnostics saved", f"{written}\n\nIt holds no token and no key.")
         )
 
-    def on_instance_command(self, command: str) -> None:
+    def on_instance_command(self, command: str, file: str | None = None) -> None:
         if command == "focus":
             self.loop.call_soon_threadsafe(self._focus)
+        elif command == INSTALL_COMMAND and file:
+            self.loop.call_soon_threadsafe(self._install_handed_over, Path(file))
         elif command == "quit":
             self.loop.call_soon_threadsafe(self.request_exit)
+
+    def _install_handed_over(self, layer: Path) -> None:
+        """A later launch with --install-backend-update: come forward, and install it now when
+        the page is up, else once it is."""
+        self._focus()
+        if self._page_announced:
+            self.loop.create_task(self.install_layer(layer))
+        else:
+            self.pending_layer = layer
 
     def _focus(self) -> None:
         announce("focused")

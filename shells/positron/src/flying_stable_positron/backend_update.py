@@ -79,8 +79,24 @@ def run(stage_dir: Path, factory_dir: Path, app_data: Path, args: list[str]) -> 
     return answer or {}
 
 
+def readable_layer(layer: Path) -> Path:
+    """`layer` when it is a file this user can read; else the refusal, naming the file (a
+    path typed on a command line or handed over by "Open with" may be anything)."""
+    try:
+        with layer.open("rb") as opened:
+            opened.read(1)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise BackendUpdateError(
+            f"cannot read the backend update file {layer}: {reason}; "
+            "check the path and that this user may read it"
+        ) from exc
+    return layer
+
+
 def apply(stage_dir: Path, factory_dir: Path, app_data: Path, layer: Path) -> dict:
     """Install `layer` on top of the serving slot; {version, slot, previous}."""
+    readable_layer(layer)
     answer = run(stage_dir, factory_dir, app_data, ["apply", str(layer)])
     if answer.get("event") != "update-applied" or not isinstance(answer.get("version"), str):
         raise BackendUpdateError(f"the apply command did not report the new version: {answer}")
