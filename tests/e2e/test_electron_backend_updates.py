@@ -5,11 +5,14 @@ modules do what index.js does, driven by shells/electron/test/fixtures/backend-u
 A layer to the next version (one more migration) is applied with the serving slot's
 interpreter, started on trial, passes the health gate and is confirmed; a layer whose
 migration raises is rolled back, the database exactly as before, with the one sentence.
+`--install-backend-update` runs the real index.js under Node with the fake Electron
+(shells/electron/test/fixtures/run-main-with-fake-electron.js) against the real stage.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -30,6 +33,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOW = ROOT / "shells" / "electron" / "test" / "fixtures" / "backend-update-flow.js"
+MAIN_WITH_FAKE_ELECTRON = FLOW.parent / "run-main-with-fake-electron.js"
 
 
 def run_flow(factory: Path, app_data: Path, layer: Path | None = None) -> dict:
@@ -106,3 +110,71 @@ def test_a_layer_that_cannot_migrate_is_rolled_back_with_the_database(factory, s
     assert (kept / "app.sqlite3").is_file()
     state = slots.read_state(seeded)
     assert (state["active"], state["bad"]) == ("factory", [version])
+
+
+def run_main(factory: Path, app_data: Path, argv: list[str], second_instances: list) -> dict:
+    """index.js under Node (the fake Electron) on the real stage: launched with `argv`, then
+    each of `second_instances` ({argv, cwd}) handed over as a later launch."""
+    node = require_tool("node", "the Electron shell's main process runs under Node")
+    env = {
+        **os.environ,
+        "FAKE_SCENARIO": "install-from-argv",
+        "FAKE_APP_DATA": str(app_data.parent),
+        "FAKE_ARGV": json.dumps(argv),
+        "FAKE_SECOND_INSTANCES": json.dumps(second_instances),
+        "DESKTOP_DJANGO_ELECTRON_MODE": "staged",
+        "DESKTOP_DJANGO_STAGE_DIR": str(factory),
+        "DESKTOP_DJANGO_USER_DATA_DIR": str(app_data),
+    }
+    done = subprocess.run(
+        [node, str(MAIN_WITH_FAKE_ELECTRON)],
+        capture_output=True, text=True, timeout=600, check=False, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr + done.stdout[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_install_backend_update_from_argv_and_from_a_later_launch(factory, tmp_path):
+    """`--install-backend-update FILE` at the first launch, then a later launch's
+    `--install-backend-update=FILE` (relative to its own folder) handed over by
+    'second-instance': each runs the menu item's flow, and the restarted backend serves the
+    new version; a later launch naming a file that is not there is refused, naming it, and
+    the version installed before keeps serving."""
+    stage, key = factory
+    first = next_version_of(stage, tmp_path / "v1" / "backend")
+    first_layer = make_layer(stage, tmp_path / "v1" / "backend", tmp_path / "v1.layer", key=key)
+    second = next_version_of(tmp_path / "v1" / "backend", tmp_path / "v2" / "backend")
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    # The shell stays the factory's: the second layer asks no newer one than the first did.
+    second_layer = make_layer(
+        tmp_path / "v1" / "backend", tmp_path / "v2" / "backend", usb / "v2.layer",
+        key=key, min_shell_version=load(stage, check_files=False).app_version,
+    )  # fmt: skip
+    app_data = tmp_path / "user data" / "Flying Stable"
+    missing = usb / "not-there.layer"
+
+    result = run_main(
+        stage,
+        app_data,
+        ["--install-backend-update", str(first_layer)],
+        [
+            {"argv": ["flying-stable", f"--install-backend-update={second_layer.name}"],
+             "cwd": str(usb)},
+            {"argv": ["flying-stable", "--install-backend-update", str(missing)],
+             "cwd": str(usb)},
+        ],
+    )  # fmt: skip
+    launched, handed, refused = result["firstLaunch"], *result["secondInstances"]
+    assert (launched["restarted"], launched["messages"]) == (True, []), result["log"]
+    assert launched["page"]["status"] == 200
+    assert first in launched["page"]["footer"].split(), launched
+    assert (handed["restarted"], handed["messages"], handed["focused"]) == (True, [], True)
+    assert second in handed["page"]["footer"].split(), handed
+    assert refused["restarted"] is False
+    assert [box["message"] for box in refused["messages"]] == ["Backend update not installed"]
+    assert str(missing) in refused["messages"][0]["detail"]
+    assert second in refused["page"]["footer"].split(), refused
+    assert result["errorBoxes"] == []
+    state = slots.read_state(app_data)
+    assert (state["active"], state["status"], state["highestGood"]) == (second, "good", second)

@@ -5,6 +5,8 @@
 // that slot), `status` describes the slots. All the data logic is the Python side's; the shell
 // runs the command and reads its one JSON line.
 
+const fs = require('node:fs');
+
 const { childEnvironment } = require('./backend');
 const { runLauncherCommand } = require('./launcher-command');
 
@@ -31,10 +33,29 @@ function withoutRollback(env = {}) {
 }
 
 /**
+ * Resolves when `file` is a file this user can read; else rejects naming it (a path typed on
+ * a command line or handed over by "Open with" may be anything).
+ */
+async function readableLayer(file) {
+  try {
+    const handle = await fs.promises.open(file, 'r');
+    try {
+      await handle.read(Buffer.alloc(1), 0, 1, 0); // a folder opens on Linux, and fails here
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    const reason = error.code === 'ENOENT' ? 'there is no such file' : error.message;
+    throw new Error(`cannot read the backend update file ${file}: ${reason}; check the path and that this user may read it`);
+  }
+}
+
+/**
  * Install the layer in `file` on top of the slot `plan` serves; resolves with
  * {version, slot, previous}. The next start puts the new slot on trial.
  */
 async function applyLayer(plan, appDataDir, file, options = {}) {
+  await readableLayer(file);
   const result = await backendUpdate(plan, appDataDir, ['apply', file], options);
   if (result.event !== 'update-applied' || typeof result.version !== 'string') {
     throw new Error(`the apply command did not report the new version: ${JSON.stringify(result)}`);

@@ -13,6 +13,7 @@ const { startBackend } = require('./backend-start');
 const { applyLayer } = require('./backend-update');
 const { exportDiagnostics } = require('./diagnostics');
 const { installNavigationGuards, installPermissionGuards } = require('./guards');
+const { layerFromArgv } = require('./install-argument');
 const { isTrustedSender, registerIpcHandlers } = require('./ipc');
 const { resolveLaunchPlan } = require('./launch-plan');
 const { installMenu } = require('./menu');
@@ -65,6 +66,9 @@ function run() {
     window: null,
     quitting: false,
     backendStopped: false,
+    serving: false, // the first start finished: a handed-over layer can be installed now
+    pendingLayers: [], // --install-backend-update files that arrived before that
+    installing: Promise.resolve(), // the last install asked for: the next one waits for it
   };
   const getBackend = () => state.backend;
 
@@ -107,6 +111,54 @@ function run() {
     log,
   });
 
+  function backendUpdatesHere() {
+    if (state.plan && state.plan.stageDir) return true;
+    messageBox({ type: 'info', buttons: ['OK'], message: 'No backend update here', detail: 'Backend updates apply to a staged or installed backend, not to a development run.' });
+    return false;
+  }
+
+  /**
+   * Help > Install Backend Update…'s flow once it has a file (the picker's, or
+   * --install-backend-update's): applied with the interpreter of the slot that serves now (it
+   * holds the trusted key), then the backend restarts onto the new slot's trial, which the
+   * health gate confirms or rolls back. A refusal is said in a dialog; the old version keeps
+   * serving. One install at a time, in the order they were asked for.
+   */
+  function installLayer(file) {
+    const done = state.installing.then(() => applyAndRestart(file));
+    state.installing = done.catch(() => {});
+    return done;
+  }
+
+  async function applyAndRestart(file) {
+    if (!backendUpdatesHere()) return;
+    let applied;
+    try {
+      applied = await applyLayer(state.plan, appDataDir, file);
+    } catch (error) {
+      log.error(`backend update ${file} not installed: ${error.message}`);
+      messageBox({ type: 'error', buttons: ['OK'], message: 'Backend update not installed', detail: error.message });
+      return;
+    }
+    log.info(`backend update ${applied.version} installed in ${applied.slot}; restarting the backend`);
+    await restartBackend().catch((error) => fatal(`${appName} could not restart its backend`, error.stack || String(error)));
+  }
+
+  /** --install-backend-update in a launch's argv: installed now, or once the backend serves. */
+  function installFromArgv(argv, cwd) {
+    let file;
+    try {
+      file = layerFromArgv(argv, cwd);
+    } catch (error) {
+      log.error(error.message);
+      messageBox({ type: 'error', buttons: ['OK'], message: 'Backend update not installed', detail: error.message });
+      return;
+    }
+    if (!file) return;
+    if (state.serving) installLayer(file);
+    else state.pendingLayers.push(file);
+  }
+
   const openFolder = async (folder) => {
     const problem = await shell.openPath(folder);
     if (problem) log.warn(`could not open ${folder}: ${problem}`);
@@ -114,27 +166,14 @@ function run() {
   const actions = {
     checkForUpdates: () => updates.checkForUpdates().catch((error) => log.error(`updates: ${error.stack}`)),
     installBackendUpdate: async () => {
-      if (!state.plan || !state.plan.stageDir) {
-        messageBox({ type: 'info', buttons: ['OK'], message: 'No backend update here', detail: 'Backend updates apply to a staged or installed backend, not to a development run.' });
-        return;
-      }
+      if (!backendUpdatesHere()) return;
       const { canceled, filePaths } = await dialog.showOpenDialog({
         title: 'Install Backend Update',
         properties: ['openFile'],
         filters: [{ name: 'Backend update', extensions: ['layer'] }],
       });
       if (canceled || !filePaths || !filePaths.length) return;
-      let applied;
-      try {
-        // With the interpreter of the slot that serves now: it holds the trusted key.
-        applied = await applyLayer(state.plan, appDataDir, filePaths[0]);
-      } catch (error) {
-        log.error(`backend update not installed: ${error.message}`);
-        messageBox({ type: 'error', buttons: ['OK'], message: 'Backend update not installed', detail: error.message });
-        return;
-      }
-      log.info(`backend update ${applied.version} installed in ${applied.slot}; restarting the backend`);
-      await restartBackend().catch((error) => fatal(`${appName} could not restart its backend`, error.stack || String(error)));
+      await installLayer(filePaths[0]);
     },
     openAppDataFolder: () => openFolder(appDataDir),
     openLogsFolder: () => openFolder(logDir),
@@ -167,7 +206,10 @@ function run() {
       }),
   };
 
-  app.on('second-instance', bringToFront);
+  app.on('second-instance', (_event, argv, workingDirectory) => {
+    bringToFront();
+    installFromArgv(argv, workingDirectory || process.cwd());
+  });
   app.on('window-all-closed', () => app.quit());
   app.on('before-quit', (event) => {
     if (state.backendStopped || !state.supervisor) return;
@@ -239,6 +281,8 @@ function run() {
       log,
     });
     state.splash = showSplash();
+    // This launch's own --install-backend-update waits for the backend like a handed-over one.
+    installFromArgv(process.argv, process.cwd());
 
     try {
       state.factoryPlan = resolveLaunchPlan({ isPackaged: app.isPackaged, resourcesPath: process.resourcesPath });
@@ -248,7 +292,10 @@ function run() {
     }
     log.info(`backend mode: ${state.factoryPlan.mode}; installed interpreter: ${state.factoryPlan.executable}`);
     const started = await launchBackend();
-    if (started) state.window = showMainWindow(started.backend);
+    if (!started) return;
+    state.window = showMainWindow(started.backend);
+    state.serving = true;
+    for (const file of state.pendingLayers.splice(0)) installLayer(file);
   }
 
   /**

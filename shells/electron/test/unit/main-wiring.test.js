@@ -28,12 +28,16 @@ function fakeStage() {
   return stage;
 }
 
-test('index.js wires splash, backend, header, worker, window, guards, IPC, Install Backend Update and quit', { skip: process.platform === 'win32' && 'the fake interpreter is a shell script', timeout: 60_000 }, () => {
+test('index.js wires splash, backend, header, worker, window, guards, IPC, Install Backend Update (menu and a later launch\'s --install-backend-update) and quit', { skip: process.platform === 'win32' && 'the fake interpreter is a shell script', timeout: 60_000 }, () => {
   const stage = fakeStage();
   const appData = makeTempDir('fake-appdata-');
   const userData = path.join(appData, 'user-data');
   const updateLog = path.join(appData, 'update-commands.jsonl');
   const layer = path.join(appData, 'flying-stable-backend-0.2.0-from-0.1.0.layer');
+  const handedLayer = path.join(appData, 'usb', 'flying-stable-backend-0.3.0-from-0.2.0.layer');
+  // Files the shell can read (it refuses a missing one itself); the fake launcher applies them.
+  fs.mkdirSync(path.dirname(handedLayer));
+  for (const file of [layer, handedLayer]) fs.writeFileSync(file, 'layer');
   const run = spawnSync(process.execPath, [path.join(FIXTURES, 'run-main-with-fake-electron.js')], {
     env: {
       ...process.env,
@@ -42,6 +46,7 @@ test('index.js wires splash, backend, header, worker, window, guards, IPC, Insta
       DESKTOP_DJANGO_STAGE_DIR: stage,
       DESKTOP_DJANGO_USER_DATA_DIR: userData,
       FAKE_OPEN_FILE: layer,
+      FAKE_HANDED_LAYER: handedLayer,
       FAKE_UPDATE_LOG: updateLog,
     },
     encoding: 'utf8',
@@ -69,7 +74,8 @@ test('index.js wires splash, backend, header, worker, window, guards, IPC, Insta
   assert.deepEqual(result.helpMenu, ['Check for Updates…', 'Install Backend Update…', 'Open App Data Folder', 'Open Logs Folder', 'Export Diagnostics…', 'About Flying Stable']);
 
   // The layer went to `backend-update apply` with the serving stage's interpreter, folder and
-  // no token; the backend restarted and the same window loads the new origin.
+  // no token; the backend restarted and the same window loads the new origin. Then a later
+  // launch's `--install-backend-update=FILE` (relative to its own folder) did the same.
   assert.deepEqual(result.installBackendUpdate, {
     picker: [{ properties: ['openFile'], extensions: ['layer'] }],
     reloadedOnNewOrigin: true,
@@ -77,7 +83,10 @@ test('index.js wires splash, backend, header, worker, window, guards, IPC, Insta
     newTokenForNewBackend: true,
   });
   const updateCommands = fs.readFileSync(updateLog, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
-  assert.deepEqual(updateCommands, [{ command: 'apply', file: layer, cwd: fs.realpathSync(stage), token: null }]);
+  assert.deepEqual(updateCommands, [
+    { command: 'apply', file: layer, cwd: fs.realpathSync(stage), token: null },
+    { command: 'apply', file: handedLayer, cwd: fs.realpathSync(stage), token: null },
+  ]);
 
   // Quit waits for the backend: the first quit is held, the second one goes through.
   assert.equal(result.firstQuitPrevented, true);
@@ -85,7 +94,7 @@ test('index.js wires splash, backend, header, worker, window, guards, IPC, Insta
   assert.deepEqual(result.errorBoxes, []);
   const started = [...result.log.matchAll(/(serve|worker) running as pid (\d+)/g)].map((m) => Number(m[2]));
   const exited = [...result.log.matchAll(/(?:serve|worker) \(pid (\d+)\) exited/g)].map((m) => Number(m[1]));
-  assert.equal(started.length, 4, result.log);
+  assert.equal(started.length, 6, result.log);
   assert.deepEqual(exited.sort(), started.sort(), `both children should have exited:\n${result.log}`);
   for (const pid of started) assert.equal(isAlive(pid), false);
   assert.match(result.log, /backend stopped/);
