@@ -10,7 +10,6 @@ serve is started the way a shell starts it (desktop_django_testing.backend_updat
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import time
@@ -31,7 +30,7 @@ from desktop_django_testing.backend_updates import (
     updatable_copy,
 )
 from desktop_django_testing.namespaces import mount_namespace_prefix, small_disk
-from desktop_django_testing.stage import next_version_of
+from desktop_django_testing.stage import linked_copy, next_version_of
 from desktop_django_tools.layer import make_layer
 from desktop_django_tools.release import signing
 from desktop_django_tools.stage.verify import verify
@@ -390,7 +389,7 @@ def test_kill_9_of_the_applier_and_of_serve_at_random_points(
 
 def test_the_factory_without_an_update_key_accepts_no_layer(versions, seeded, tmp_path):
     keyless = tmp_path / "keyless" / "backend"
-    shutil.copytree(versions.factory, keyless, copy_function=os.link)
+    linked_copy(versions.factory, keyless)
     (keyless / UPDATE_KEY).unlink()
     app_data = fresh_app_data(seeded, tmp_path)
     snapshot = tree_digest(app_data)

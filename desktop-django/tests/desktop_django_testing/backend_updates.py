@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -21,7 +20,7 @@ from desktop_django.manifest import load
 from desktop_django.slots import complete_slots, fallback, read_state, resolve_in, slot_dir
 
 from desktop_django_testing.backend import launcher_env, new_token, read_protocol_line
-from desktop_django_testing.stage import describe_again, next_version_of
+from desktop_django_testing.stage import describe_again, linked_copy, next_version_of
 
 UPDATE_KEY = "update-key.pub"
 # What makes a new version unable to start.
@@ -43,7 +42,7 @@ IMPORT_ERROR = "\nimport flying_stable_module_that_does_not_exist  # noqa\n"
 def updatable_copy(stage: Path, target: Path, public_key_text: str) -> Path:
     """A copy of `stage` (files hard-linked: nothing in it is rewritten in place) that trusts
     layers signed with the key, described again so `verify-stage` passes on it."""
-    shutil.copytree(stage, target, copy_function=os.link)
+    linked_copy(stage, target)
     (target / UPDATE_KEY).write_text(public_key_text, encoding="utf-8")
     describe_again(target)
     return target

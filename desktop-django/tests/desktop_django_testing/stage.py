@@ -108,3 +108,30 @@ def next_version_of(stage: Path, target: Path, version: str | None = None) -> st
     )  # fmt: skip
     describe_again(target, version)
     return version
+
+
+def link_or_copy(source, destination, *, follow_symlinks=True):
+    """A `copy_function` for shutil.copytree: a hard link (a copy of a stage in milliseconds)
+    where the destination is on the stage's file system, else a real copy. Debian 13 mounts
+    /tmp, where pytest's folders are, as a tmpfs: the checkout's `.stage` is on another file
+    system there and a link fails with EXDEV."""
+    import errno
+    import os
+    import shutil
+
+    try:
+        os.link(source, destination, follow_symlinks=follow_symlinks)
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.EPERM):
+            raise
+        shutil.copy2(source, destination, follow_symlinks=follow_symlinks)
+    return destination
+
+
+def linked_copy(source: Path, destination: Path) -> Path:
+    """`source` copied to `destination` with its files hard-linked where the file system
+    allows (see link_or_copy): callers never write through them."""
+    import shutil
+
+    shutil.copytree(source, destination, copy_function=link_or_copy)
+    return destination

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import queue
 import signal
 import subprocess
@@ -18,6 +17,7 @@ import pytest
 from desktop_django.instance_lock import InstanceLock
 from desktop_django_testing.ci import only_on
 from desktop_django_testing.other_service import OtherLoopbackService
+from desktop_django_testing.stage import link_or_copy
 from flying_stable_positron.single_instance import send_command
 
 pytestmark = [
@@ -188,7 +188,7 @@ def broken_slot(stage: Path, app_data: Path, version: str) -> Path:
             target.mkdir(parents=True, exist_ok=True)
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.link(source, target, follow_symlinks=False)
+            link_or_copy(source, target, follow_symlinks=False)
     manifest = json.loads((stage / "runtime-manifest.json").read_text(encoding="utf-8"))
     manifest["app"]["version"] = version
     (slot / "runtime-manifest.json").unlink()  # a link: never write through it into the stage

@@ -6,13 +6,12 @@ import base64
 import hashlib
 import io
 import os
-import shutil
 import tarfile
 from pathlib import Path
 
 import pytest
 from desktop_django.layers import UPDATE_KEY
-from desktop_django_testing.stage import describe_again, next_version_of
+from desktop_django_testing.stage import describe_again, linked_copy, next_version_of
 from desktop_django_tools.release import signing
 from desktop_django_tools.release.credentials import PUBLIC_KEY_IN_REPO
 from desktop_django_tools.release.manifest import Product, make_release
@@ -88,7 +87,7 @@ def layer_stages(staged, release_key, tmp_path_factory) -> tuple[Path, Path]:
     (repo / PUBLIC_KEY_IN_REPO).parent.mkdir(parents=True)
     (repo / PUBLIC_KEY_IN_REPO).write_text(release_key.public_key_text(), encoding="utf-8")
     old = work / "0.1.0" / "backend"
-    shutil.copytree(staged, old, copy_function=os.link)  # read only from here on
+    linked_copy(staged, old)  # read only from here on
     (old / UPDATE_KEY).unlink(missing_ok=True)
     update_key.ship(old, repo)
     describe_again(old)

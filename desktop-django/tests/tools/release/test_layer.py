@@ -7,14 +7,12 @@ staged from scratch here."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 from desktop_django.layers import FILES_PREFIX, LAYER_JSON, LayerError, open_layer
-from desktop_django_testing.stage import describe_again
+from desktop_django_testing.stage import describe_again, linked_copy
 from desktop_django_tools import cli
 from desktop_django_tools.layer import LayerBuildError, make_layer
 from desktop_django_tools.release import signing
@@ -37,7 +35,7 @@ def rebuild(base: Path, layer_path: Path, key, target: Path) -> None:
     removed ones gone."""
     layer = open_layer(layer_path, key.public_key_text())
     try:
-        shutil.copytree(base, target, copy_function=os.link)
+        linked_copy(base, target)
         for path in layer.removed:
             (target / path).unlink()
         for entry in layer.files:
@@ -97,7 +95,7 @@ def test_a_layer_carries_only_what_changed_and_rebuilds_the_new_stage(
 def test_a_removed_file_is_listed_and_a_changed_mode_travels(layer_stages, release_key, tmp_path):
     _old, new = layer_stages
     newer = tmp_path / "0.2.1"
-    shutil.copytree(new, newer, copy_function=os.link)
+    linked_copy(new, newer)
     gone = next(newer.glob(f"python/**/site-packages/flying_stable/{MIGRATION}"))
     name = gone.relative_to(newer).as_posix()
     gone.unlink()
@@ -155,7 +153,7 @@ def test_a_full_layer_has_no_base_and_rebuilds_the_stage_from_nothing(
     # compress on this machine, and the rule is the same.
     _old, new = layer_stages
     small = tmp_path / "small"
-    shutil.copytree(new, small, copy_function=os.link)
+    linked_copy(new, small)
     for path in [p for p in small.rglob("*") if p.is_file()]:
         name = path.relative_to(small).as_posix()
         if "/flying_stable/" not in name and "/" in name:
@@ -210,7 +208,7 @@ def test_refusals_name_the_cause(layer_stages, release_key, tmp_path):
         make_layer(old, new, tmp_path, key=release_key, min_shell_version="soon")
 
     edited = tmp_path / "edited"
-    shutil.copytree(new, edited, copy_function=os.link)
+    linked_copy(new, edited)
     view = own(next(edited.glob("python/**/site-packages/flying_stable/__init__.py")))
     view.write_text(view.read_text() + "# edited after staging\n")
     with pytest.raises(LayerBuildError, match=r"does not match its line in stage-files\.sha256"):

@@ -3,12 +3,9 @@ file of the stage, and nothing when no key is committed."""
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 from desktop_django.layers import UPDATE_KEY
-from desktop_django_testing.stage import describe_again
+from desktop_django_testing.stage import describe_again, linked_copy
 from desktop_django_tools.release import signing
 from desktop_django_tools.release.credentials import PUBLIC_KEY_IN_REPO
 from desktop_django_tools.stage import update_key
@@ -22,7 +19,7 @@ def test_the_committed_key_is_shipped_and_indexed(staged, tmp_path):
     key = signing.generate()
     (repo / PUBLIC_KEY_IN_REPO).write_text(key.public_key_text(), encoding="utf-8")
     stage = tmp_path / "backend"
-    shutil.copytree(staged, stage, copy_function=os.link)
+    linked_copy(staged, stage)
     (stage / UPDATE_KEY).unlink(missing_ok=True)
 
     assert update_key.ship(stage, repo) == key.key_id_text
