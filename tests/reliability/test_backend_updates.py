@@ -19,13 +19,14 @@ from pathlib import Path
 
 import pytest
 from desktop_django import slots
-from desktop_django.layers import FILES_PREFIX, LAYER_JSON, LAYER_SIGNATURE, UPDATE_KEY
+from desktop_django.layers import LAYER_JSON, UPDATE_KEY
 from desktop_django.manifest import load
 from desktop_django_testing.backend import request
 from desktop_django_testing.backend_updates import (
     SlotShell,
     broken_version_of,
     database_contents,
+    rewritten,
     tree_digest,
     updatable_copy,
 )
@@ -194,25 +195,6 @@ def test_a_version_that_cannot_start_rolls_back_with_the_database_as_before(
 
 
 # --- refusals ---------------------------------------------------------------------------------
-
-
-def rewritten(layer: Path, out: Path, key, change=None, drop_signature=False, files=None) -> Path:
-    """A copy of `layer` with layer.json changed and signed again by `key`, or files replaced."""
-    with zipfile.ZipFile(layer) as archive:
-        entries = {name: archive.read(name) for name in archive.namelist()}
-    if change is not None:
-        data = json.loads(entries[LAYER_JSON])
-        change(data)
-        entries[LAYER_JSON] = json.dumps(data).encode()
-        entries[LAYER_SIGNATURE] = signing.sign(key, entries[LAYER_JSON], "test", "test").encode()
-    if drop_signature:
-        del entries[LAYER_SIGNATURE]
-    for name, data in (files or {}).items():
-        entries[FILES_PREFIX + name] = data
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_LZMA) as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return out
 
 
 def _set(path: str, value):

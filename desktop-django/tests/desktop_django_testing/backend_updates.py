@@ -13,9 +13,11 @@ import json
 import os
 import sqlite3
 import subprocess
+import zipfile
 from pathlib import Path
 
 from desktop_django import env
+from desktop_django.layers import FILES_PREFIX, LAYER_JSON, LAYER_SIGNATURE
 from desktop_django.manifest import load
 from desktop_django.slots import complete_slots, fallback, read_state, resolve_in, slot_dir
 
@@ -213,3 +215,30 @@ def database_contents(database: Path) -> dict:
     finally:
         connection.close()
     return {"schema": schema, "rows": rows}
+
+
+def rewritten(layer: Path, out: Path, key, change=None, drop_signature=False, files=None) -> Path:
+    """A copy of `layer` with layer.json changed and signed again by `key`, or files replaced."""
+    with zipfile.ZipFile(layer) as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    if change is not None:
+        data = json.loads(entries[LAYER_JSON])
+        change(data)
+        entries[LAYER_JSON] = json.dumps(data).encode()
+        entries[LAYER_SIGNATURE] = (
+            _signing().sign(key, entries[LAYER_JSON], "test", "test").encode()
+        )
+    if drop_signature:
+        del entries[LAYER_SIGNATURE]
+    for name, data in (files or {}).items():
+        entries[FILES_PREFIX + name] = data
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_LZMA) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return out
+
+
+def _signing():
+    from desktop_django_tools.release import signing  # the tools, only where a test signs
+
+    return signing

@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,13 +111,13 @@ def app_env(tmp_path, display, stage, browser_log) -> dict[str, str]:
 
 @pytest.fixture
 def launch(tauri_build, app_env):
-    """Start the app (`launch(binary=..., env=...)`); everything it started is stopped after
-    the test, whatever the test did to it."""
+    """Start the app (`launch(binary=..., args=[...], **env)`); everything it started is
+    stopped after the test, whatever the test did to it."""
     started: list[RunningApp] = []
 
-    def start(binary: Path | None = None, **extra_env: str) -> RunningApp:
+    def start(binary: Path | None = None, args: Sequence[str] = (), **extra_env: str) -> RunningApp:
         process = subprocess.Popen(
-            [str(binary or tauri_build.binary)],
+            [str(binary or tauri_build.binary), *args],
             env={**app_env, **extra_env},
             stdout=subprocess.PIPE,
             text=True,

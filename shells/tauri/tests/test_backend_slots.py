@@ -3,12 +3,11 @@ Xvfb starts an applied layer's slot on trial through the supervisor's `trial::st
 either confirms it or rolls it back.
 
 Help > Install Backend Update… opens the native GTK file picker, which WebDriver cannot
-drive, and the app has no way to take a layer without it. So the picker is bypassed: the
-layer is installed with the launcher's `backend-update apply`, run by the factory stage's
-interpreter, which is the command the menu item runs after the picker
-(supervisor/src/backend_update.rs); the app is then launched as a user would after the
-menu's restart, and everything from there on is the app's own: the slot rule, the health
-gate, the confirm, the rollback and its sentence.
+drive. Its flow after the picker is the app's `install_layer`, which a launch with
+`--install-backend-update FILE` runs with FILE (src-tauri/src/install_argument.rs): the tests
+of that flag drive the menu's own install, restart and gate in the real window. The others
+install the layer with the launcher's `backend-update apply` (what `install_layer` runs) and
+launch the app as a user would after the restart.
 """
 
 from __future__ import annotations
@@ -20,6 +19,8 @@ from desktop_django_testing.backend_updates import (
     SlotShell,
     broken_version_of,
     database_contents,
+    rewritten,
+    tree_digest,
     updatable_copy,
 )
 from desktop_django_testing.stage import next_version_of
@@ -46,7 +47,8 @@ class Versions:
         key = signing.generate()
         self.factory = updatable_copy(stage, root / "factory" / "backend", key.public_key_text())
         self.factory_version = load(self.factory, check_files=False).app_version
-        self.next_version = next_version_of(self.factory, root / "next" / "backend")
+        self.next_version_dir = root / "next" / "backend"
+        self.next_version = next_version_of(self.factory, self.next_version_dir)
         self.layer = make_layer(
             self.factory, root / "next" / "backend", root / "next.layer", key=key
         )
@@ -153,3 +155,64 @@ def test_a_layer_whose_migration_raises_is_rolled_back_and_the_old_version_serve
     assert (state["active"], state["status"], state["bad"]) == (
         "factory", "good", [versions.broken_version],
     )  # fmt: skip
+
+
+def test_a_layer_given_on_the_command_line_is_installed_and_the_window_shows_it(
+    versions, seeded_app_data, tauri_build, tauri_driver, app_env
+):
+    from desktop_django import slots
+
+    app_data = seeded_app_data
+    before = database_contents(app_data / "app.sqlite3")["rows"][USER_TABLE]
+    env = slot_env(app_env, versions, app_data)
+    args = [f"--install-backend-update={versions.layer}"]
+    with webdriver_session(tauri_build.binary, tauri_driver, env, args) as driver:
+        window = Window(driver, str(app_data))
+        window.switch_to_app_window()
+        footer = window.wait(60).until(
+            expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".app-footer"))
+        )
+        assert versions.next_version in footer.text.split(), footer.text
+        slot = slots.stages_dir(app_data) / versions.next_version
+        assert Path(window.server().cmdline()[0]).is_relative_to(slot)
+        state = slots.read_state(app_data)
+        assert (state["active"], state["status"]) == (versions.next_version, "good")
+    after = database_contents(app_data / "app.sqlite3")["rows"]
+    assert after[USER_TABLE] == before, "the ponies of the old version changed"
+
+
+@pytest.mark.parametrize("problem", ["another key", "missing file"])
+def test_a_refused_layer_on_the_command_line_changes_nothing_and_the_old_version_serves(
+    problem, versions, seeded_app_data, launch, tmp_path
+):
+    from desktop_django import slots
+    from desktop_django_tools.release import signing
+
+    app_data = seeded_app_data
+    if problem == "another key":
+        # The good layer's layer.json signed again with a key the app does not trust.
+        other_key = signing.generate()
+        layer = rewritten(versions.layer, tmp_path / "other.layer", other_key, lambda _data: None)
+    else:
+        layer = tmp_path / "not-there.layer"
+    rows = database_contents(app_data / "app.sqlite3")["rows"][USER_TABLE]
+    stages = slots.stages_dir(app_data)
+    stages_before = tree_digest(stages) if stages.exists() else None
+
+    app = launch(
+        args=["--install-backend-update", str(layer)],
+        **slot_env({}, versions, app_data, DESKTOP_DJANGO_SMOKE_TEST="1"),
+    )
+    assert app.wait_for("backend-ready", timeout=90)["slot"] == "factory"
+    refused = app.wait_for("update-refused")
+    if problem == "missing file":
+        assert str(layer) in refused["message"], refused
+    else:
+        assert "signature does not verify" in refused["message"], refused
+    # The old version's page loaded in the window, and the app stopped cleanly.
+    assert app.wait_for("smoke-test")["passed"] is True
+    assert app.process_stops_within(15)
+    assert app.process.returncode == 0
+    assert not [event for event in app.seen if event["event"] == "update-applied"]
+    assert (tree_digest(stages) if stages.exists() else None) == stages_before
+    assert database_contents(app_data / "app.sqlite3")["rows"][USER_TABLE] == rows

@@ -7,6 +7,7 @@ import contextlib
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 import psutil
@@ -91,12 +92,12 @@ class Window:
         return urlsplit(self.driver.current_url).path
 
 
-def new_session(port: int, binary) -> webdriver.Remote:
+def new_session(port: int, binary, args: Sequence[str] = ()) -> webdriver.Remote:
     """tauri-driver starts WebKitWebDriver for each session and connects to it at once, so a
     first attempt can meet a native driver that is not listening yet: try again, briefly."""
     options = ArgOptions()
     options.set_capability("browserName", "wry")
-    options.set_capability("tauri:options", {"application": str(binary)})
+    options.set_capability("tauri:options", {"application": str(binary), "args": list(args)})
     for attempt in range(3):
         try:
             return webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
@@ -120,8 +121,9 @@ def stop_tree(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def webdriver_session(binary, tauri_driver, env):
-    """tauri-driver on free ports, and one WebDriver session on the app it starts."""
+def webdriver_session(binary, tauri_driver, env, args: Sequence[str] = ()):
+    """tauri-driver on free ports, and one WebDriver session on the app it starts (with
+    `args` on its command line)."""
     port, native_port = free_port(), free_port()
     while native_port == port:
         native_port = free_port()
@@ -132,7 +134,7 @@ def webdriver_session(binary, tauri_driver, env):
     )  # fmt: skip
     try:
         wait_for_port(port, 30)
-        driver = new_session(port, binary)
+        driver = new_session(port, binary, args)
         try:
             yield driver
         finally:

@@ -18,7 +18,7 @@ use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_dialog::{DialogExt, MessageDialogButtons, MessageDialogKind};
 
 use crate::announce::announce;
-use crate::{smoke, windows};
+use crate::{install_argument, smoke, windows};
 
 /// The event the splash listens to; the payload is a [`StartupStatus`].
 pub const STATUS_EVENT: &str = "startup-status";
@@ -42,6 +42,8 @@ pub struct Backend {
     /// The running backend's origin: the app window's navigation lock reads it, so a restart
     /// onto a new port keeps the same window.
     origin: Mutex<Option<Origin>>,
+    /// This launch's `--install-backend-update FILE`, taken once the backend first serves.
+    layer_to_install: Mutex<Option<PathBuf>>,
 }
 
 /// One lock for both, so a quit during start-up cannot slip between the check and the store.
@@ -83,12 +85,14 @@ pub fn install(app: &AppHandle) -> tauri::Result<()> {
         Some(dir) => PathBuf::from(dir),
         None => app.path().app_data_dir()?,
     };
+    let cwd = std::env::current_dir().unwrap_or_default();
     app.manage(Backend {
         stage_dir,
         app_data_dir,
         status: Mutex::new(StartupStatus::Starting),
         lifetime: Mutex::new(Lifetime::default()),
         origin: Mutex::new(None),
+        layer_to_install: Mutex::new(install_argument::layer_in(std::env::args_os(), &cwd)),
     });
     Ok(())
 }
@@ -137,6 +141,12 @@ fn start(app: &AppHandle) {
     if let Some(rolled_back) = started.rolled_back {
         tell_rolled_back(app, &rolled_back);
     }
+    // This launch's layer, before the window shows the version it replaces: once installed,
+    // the restart onto its trial shows the window. Taken, so that restart installs nothing.
+    let layer = state.layer_to_install.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if layer.is_some_and(|layer| install_layer(app, &layer)) {
+        return;
+    }
     set_status(app, StartupStatus::Ready);
     if let Err(err) = windows::show_backend(app, &bootstrap) {
         fail(app, format!("The app window could not be opened: {err}"));
@@ -164,38 +174,57 @@ fn tell_rolled_back(app: &AppHandle, rolled_back: &RolledBack) {
     });
 }
 
-/// Help > Install Backend Update…: a file picker, then `backend-update apply FILE` with the
-/// interpreter of the slot that serves now, then a restart onto the new slot's trial.
-pub fn install_update_in_background(app: &AppHandle) {
+/// Help > Install Backend Update… (`layer` None: a file picker first) or a later launch's
+/// `--install-backend-update FILE`: the same flow, off the main thread.
+pub fn install_update_in_background(app: &AppHandle, layer: Option<PathBuf>) {
     let app = app.clone();
-    thread::spawn(move || install_update(&app));
+    thread::spawn(move || {
+        let layer = layer.or_else(|| pick_layer(&app));
+        if let Some(layer) = layer {
+            install_layer(&app, &layer);
+        }
+    });
 }
 
-fn install_update(app: &AppHandle) {
+fn pick_layer(app: &AppHandle) -> Option<PathBuf> {
     let picked = app
         .dialog()
         .file()
         .set_title("Install Backend Update")
         .add_filter("Backend update", &["layer"])
         .blocking_pick_file();
-    let Some(layer) = picked.as_ref().and_then(|file| file.as_path()).map(Path::to_path_buf) else {
-        return;
-    };
+    picked.as_ref().and_then(|file| file.as_path()).map(Path::to_path_buf)
+}
+
+/// `backend-update apply FILE` with the interpreter of the slot that serves now (it holds the
+/// trusted key), then a restart onto the new slot's trial, which the health gate confirms or
+/// rolls back. A refusal changes nothing: the serving version goes on. True once restarted.
+fn install_layer(app: &AppHandle, layer: &Path) -> bool {
     let state = app.state::<Backend>();
     let Some(serving) = state.serving_stage() else {
-        return error_dialog(
+        error_dialog(
             app,
             "The backend is not running; start the app again, then install the update.".into(),
         );
+        return false;
     };
-    match backend_update::apply(&serving, &state.stage_dir, &state.app_data_dir, &layer) {
+    // Said here with the file's name: the applier would only see a missing path.
+    if let Err(err) = std::fs::File::open(layer) {
+        let message = format!("The backend update {} cannot be read: {err}.", layer.display());
+        announce("update-refused", json!({"message": message}));
+        error_dialog(app, message);
+        return false;
+    }
+    match backend_update::apply(&serving, &state.stage_dir, &state.app_data_dir, layer) {
         Ok(version) => {
             announce("update-applied", json!({"version": version}));
             restart(app);
+            true
         }
         Err(message) => {
             announce("update-refused", json!({"message": message}));
             error_dialog(app, message);
+            false
         }
     }
 }

@@ -8,12 +8,14 @@ mod announce;
 mod backend;
 mod commands;
 mod diagnostics;
+mod install_argument;
 mod menu;
 mod smoke;
 mod updates;
 mod windows;
 
 use std::cell::Cell;
+use std::path::Path;
 use std::rc::Rc;
 
 use tauri::RunEvent;
@@ -21,7 +23,13 @@ use tauri::RunEvent;
 fn main() {
     let app = tauri::Builder::default()
         // First, so a second launch hands over to the running app before anything else starts.
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| windows::focus_existing(app)))
+        // A later launch with --install-backend-update FILE hands its file over here too.
+        .plugin(tauri_plugin_single_instance::init(|app, argv, cwd| {
+            windows::focus_existing(app);
+            if let Some(layer) = install_argument::layer_in(argv, Path::new(&cwd)) {
+                backend::install_update_in_background(app, Some(layer));
+            }
+        }))
         .plugin(tauri_plugin_dialog::init())
         // Its injected click handler calls IPC from page scripts; the app window has no IPC, so
         // external links are handled natively instead (see windows.rs).

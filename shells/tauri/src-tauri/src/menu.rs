@@ -71,7 +71,7 @@ pub fn install(app: &AppHandle, updates_enabled: bool) {
             OPEN_LOGS => backend.logs_dir(),
             CHECK_FOR_UPDATES => return updates::check_in_background(app, updates::Trigger::User),
             EXPORT_DIAGNOSTICS => return diagnostics::export_in_background(app),
-            INSTALL_BACKEND_UPDATE => return backend::install_update_in_background(app),
+            INSTALL_BACKEND_UPDATE => return backend::install_update_in_background(app, None),
             _ => return,
         };
         if let Err(err) = open_folder(app, &folder) {
