@@ -13,6 +13,7 @@ import subprocess
 import pytest
 from desktop_django_testing.backend import launcher_env, new_token
 from desktop_django_testing.ci import only_on, require_in_ci
+from desktop_django_testing.processes import as_root
 
 from tests.reliability.test_startup_faults import SERVE, assert_one_error, fingerprint, run_once
 
@@ -64,13 +65,19 @@ def test_world_writable_app_data_of_ours_is_made_private(healthy_app_data, backe
 
 
 def test_app_data_owned_by_another_user_is_refused(healthy_app_data, stage_dir, scoreboard):
-    if os.geteuid() != 0:
-        require_in_ci("needs root to give a folder to another user", ("linux",))
+    root = as_root()
+    if root is None:
+        require_in_ci(
+            "needs root or passwordless sudo to give a folder to another user", ("linux",)
+        )
     before = fingerprint(healthy_app_data)
-    os.chown(healthy_app_data, 4321, 4321)
-    lines, code = run_once(SERVE, launcher_env(healthy_app_data, new_token(), stage_dir))
+    owner = f"{os.getuid()}:{os.getgid()}"
+    subprocess.run([*root, "chown", "4321:4321", str(healthy_app_data)], check=True)
+    try:
+        lines, code = run_once(SERVE, launcher_env(healthy_app_data, new_token(), stage_dir))
+    finally:
+        subprocess.run([*root, "chown", owner, str(healthy_app_data)], check=True)
     error = assert_one_error(lines, code, str(healthy_app_data), "another user", "uid 4321")
-    os.chown(healthy_app_data, 0, 0)
     assert fingerprint(healthy_app_data) == before
     scoreboard("F3 foreign-owned app data", 1, 0, error["message"][:60])
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import queue
-import shutil
 import sqlite3
 import subprocess
 import time
@@ -17,6 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 from desktop_django_testing.ci import only_on
+from desktop_django_testing.processes import as_root
 
 # The real-window tests drive X11 (Xvfb) and WebKitGTK; macOS and Windows CI run the crates'
 # tests and the config tests only.
@@ -178,15 +177,6 @@ def press_key_in_window(display_name: str, title: str, key: str) -> None:
         screen.sync()
     finally:
         screen.close()
-
-
-def as_root() -> list[str] | None:
-    """Nothing as root, or passwordless sudo (GitHub's runners), or None."""
-    if os.geteuid() == 0:
-        return []
-    if shutil.which("sudo") and subprocess.run(["sudo", "-n", "true"], check=False).returncode == 0:
-        return ["sudo", "-n"]
-    return None
 
 
 def apt(*args: str) -> None:
