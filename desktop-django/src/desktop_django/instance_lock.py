@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -156,12 +157,35 @@ def stop_if_stale(owner: dict) -> bool:
     )
     try:
         process.terminate()
-        try:
-            process.wait(STALE_STOP_GRACE_SECONDS)
-        except psutil.TimeoutExpired:
+        if not _ended_within(process, STALE_STOP_GRACE_SECONDS):
             logger.warning("pid %s did not stop when asked; killing it", process.pid)
             process.kill()
-            process.wait(STALE_STOP_GRACE_SECONDS)
+            if not _ended_within(process, STALE_STOP_GRACE_SECONDS):
+                raise psutil.TimeoutExpired(STALE_STOP_GRACE_SECONDS, process.pid)
     except psutil.NoSuchProcess:
         pass
     return True
+
+
+def _ended_within(process, seconds: float) -> bool:
+    """Whether `process` ended within `seconds`. An ended orphan that nobody has reaped yet is
+    a zombie, holding nothing (its lock and socket are gone): ended. psutil's own wait() on a
+    process that is not our child waits for the pid to vanish, which never comes where PID 1
+    reaps no orphans (a container without an init; systemd-nspawn without --boot)."""
+    import psutil
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            process.wait(0)  # reaps it when it is our own child
+            return True
+        except psutil.TimeoutExpired:
+            pass
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -174,3 +175,27 @@ def test_anything_short_of_proof_leaves_the_process_alone(change, gone_shell):
         backend.kill()
         backend.wait(10)
         backend.stdout.close()
+
+
+def test_an_ended_process_nobody_reaped_counts_as_ended_and_a_live_one_does_not():
+    """Where PID 1 reaps no orphans (a container without an init, systemd-nspawn without
+    --boot) a stopped stale backend stays a zombie: the sweep must take it as stopped, not
+    wait for its pid to vanish and fail the start (the newcomer root's 5 s timeout)."""
+    # A parent that never reaps its child: the child is a zombie, and not ours to reap.
+    code = (
+        "import subprocess, sys, time; child = subprocess.Popen([sys.executable, '-c', 'pass']);"
+        "print(child.pid, flush=True); time.sleep(60)"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        zombie = psutil.Process(int(parent.stdout.readline()))
+        while zombie.status() != psutil.STATUS_ZOMBIE:
+            time.sleep(0.01)
+        assert instance_lock._ended_within(zombie, 5)
+        assert not instance_lock._ended_within(psutil.Process(live.pid), 0.3)
+    finally:
+        for process in (parent, live):
+            process.kill()
+            process.wait()
+        parent.stdout.close()
