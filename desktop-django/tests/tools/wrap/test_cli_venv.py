@@ -36,6 +36,14 @@ def run(*args, cwd: Path, timeout: float = 900, path: str | None = None
     return done
 
 
+def links_libpython(prefix: Path) -> bool:
+    """Whether the interpreter under `prefix` loads libpython as a shared library."""
+    executable = Path(prefix, "bin", f"python{sys.version_info[0]}.{sys.version_info[1]}")
+    dynamic = subprocess.run(["readelf", "--dynamic", str(executable.resolve())],
+                             capture_output=True, text=True, check=True).stdout  # fmt: skip
+    return "libpython" in dynamic
+
+
 def path_without(tool: str, folder: Path) -> str:
     """A PATH with every program of this one but `tool`: one folder of links, the first of
     each name as PATH would find it (the system's patchelf sits in /usr/bin beside git and
@@ -79,7 +87,10 @@ def test_pip_installed_cli_wraps_stages_and_verifies(installed_cli, django_envs,
     assert "stage ready" in staged.stderr
     relocated = re.search(r"RUNPATH set to \$ORIGIN on (\d+) files", staged.stderr)
     assert relocated, staged.stderr
-    assert int(relocated.group(1)) > 0, staged.stderr
+    if links_libpython(Path(sys.base_prefix)):
+        # A shared libpython (pyenv's, python.org's) is what the copied interpreter needs
+        # found beside it; Debian's own python3 has it linked in and needs no RUNPATH.
+        assert int(relocated.group(1)) > 0, staged.stderr
     verified = run(installed_cli, "verify-stage", "--project", project, cwd=elsewhere)
     assert "matches its manifest" in verified.stderr
 
