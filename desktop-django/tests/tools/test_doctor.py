@@ -138,6 +138,11 @@ def test_the_settings_doctor_names_make_each_tool_trust_the_proxy(
     system = Path(certificates.system_bundle()).read_bytes()
     bundle.write_bytes(system + b"\n" + ca.read_bytes())
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    # Node's own CA store, as in the Node.js 22 the README names (nodejs.org, NodeSource).
+    # Debian's nodejs is built to read OpenSSL's store, and so SSL_CERT_FILE: with it npm
+    # would trust the bundle already (the newcomer root's Node 20 did).
+    node_options = os.environ.get("NODE_OPTIONS", "")
+    monkeypatch.setenv("NODE_OPTIONS", f"{node_options} --use-bundled-ca".strip())
     only_npm = "\n".join(doctor.host_lines(_download(url)))
     assert "npm does not trust it" in only_npm
     assert "uv does not trust" not in only_npm
