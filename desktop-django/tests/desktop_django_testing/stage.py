@@ -3,7 +3,10 @@ built from the current sources, else a fresh build that copies this run's own in
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import shutil
 import sys
 import sysconfig
 from pathlib import Path
@@ -82,7 +85,6 @@ def next_version_of(stage: Path, target: Path, version: str | None = None) -> st
     `__version__` (`version`, else the next minor one), its manifest and index written again
     to match; returns that version."""
     import re
-    import shutil
     import subprocess
 
     from desktop_django.manifest import load
@@ -115,10 +117,6 @@ def link_or_copy(source, destination, *, follow_symlinks=True):
     where the destination is on the stage's file system, else a real copy. Debian 13 mounts
     /tmp, where pytest's folders are, as a tmpfs: the checkout's `.stage` is on another file
     system there and a link fails with EXDEV."""
-    import errno
-    import os
-    import shutil
-
     try:
         os.link(source, destination, follow_symlinks=follow_symlinks)
     except OSError as exc:
@@ -131,7 +129,5 @@ def link_or_copy(source, destination, *, follow_symlinks=True):
 def linked_copy(source: Path, destination: Path) -> Path:
     """`source` copied to `destination` with its files hard-linked where the file system
     allows (see link_or_copy): callers never write through them."""
-    import shutil
-
     shutil.copytree(source, destination, copy_function=link_or_copy)
     return destination
