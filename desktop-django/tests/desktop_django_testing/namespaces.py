@@ -11,6 +11,8 @@ import shutil
 import subprocess
 import sys
 
+from desktop_django_testing.processes import as_root
+
 
 @functools.cache
 def mount_namespace_prefix() -> list[str] | None:
@@ -40,22 +42,28 @@ def in_mount_namespace(script: str, *args: str) -> list[str] | None:
 @contextlib.contextmanager
 def small_disk(mount_point, size: str, inodes: int | None = None):
     """A tmpfs of `size` (like "16m"), and of at most `inodes` files and folders when given,
-    to use as a full-able disk: yields the path to write through. As root it is mounted at
-    `mount_point` itself (unmounted afterwards); otherwise in a private mount namespace held
-    by a sleeping process, reached from outside through that process's /proc/<pid>/root.
+    to use as a full-able disk: yields the path to write through. As root, or through
+    passwordless sudo, it is mounted at `mount_point` itself (unmounted afterwards); otherwise
+    in a private mount namespace held by a sleeping process, reached from outside through that
+    process's /proc/<pid>/root.
     Raises RuntimeError where neither can be arranged."""
     from pathlib import Path
 
     mount_point = Path(mount_point)
     mount_point.mkdir(parents=True, exist_ok=True)
     options = f"size={size},mode=0700" + (f",nr_inodes={int(inodes)}" if inodes else "")
-    if os.geteuid() == 0 and shutil.which("mount"):
-        subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount_point)],
-                       check=True)  # fmt: skip
+    root = as_root()
+    if root is not None and shutil.which("mount"):
+        # Mounted where the test asked, owned by the user running it: a process that resolves
+        # its paths (as the runtime does) stays on the small disk, where a /proc/<pid>/root
+        # path resolves back to the real folder under the mount point.
+        owner = f",uid={os.geteuid()},gid={os.getegid()}"
+        subprocess.run([*root, "mount", "-t", "tmpfs", "-o", options + owner, "tmpfs",
+                        str(mount_point)], check=True)  # fmt: skip
         try:
             yield mount_point
         finally:
-            subprocess.run(["umount", "-l", str(mount_point)], check=False)
+            subprocess.run([*root, "umount", "-l", str(mount_point)], check=False)
         return
     script = 'mount -t tmpfs -o "$1" tmpfs "$0" && echo mounted && exec sleep 3600'
     command = in_mount_namespace(script, str(mount_point), options)
