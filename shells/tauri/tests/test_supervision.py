@@ -89,6 +89,61 @@ def test_closing_the_window_stops_everything_cleanly(launch, app_env, artifacts_
     print(f"close -> stopped: backend stop {stopped['seconds']:.3f} s, process exit {wall:.3f} s")
 
 
+def backend_processes_of(app_data: str) -> list[psutil.Process]:
+    """serve and worker of this app data (their environment names it), the app not counted."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        try:
+            if (process.info["cmdline"] or [""])[-1] in ("serve", "worker") and (
+                process.environ().get("DESKTOP_DJANGO_APP_DATA_DIR") == app_data
+            ):
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+def close_the_splash_and_wait(app, display: str) -> None:
+    """Close the splash as a user would (see test_closing_the_window_stops_everything_cleanly
+    for why more than once), until the app exits."""
+    wait_for_window(display, "Flying Stable")
+    for _attempt in range(3):
+        close_window_like_a_window_manager(display, "Flying Stable")
+        if app.process_stops_within(5):
+            return
+
+
+def test_closing_the_splash_while_the_backend_starts_quits_and_leaves_nothing(launch, app_env):
+    """The app window is made at once, hidden (windows::prepare_main), so the splash is not the
+    last window: closing it must still quit. serve is held (SIGSTOP) before its ready line, so
+    the backend is still starting when the splash closes, as with a slow first migration."""
+    app_data = app_env["DESKTOP_DJANGO_APP_DATA_DIR"]
+    app = launch()
+    deadline = time.monotonic() + 30
+    while not (held := backend_processes_of(app_data)):
+        assert time.monotonic() < deadline, "serve was never spawned"
+        time.sleep(0.02)
+    held[0].suspend()
+    try:
+        close_the_splash_and_wait(app, app_env["DISPLAY"])
+        assert app.process.wait(timeout=30) == 0
+    finally:
+        held[0].resume()
+    assert "backend-ready" not in [event["event"] for event in app.seen]
+    # Its stdin closed with the app: the launcher's orphan guard stops it once it runs again.
+    assert wait_until_gone([held[0].pid], timeout=5), "serve outlived the closed splash"
+    assert backend_processes_of(app_data) == []
+
+
+def test_closing_the_splash_after_a_failed_start_quits(launch, app_env, tmp_path):
+    empty_stage = tmp_path / "no-stage"
+    empty_stage.mkdir()
+    app = launch(DESKTOP_DJANGO_STAGE_DIR=str(empty_stage))
+    assert "runtime-manifest.json" in app.wait_for("error")["message"]
+    close_the_splash_and_wait(app, app_env["DISPLAY"])
+    assert app.process.wait(timeout=30) == 0
+
+
 def test_a_dead_worker_is_restarted(launch):
     app = launch()
     server, worker = app.backend_pids()

@@ -14,10 +14,11 @@ use desktop_django_supervisor::{backend_update, gate, trial};
 use desktop_django_supervisor::{Config, Event, Origin, RolledBack, Supervisor};
 use serde::Serialize;
 use serde_json::json;
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Context, Emitter, Env, Manager, Runtime};
 use tauri_plugin_dialog::{DialogExt, MessageDialogButtons, MessageDialogKind};
 
 use crate::announce::announce;
+use crate::early_start::{EarlyStart, Outcome};
 use crate::{install_argument, smoke, windows};
 
 /// The event the splash listens to; the payload is a [`StartupStatus`].
@@ -34,7 +35,7 @@ pub enum StartupStatus {
 
 /// Managed state: the folders, the status, and the running supervisor.
 pub struct Backend {
-    /// The factory stage (inside the app); the slot that serves may be another folder.
+    /// As in [`Folders`].
     pub stage_dir: PathBuf,
     pub app_data_dir: PathBuf,
     status: Mutex<StartupStatus>,
@@ -73,48 +74,86 @@ impl Backend {
     }
 }
 
-/// Resolve the folders and register the state. `DESKTOP_DJANGO_STAGE_DIR` and
+/// Where the app's stage and app data are. Resolved from the generated context, before the
+/// app is built (the backend starts then: early_start.rs), by Tauri's own rules: the bundled
+/// `backend` resource folder, and `<data dir>/<identifier>` as `PathResolver::app_data_dir`
+/// gives it (tauri.conf.json sets no `appDirectoriesOverride`). `DESKTOP_DJANGO_STAGE_DIR` and
 /// `DESKTOP_DJANGO_APP_DATA_DIR` override them for development (`nox -s dev-tauri`).
-pub fn install(app: &AppHandle) -> tauri::Result<()> {
-    let stage_dir = match std::env::var_os("DESKTOP_DJANGO_STAGE_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        // tauri.conf.json bundles .stage/backend as the `backend` resource folder.
-        None => app.path().resource_dir()?.join("backend"),
-    };
-    let app_data_dir = match std::env::var_os("DESKTOP_DJANGO_APP_DATA_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => app.path().app_data_dir()?,
-    };
+pub struct Folders {
+    /// The factory stage (inside the app); the slot that serves may be another folder.
+    pub stage_dir: PathBuf,
+    pub app_data_dir: PathBuf,
+}
+
+impl Folders {
+    pub fn resolve<R: Runtime>(context: &Context<R>) -> Result<Folders, String> {
+        let stage_dir = match std::env::var_os("DESKTOP_DJANGO_STAGE_DIR") {
+            Some(dir) => PathBuf::from(dir),
+            // tauri.conf.json bundles .stage/backend as the `backend` resource folder.
+            None => tauri::utils::platform::resource_dir(context.package_info(), &Env::default())
+                .map_err(|err| format!("the app's resource folder is unknown: {err}"))?
+                .join("backend"),
+        };
+        let app_data_dir = match std::env::var_os("DESKTOP_DJANGO_APP_DATA_DIR") {
+            Some(dir) => PathBuf::from(dir),
+            None => dirs::data_dir()
+                .ok_or("this user has no data folder (is HOME set?)")?
+                .join(&context.config().identifier),
+        };
+        Ok(Folders { stage_dir, app_data_dir })
+    }
+}
+
+/// Register the state.
+pub fn install(app: &AppHandle, folders: Folders) {
     let cwd = std::env::current_dir().unwrap_or_default();
     app.manage(Backend {
-        stage_dir,
-        app_data_dir,
+        stage_dir: folders.stage_dir,
+        app_data_dir: folders.app_data_dir,
         status: Mutex::new(StartupStatus::Starting),
         lifetime: Mutex::new(Lifetime::default()),
         origin: Mutex::new(None),
         layer_to_install: Mutex::new(install_argument::layer_in(std::env::args_os(), &cwd)),
     });
-    Ok(())
 }
 
-/// Start serve and worker off the main thread (a first start migrates the database), then
-/// swap the splash for the app window.
-pub fn start_in_background(app: AppHandle) {
-    thread::spawn(move || start(&app));
-}
-
-/// Start the slot the rule names and show it: the app window on its bootstrap URL (a new
-/// window at first, the same one after a restart). Runs on a thread of its own.
-fn start(app: &AppHandle) {
-    let state = app.state::<Backend>();
-    let mut config = Config::new(&state.stage_dir, &state.app_data_dir);
+/// The supervisor's settings for these folders.
+pub fn config(folders: &Folders) -> Config {
+    let mut config = Config::new(&folders.stage_dir, &folders.app_data_dir);
     config.echo_stderr = cfg!(debug_assertions);
-    let events_app = app.clone();
-    let started =
-        match trial::start(config, gate::DEADLINE, move |event| on_event(&events_app, event)) {
-            Ok(started) => started,
-            Err(err) => return fail(app, err.to_string()),
+    config
+}
+
+/// Wait for the early start (or start now, when there was none) off the main thread (a first
+/// start migrates the database), then swap the splash for the app window.
+pub fn start_in_background(app: AppHandle, early: Option<EarlyStart>) {
+    thread::spawn(move || {
+        let outcome = match early {
+            Some(early) => early.join(&app),
+            None => start_now(&app),
         };
+        show_started(&app, outcome);
+    });
+}
+
+/// Start the slot the rule names, with this app's event handling.
+fn start_now(app: &AppHandle) -> Outcome {
+    let state = app.state::<Backend>();
+    let folders =
+        Folders { stage_dir: state.stage_dir.clone(), app_data_dir: state.app_data_dir.clone() };
+    let events_app = app.clone();
+    trial::start(config(&folders), gate::DEADLINE, move |event| on_event(&events_app, event))
+        .map_err(|err| err.to_string())
+}
+
+/// Show a started backend: the app window on its bootstrap URL (a new window at first, the
+/// same one after a restart). Runs on a thread of its own.
+fn show_started(app: &AppHandle, outcome: Outcome) {
+    let state = app.state::<Backend>();
+    let started = match outcome {
+        Ok(started) => started,
+        Err(message) => return fail(app, message),
+    };
     if let Some(failure) = &started.trial_failure {
         eprintln!("backend {} failed its trial: {failure}", started.resolution.slot);
     }
@@ -248,7 +287,7 @@ fn restart(app: &AppHandle) {
     if let Some(supervisor) = supervisor {
         supervisor.shutdown();
     }
-    start(app);
+    show_started(app, start_now(app));
 }
 
 /// Stop serve and worker (stdin EOF, grace period, then kill) and say how long it took. Runs
@@ -289,7 +328,7 @@ fn fail(app: &AppHandle, message: String) {
 }
 
 /// Called on the supervisor's thread: hand anything slow (a dialog) to a thread of its own.
-fn on_event(app: &AppHandle, event: Event) {
+pub fn on_event(app: &AppHandle, event: Event) {
     match event {
         Event::ServerExited { status, .. } => {
             let app = app.clone();

@@ -4,7 +4,7 @@
 use desktop_django_supervisor::{Navigation, Origin};
 use serde_json::json;
 use tauri::webview::{NewWindowResponse, PageLoadEvent};
-use tauri::{AppHandle, Manager, Url, WebviewUrl, WebviewWindowBuilder};
+use tauri::{AppHandle, Manager, Url, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
 use tauri_plugin_opener::OpenerExt;
 
 use crate::announce::announce;
@@ -16,13 +16,19 @@ pub const MAIN: &str = "main";
 /// The page that trades the token for the cookie and redirects: not yet the app.
 const BOOTSTRAP_PATH: &str = "/desktop-auth/bootstrap/";
 
-/// The app window on a started backend: opened the first time, sent to the new backend's
-/// bootstrap URL after a restart (the navigation lock follows the backend's current origin).
+/// The page the hidden app window holds until the backend serves.
+const BLANK: &str = "about:blank";
+
+/// The app window on a started backend: sent to its bootstrap URL, first from the blank page
+/// it was prepared on, after a restart from the old backend's page (the navigation lock
+/// follows the backend's current origin).
 pub fn show_backend(app: &AppHandle, bootstrap_url: &str) -> Result<(), String> {
-    let Some(window) = app.get_webview_window(MAIN) else {
-        return open_main(app, bootstrap_url);
-    };
     let url: Url = bootstrap_url.parse().map_err(|err| format!("bad bootstrap URL: {err}"))?;
+    let window = match app.get_webview_window(MAIN) {
+        Some(window) => window,
+        None => prepare_main(app)?,
+    };
+    announce("navigation-started", json!({}));
     window.navigate(url).map_err(|err| err.to_string())
 }
 
@@ -31,22 +37,25 @@ fn current_origin(app: &AppHandle) -> Option<Origin> {
     app.try_state::<Backend>().and_then(|backend| backend.origin())
 }
 
-/// Open the app window on the bootstrap URL. The backend answers with the HttpOnly cookie and
-/// a redirect to `/`, so the token is gone from the address once the first page shows. The
-/// window stays hidden until that page has loaded, then replaces the splash.
-fn open_main(app: &AppHandle, bootstrap_url: &str) -> Result<(), String> {
-    let url: Url = bootstrap_url.parse().map_err(|err| format!("bad bootstrap URL: {err}"))?;
+/// Make the app window, hidden, on a blank page, while the backend starts: its window and web
+/// view are then ready when the backend serves (the timeline showed them costing most of the
+/// time from the ready line to the page). On the bootstrap URL the backend answers with the
+/// HttpOnly cookie and a redirect to `/`, so the token is gone from the address once the first
+/// page shows. The window stays hidden until that page has loaded, then replaces the splash.
+pub fn prepare_main(app: &AppHandle) -> Result<WebviewWindow, String> {
+    let blank: Url = BLANK.parse().map_err(|err| format!("bad blank URL: {err}"))?;
     let menu = crate::menu::build(app).map_err(|err| err.to_string())?;
     let navigation_app = app.clone();
     let popup_app = app.clone();
-    WebviewWindowBuilder::new(app, MAIN, WebviewUrl::External(url))
+    let window = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::External(blank))
         .title(app.package_info().name.clone())
         .inner_size(1200.0, 800.0)
         .min_inner_size(720.0, 480.0)
         .center()
         .visible(false)
         .menu(menu)
-        .on_navigation(move |url| guard(&navigation_app, url))
+        // The blank page is its own first load, and holds nothing to lock away.
+        .on_navigation(move |url| url.as_str() == BLANK || guard(&navigation_app, url))
         .on_new_window(move |url, _features| {
             // A second window would escape the navigation guard: same-origin targets open in
             // the app window, web links in the browser, anything else nowhere.
@@ -58,7 +67,9 @@ fn open_main(app: &AppHandle, bootstrap_url: &str) -> Result<(), String> {
             NewWindowResponse::Deny
         })
         .on_page_load(move |window, payload| {
-            if !matches!(payload.event(), PageLoadEvent::Finished) {
+            if !matches!(payload.event(), PageLoadEvent::Finished)
+                || payload.url().as_str() == BLANK
+            {
                 return;
             }
             if !window.is_visible().unwrap_or(true) {
@@ -78,7 +89,8 @@ fn open_main(app: &AppHandle, bootstrap_url: &str) -> Result<(), String> {
         })
         .build()
         .map_err(|err| err.to_string())?;
-    Ok(())
+    announce("window-created", json!({}));
+    Ok(window)
 }
 
 /// The navigation lock: true only for the backend origin. Web and mail links go to the OS
@@ -95,6 +107,16 @@ fn guard(app: &AppHandle, url: &Url) -> bool {
             false
         }
         Navigation::Deny => false,
+    }
+}
+
+/// The splash is gone. Closed by the user while the app window is still hidden (the backend
+/// starting, or failed), it was the only window they could see: quit, as before the hidden
+/// app window existed. Closed because the app window showed, nothing to do.
+pub fn splash_closed(app: &AppHandle) {
+    let shown = app.get_webview_window(MAIN).is_some_and(|w| w.is_visible().unwrap_or(false));
+    if !shown {
+        app.exit(0);
     }
 }
 
