@@ -70,6 +70,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="a folder with another flying_stable_positron (say, an older commit's) that "
         "joins the timeline runs",
     )
+    parser.add_argument(
+        "--tauri-baseline",
+        type=Path,
+        help="another Tauri release binary (say, an older commit's) that joins the timeline runs",
+    )
     parser.add_argument("--keep-work", action="store_true", help="keep the scratch folder")
     args = parser.parse_args(argv)
     args.runs = args.runs or (3 if args.quick else 20)
@@ -172,7 +177,13 @@ def main(argv: list[str] | None = None) -> int:
                 results["timeline"] = timed(
                     "timeline",
                     lambda: timeline.run(
-                        stage, work, args.runs, say, baseline, args.positron_baseline
+                        stage,
+                        work,
+                        args.runs,
+                        say,
+                        baseline,
+                        args.positron_baseline,
+                        args.tauri_baseline,
                     ),
                 )
     finally:

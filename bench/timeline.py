@@ -60,11 +60,13 @@ def run(
     say=print,
     baseline: Stage | None = None,
     positron_baseline: Path | None = None,
+    tauri_baseline: Path | None = None,
 ) -> dict:
     """`baseline` (another stage) adds its floor and serve as sides; `positron_baseline` (a
     folder holding another `flying_stable_positron`, say an older commit's) adds Positron
-    running that code: the before and after of a change in one interleaved run."""
-    sides, missing = _sides(stage, work, baseline, positron_baseline)
+    running that code, and `tauri_baseline` (another Tauri binary) adds Tauri running that
+    binary: the before and after of a change in one interleaved run."""
+    sides, missing = _sides(stage, work, baseline, positron_baseline, tauri_baseline)
     for name, reason in missing.items():
         say(f"timeline: {name} not measured: {reason}")
     samples: dict[str, list[dict[str, float]]] = {side.name: [] for side in sides}
@@ -204,7 +206,11 @@ class _Window(_Side):
 
 
 def _sides(
-    stage: Stage, work: Path, baseline: Stage | None, positron_baseline: Path | None
+    stage: Stage,
+    work: Path,
+    baseline: Stage | None,
+    positron_baseline: Path | None,
+    tauri_baseline: Path | None = None,
 ) -> tuple[list[_Side], dict[str, str]]:
     sides: list[_Side] = [_Floor(FLOOR, stage, work), _Serve(SERVE, stage, work)]
     if baseline is not None:
@@ -226,6 +232,11 @@ def _sides(
     if positron_baseline is not None and positron is not None:
         renamed = replace(positron, name=shells.POSITRON + BASELINE)
         sides.append(_Window(renamed, stage, work, {"PYTHONPATH": str(positron_baseline)}))
+    tauri = next((window for window in found if window.name == shells.TAURI), None)
+    if tauri_baseline is not None and tauri is not None:
+        baseline_binary = (str(tauri_baseline.absolute()),)
+        renamed = replace(tauri, name=shells.TAURI + BASELINE, program=baseline_binary)
+        sides.append(_Window(renamed, stage, work))
     return sides, missing
 
 

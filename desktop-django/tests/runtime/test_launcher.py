@@ -206,6 +206,24 @@ def test_worker_runs_a_routine_end_to_end(backend):
     assert "running" in seen or "pending" in seen
 
 
+@only_on("linux", "darwin", reason="POSIX niceness; Windows gets a priority class")
+def test_worker_runs_below_the_servers_priority(backend):
+    """Its start-up and tasks yield the CPU to the server answering the window."""
+    import os
+
+    import psutil
+
+    running = backend().start(with_worker=True)
+    server, worker = psutil.Process(running.serve.pid), psutil.Process(running.worker.pid)
+    wanted = min(os.nice(0) + 10, 19)
+    # Lowered by the worker's first line, which comes after its interpreter has started.
+    deadline = time.monotonic() + 15
+    while worker.nice() != wanted and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert worker.nice() == wanted
+    assert server.nice() == os.nice(0)
+
+
 def test_worker_stops_when_stdin_closes(backend):
     running = backend().start(with_worker=True)
     time.sleep(0.3)
