@@ -11,6 +11,10 @@ use std::path::{Path, PathBuf};
 /// importantly, denies every command to any window whose capability does not allow it.
 const COMMANDS: &[&str] = &["startup_status", "open_app_data_folder", "open_logs_folder"];
 
+/// Copied from `ui/` as they are: the splash's style and script, and the page the hidden app
+/// window holds while the backend starts (windows.rs).
+const UI_ASSETS: [&str; 3] = ["splash.css", "splash.js", "waiting.html"];
+
 /// `build.frontendDist` in tauri.conf.json, relative to the shell folder.
 const GENERATED_UI: &str = "generated/ui";
 
@@ -35,13 +39,13 @@ fn write_splash(backend_splash: &Path, shell_ui: &Path, out_dir: &Path) {
     fs::create_dir_all(out_dir)
         .unwrap_or_else(|err| panic!("cannot create {}: {err}", out_dir.display()));
     write(&out_dir.join("splash.html"), &page);
-    for asset in ["splash.css", "splash.js"] {
+    for asset in UI_ASSETS {
         write(&out_dir.join(asset), &read(&shell_ui.join(asset)));
     }
     for source in [backend_splash, &shell_ui.join("failure.html")] {
         println!("cargo:rerun-if-changed={}", source.display());
     }
-    for asset in ["splash.css", "splash.js"] {
+    for asset in UI_ASSETS {
         println!("cargo:rerun-if-changed={}", shell_ui.join(asset).display());
     }
 }

@@ -16,8 +16,10 @@ pub const MAIN: &str = "main";
 /// The page that trades the token for the cookie and redirects: not yet the app.
 const BOOTSTRAP_PATH: &str = "/desktop-auth/bootstrap/";
 
-/// The page the hidden app window holds until the backend serves.
-const BLANK: &str = "about:blank";
+/// The page the hidden app window holds until the backend serves: an empty page of the app's
+/// own (ui/waiting.html), so WebKit starts the window's web process while the backend starts
+/// (on about:blank it starts none, and the first navigation waited for one).
+const WAITING_PAGE: &str = "waiting.html";
 
 /// The app window on a started backend: sent to its bootstrap URL, first from the blank page
 /// it was prepared on, after a restart from the old backend's page (the navigation lock
@@ -43,19 +45,18 @@ fn current_origin(app: &AppHandle) -> Option<Origin> {
 /// HttpOnly cookie and a redirect to `/`, so the token is gone from the address once the first
 /// page shows. The window stays hidden until that page has loaded, then replaces the splash.
 pub fn prepare_main(app: &AppHandle) -> Result<WebviewWindow, String> {
-    let blank: Url = BLANK.parse().map_err(|err| format!("bad blank URL: {err}"))?;
     let menu = crate::menu::build(app).map_err(|err| err.to_string())?;
     let navigation_app = app.clone();
     let popup_app = app.clone();
-    let window = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::External(blank))
+    let window = WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App(WAITING_PAGE.into()))
         .title(app.package_info().name.clone())
         .inner_size(1200.0, 800.0)
         .min_inner_size(720.0, 480.0)
         .center()
         .visible(false)
         .menu(menu)
-        // The blank page is its own first load, and holds nothing to lock away.
-        .on_navigation(move |url| url.as_str() == BLANK || guard(&navigation_app, url))
+        // The waiting page is the window's own first load, and holds nothing to lock away.
+        .on_navigation(move |url| is_waiting_page(url) || guard(&navigation_app, url))
         .on_new_window(move |url, _features| {
             // A second window would escape the navigation guard: same-origin targets open in
             // the app window, web links in the browser, anything else nowhere.
@@ -67,8 +68,7 @@ pub fn prepare_main(app: &AppHandle) -> Result<WebviewWindow, String> {
             NewWindowResponse::Deny
         })
         .on_page_load(move |window, payload| {
-            if !matches!(payload.event(), PageLoadEvent::Finished)
-                || payload.url().as_str() == BLANK
+            if !matches!(payload.event(), PageLoadEvent::Finished) || is_waiting_page(payload.url())
             {
                 return;
             }
@@ -91,6 +91,17 @@ pub fn prepare_main(app: &AppHandle) -> Result<WebviewWindow, String> {
         .map_err(|err| err.to_string())?;
     announce("window-created", json!({}));
     Ok(window)
+}
+
+/// The app's waiting page, at its app-asset address (`tauri://localhost/` on Linux and macOS,
+/// `http(s)://tauri.localhost/` on Windows).
+fn is_waiting_page(url: &Url) -> bool {
+    let app_asset = match url.scheme() {
+        "tauri" => url.host_str() == Some("localhost"),
+        "http" | "https" => url.host_str() == Some("tauri.localhost"),
+        _ => false,
+    };
+    app_asset && url.path() == format!("/{WAITING_PAGE}")
 }
 
 /// The navigation lock: true only for the backend origin. Web and mail links go to the OS
