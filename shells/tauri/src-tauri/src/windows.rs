@@ -21,7 +21,7 @@ const BOOTSTRAP_PATH: &str = "/desktop-auth/bootstrap/";
 /// (on about:blank it starts none, and the first navigation waited for one).
 const WAITING_PAGE: &str = "waiting.html";
 
-/// The app window on a started backend: sent to its bootstrap URL, first from the blank page
+/// The app window on a started backend: sent to its bootstrap URL, first from the waiting page
 /// it was prepared on, after a restart from the old backend's page (the navigation lock
 /// follows the backend's current origin).
 pub fn show_backend(app: &AppHandle, bootstrap_url: &str) -> Result<(), String> {
@@ -39,7 +39,7 @@ fn current_origin(app: &AppHandle) -> Option<Origin> {
     app.try_state::<Backend>().and_then(|backend| backend.origin())
 }
 
-/// Make the app window, hidden, on a blank page, while the backend starts: its window and web
+/// Make the app window, hidden, on the waiting page, while the backend starts: its window and web
 /// view are then ready when the backend serves (the timeline showed them costing most of the
 /// time from the ready line to the page). On the bootstrap URL the backend answers with the
 /// HttpOnly cookie and a redirect to `/`, so the token is gone from the address once the first
