@@ -80,11 +80,9 @@ fn pass_on(relay: &Mutex<Relay>, event: Event) {
 
 /// The runtime's owner record of the app data's instance lock names a process that still runs.
 fn another_instance_serves(app_data_dir: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(app_data_dir.join("app.owner.json")) else {
-        return false;
-    };
-    let owner: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    owner["pid"].as_u64().and_then(|pid| u32::try_from(pid).ok()).is_some_and(pid_is_alive)
+    gate::recorded_pid(app_data_dir, gate::APP_OWNER_FILE)
+        .and_then(|pid| u32::try_from(pid).ok())
+        .is_some_and(pid_is_alive)
 }
 
 #[cfg(test)]

@@ -20,6 +20,8 @@ pub const DEADLINE: Duration = Duration::from_secs(20);
 const POLL: Duration = Duration::from_millis(200);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 pub const WORKER_OWNER_FILE: &str = "worker.owner.json";
+/// The server's owner record: the process that holds the app data's instance lock.
+pub const APP_OWNER_FILE: &str = "app.owner.json";
 const TOKEN_HEADER: &str = "X-Desktop-Django-Token";
 
 /// The status code of `GET /health/` with the token, or None when nothing answered.
@@ -49,11 +51,16 @@ pub fn health_status(origin: &Origin, token: &str) -> Option<u16> {
 /// True when the worker that recorded itself in app data is the one we started.
 pub fn worker_has_started(app_data_dir: &Path, worker_pid: Option<u32>) -> bool {
     let Some(pid) = worker_pid else { return false };
-    std::fs::read_to_string(app_data_dir.join(WORKER_OWNER_FILE))
+    recorded_pid(app_data_dir, WORKER_OWNER_FILE) == Some(u64::from(pid))
+}
+
+/// The pid an owner record in app data names (the runtime's instance lock writes
+/// `app.owner.json` and `worker.owner.json`), when the record is there and readable.
+pub fn recorded_pid(app_data_dir: &Path, record: &str) -> Option<u64> {
+    std::fs::read_to_string(app_data_dir.join(record))
         .ok()
         .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
         .and_then(|owner| owner["pid"].as_u64())
-        == Some(u64::from(pid))
 }
 
 /// Wait until the backend is healthy and its worker started; the error names what was still
