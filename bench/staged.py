@@ -121,6 +121,15 @@ def prepare_app_data(stage: Stage, app_data: Path) -> None:
         raise BenchError(f"prepare failed for {app_data}:\n{result.stderr[-2000:]}")
 
 
+def bootstrap_url(backend_url: str, token: str) -> str:
+    """Where a shell sends its web view first: the token traded for the cookie, then `/`."""
+    from urllib.parse import urlencode
+
+    from desktop_django.middleware import BOOTSTRAP_PATH
+
+    return f"{backend_url.rstrip('/')}{BOOTSTRAP_PATH}?{urlencode({'token': token, 'next': '/'})}"
+
+
 def free_port() -> int:
     """What a conventional shell does: ask the OS for a free port, then hand it on (racy)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

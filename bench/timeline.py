@@ -15,7 +15,10 @@ one discarded launch each (which also migrates and seeds its app data):
 - `electron-main`: Electron's backend supervision under plain Node (no Electron binary is
   needed): serve spawned, its ready line, the worker spawned;
 - `tauri`, `positron`: the shells in their real windows on Xvfb, in smoke mode (as in
-  shells.py): spawn → the main page loaded.
+  shells.py): spawn → the main page loaded;
+- `webkit-floor`: what no shell on WebKitGTK can beat (webkit_floor.py): a bare GTK window with
+  one web view, spawned once a `serve` is already serving, loading an empty page and then the
+  app's bootstrap URL, so the shells' page load splits into the toolkit's share and ours.
 """
 
 from __future__ import annotations
@@ -29,14 +32,24 @@ from pathlib import Path
 
 from desktop_django import env as contract
 
-from bench.staged import BenchError, Stage, new_token, prepare_app_data, read_line, stop
+from bench.staged import (
+    BenchError,
+    Stage,
+    bootstrap_url,
+    new_token,
+    prepare_app_data,
+    read_line,
+    start_serve,
+    stop,
+)
 from bench.stats import summarize
 
-FLOOR, SERVE, ELECTRON = "floor", "serve", "electron-main"
+FLOOR, SERVE, ELECTRON, WEBKIT_FLOOR = "floor", "serve", "electron-main", "webkit-floor"
 RUN_DEADLINE_SECONDS = 90.0
 FLOOR_SCRIPT = "import django; django.setup(); print('set up', flush=True)"
 ELECTRON_DIR = Path(__file__).resolve().parent.parent / "shells" / "electron"
 ELECTRON_SCRIPT = ELECTRON_DIR / "scripts" / "backend-timeline.js"
+WEBKIT_FLOOR_SCRIPT = Path(__file__).resolve().parent / "webkit_floor.py"
 # The point each side is judged by (its total), and the ready line the regression check reads.
 BASELINE = "-baseline"
 END_POINT = {
@@ -45,6 +58,7 @@ END_POINT = {
     ELECTRON: "electron-main:worker-spawned",
     "tauri": "tauri:page-loaded",
     "positron": "positron:page-loaded",
+    WEBKIT_FLOOR: "webkit:page-loaded",
 }
 END_POINT.update({f"{side}{BASELINE}": point for side, point in END_POINT.items()})
 READY_LINE = "serve:ready-line-read"
@@ -62,10 +76,10 @@ def run(
     positron_baseline: Path | None = None,
     tauri_baseline: Path | None = None,
 ) -> dict:
-    """`baseline` (another stage) adds its floor and serve as sides; `positron_baseline` (a
-    folder holding another `flying_stable_positron`, say an older commit's) adds Positron
-    running that code, and `tauri_baseline` (another Tauri binary) adds Tauri running that
-    binary: the before and after of a change in one interleaved run."""
+    """`baseline` (another stage) adds its floor, serve and webkit-floor as sides;
+    `positron_baseline` (a folder holding another `flying_stable_positron`, say an older
+    commit's) adds Positron running that code, and `tauri_baseline` (another Tauri binary)
+    adds Tauri running that binary: the before and after of a change in one interleaved run."""
     sides, missing = _sides(stage, work, baseline, positron_baseline, tauri_baseline)
     for name, reason in missing.items():
         say(f"timeline: {name} not measured: {reason}")
@@ -205,6 +219,40 @@ class _Window(_Side):
         return points
 
 
+class _WebKitFloor(_Side):
+    """The bare web view (webkit_floor.py) on Positron's interpreter, which has PyGObject,
+    against a `serve` started (untimed) before each spawn."""
+
+    def __init__(self, name: str, stage: Stage, work: Path, python: str):
+        super().__init__(name, stage, work)
+        self.python = python
+
+    def sample(self, display: str | None) -> dict[str, float]:
+        from tests.support.shell_windows import bare_desktop_env
+
+        token = new_token()
+        server, url = start_serve(self.stage, self.stage.env(self.app_data, token))
+        try:
+            began = time.monotonic()
+            done = subprocess.run(
+                [self.python, "-I", str(WEBKIT_FLOOR_SCRIPT), bootstrap_url(url, token)],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                env=bare_desktop_env(display, self.work / f"timeline-{self.name}-home"),
+                timeout=RUN_DEADLINE_SECONDS,
+            )
+        finally:
+            stop(server)
+        points = {
+            f"webkit:{line['milestone']}": (line["t"] - began) * 1000
+            for line in map(json.loads, done.stdout.splitlines())
+        }
+        if done.returncode != 0 or END_POINT[WEBKIT_FLOOR] not in points:
+            raise BenchError(f"{WEBKIT_FLOOR_SCRIPT.name} failed: {done.stderr[-2000:]}")
+        return points
+
+
 def _sides(
     stage: Stage,
     work: Path,
@@ -229,6 +277,13 @@ def _sides(
     missing.update(unbuilt)
     sides += [_Window(window, stage, work) for window in found]
     positron = next((window for window in found if window.name == shells.POSITRON), None)
+    if positron is not None:
+        sides.append(_WebKitFloor(WEBKIT_FLOOR, stage, work, positron.program[0]))
+        if baseline is not None:  # the other stage's page, in the same bare web view
+            name = WEBKIT_FLOOR + BASELINE
+            sides.append(_WebKitFloor(name, baseline, work, positron.program[0]))
+    else:
+        missing[WEBKIT_FLOOR] = "it runs on Positron's interpreter (PyGObject), not found"
     if positron_baseline is not None and positron is not None:
         renamed = replace(positron, name=shells.POSITRON + BASELINE)
         sides.append(_Window(renamed, stage, work, {"PYTHONPATH": str(positron_baseline)}))
@@ -244,7 +299,7 @@ class _display_if_needed:
     """A virtual display for the sides that open a window, else nothing."""
 
     def __init__(self, sides: list[_Side]):
-        self.needed = any(isinstance(side, _Window) for side in sides)
+        self.needed = any(isinstance(side, (_Window, _WebKitFloor)) for side in sides)
         self._context = None
 
     def __enter__(self) -> str | None:

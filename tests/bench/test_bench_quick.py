@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+from desktop_django_testing.ci import require_in_ci
 
 ROOT = Path(__file__).resolve().parents[2]
 MEASUREMENTS = (
@@ -95,6 +96,18 @@ def test_every_measurement_is_present(quick_results):
         "| measurement | target | measured | met |"
         in (output / results["files"]["markdown"]).read_text()
     )
+
+
+def test_the_bare_web_view_floor_is_measured(quick_results):
+    """The share of a shell's page load that is WebKitGTK's own: window, empty page, the page."""
+    results, _output = quick_results
+    timeline = results["timeline"]
+    if "webkit-floor" not in timeline["sides"]:
+        require_in_ci(f"webkit-floor: {timeline['missing'].get('webkit-floor')}", ("linux",))
+    webkit = timeline["summary"]["webkit-floor"]
+    steps = ["webkit:window-created", "webkit:empty-page-loaded", "webkit:page-loaded"]
+    assert [webkit[step]["median"] for step in steps] == sorted(webkit[s]["median"] for s in steps)
+    assert webkit["webkit:page-loaded"]["n"] == results["meta"]["options"]["runs"]
 
 
 def test_the_packaged_server_answers_every_request(quick_results):

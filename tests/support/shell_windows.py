@@ -37,14 +37,22 @@ class ShellWindow:
     def env(self, stage: Path, app_data: Path, display: str, home: Path) -> dict[str, str]:
         """Only what a desktop session gives an app, plus the launcher contract's folders."""
         return {
-            "DISPLAY": display,
-            "HOME": str(home),
-            "PATH": "/usr/bin:/bin",
-            "NO_AT_BRIDGE": "1",  # no accessibility bus on a bare Xvfb
+            **bare_desktop_env(display, home),
             "DESKTOP_DJANGO_APP_DATA_DIR": str(app_data),
             "DESKTOP_DJANGO_STAGE_DIR": str(stage),
             SMOKE_TEST_ENV: "1",
         }
+
+
+def bare_desktop_env(display: str, home: Path) -> dict[str, str]:
+    """What a desktop session on a bare Xvfb gives any GUI process: a display, a home, a PATH."""
+    home.mkdir(parents=True, exist_ok=True)
+    return {
+        "DISPLAY": display,
+        "HOME": str(home),
+        "PATH": "/usr/bin:/bin",
+        "NO_AT_BRIDGE": "1",  # no accessibility bus on a bare Xvfb
+    }
 
 
 def positron() -> ShellWindow | str:

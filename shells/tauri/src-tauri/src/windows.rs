@@ -68,8 +68,12 @@ pub fn prepare_main(app: &AppHandle) -> Result<WebviewWindow, String> {
             NewWindowResponse::Deny
         })
         .on_page_load(move |window, payload| {
-            if !matches!(payload.event(), PageLoadEvent::Finished) || is_waiting_page(payload.url())
-            {
+            if !matches!(payload.event(), PageLoadEvent::Finished) {
+                return;
+            }
+            if is_waiting_page(payload.url()) {
+                // The window's web process is up: the same milestone as Positron's splash.
+                announce("webview-ready", json!({}));
                 return;
             }
             if !window.is_visible().unwrap_or(true) {
