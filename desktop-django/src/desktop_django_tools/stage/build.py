@@ -69,6 +69,7 @@ def _build_into(stage_root: Path, work: Path, options: StageOptions) -> dict:
     version = _relocate_and_strip(python)
     _install_backend(python.executable, stage_root, work, options.project, resolution)
     _prune(stage_root, python.root, options.locales)
+    _prune_contrib(python.executable, stage_root, python.root, options.project, work)
     app = _app_identity(python.executable, options.project)
     if options.bytecode:
         _compile_bytecode(python, stage_root)
@@ -181,6 +182,23 @@ def _prune(stage_root: Path, python_root: Path, locales: tuple[str, ...]) -> Non
         materialise_symlinks(stage_root)
         notes.append(f"removed {removed} entries, {report.human_size(freed)}")
         notes.append(f"kept locales: {', '.join(locales)}")
+
+
+def _prune_contrib(
+    executable: Path, stage_root: Path, python_root: Path, project: StagedProject, work: Path
+) -> None:
+    """The django.contrib apps nothing can load (prune.unused_contrib_apps); before bytecode,
+    so none is compiled for them, and before the proof, which then runs without them."""
+    with report.step("unused contrib apps") as notes:
+        installed = proof.installed_apps(executable, stage_root, project, work)
+        removed = prune.remove_unused_contrib_apps(
+            python_root, installed, [stage_root / wrapped.APP_DIR]
+        )
+        for name, size in removed:
+            report.log(f"removed django/contrib/{name}: {report.human_size(size)}")
+        freed = sum(size for _name, size in removed)
+        names = ", ".join(name for name, _size in removed) or "none"
+        notes.append(f"removed {names}: {report.human_size(freed)}")
 
 
 def _compile_bytecode(python: _CopiedRuntime, stage_root: Path) -> None:

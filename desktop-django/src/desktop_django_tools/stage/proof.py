@@ -86,6 +86,21 @@ def report_of(out: str, what: str) -> dict:
         ) from None
 
 
+# The settings' INSTALLED_APPS as one JSON line, printed last (a settings module that prints
+# comes before it); django.setup() is not needed just to read a setting.
+INSTALLED_APPS_SCRIPT = (
+    "import json; from django.conf import settings; "
+    "print(json.dumps({'installed_apps': list(settings.INSTALLED_APPS)}))"
+)
+
+
+def installed_apps(python: Path, stage_root: Path, project: StagedProject, work: Path) -> list[str]:
+    """The project's INSTALLED_APPS, read inside the stage with the settings the launcher uses."""
+    what = "read INSTALLED_APPS"
+    out = run_in_stage(python, stage_root, project, work, what, "-c", INSTALLED_APPS_SCRIPT)
+    return report_of(out, what)["installed_apps"]
+
+
 def import_every_module(python: Path, stage_root: Path, project: StagedProject, work: Path) -> dict:
     """Every installed app's modules imported, then `manage.py check`, in one process."""
     what = "import every installed app's modules"

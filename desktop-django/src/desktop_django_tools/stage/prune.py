@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from desktop_django_tools.integrations import patchelf
@@ -94,6 +95,91 @@ def prune_after_install(python_root: Path, locales: tuple[str, ...]) -> tuple[in
                     removed += 1
                     dirnames.remove(name)
     return freed, removed
+
+
+# A contrib app's code is only ever loaded two ways: Django imports it because INSTALLED_APPS
+# lists it, or some module imports it by name. Both leave its dotted name in text (a settings
+# value such as a MIDDLEWARE entry or a database ENGINE, an import line, a dotted path another
+# package maps a URL scheme to), so a scan for the name is enough to tell which apps something
+# could load; no import needs to run. The scan is deliberately
+# loose (a comment or an error message naming an app keeps it, e.g. Django's own models name
+# django.contrib.postgres): keeping an unused app costs bytes, removing a used one breaks the
+# app. Paths written with slashes count too (django/contrib/admin/static in a build script).
+CONTRIB_NAMED = re.compile(
+    rb"django[./]contrib[./](\w+)"
+    rb"|from\s+django\.contrib\s+import\s+(?:\(([^)]*)\)|([\w \t,]+))"
+)
+# Where a reference can be: code, and the text files packages keep code in (an .html or .txt
+# template a package renders into settings or code, such as a project generator's).
+SCANNED_SUFFIXES = (".py", ".html", ".txt")
+
+
+def unused_contrib_apps(
+    site: Path, installed_apps: Iterable[str], other_code: Iterable[Path] = ()
+) -> list[Path]:
+    """The django/contrib/<app> folders in `site` that nothing can load: not in
+    `installed_apps` (the project's INSTALLED_APPS) and named by no file outside the app's
+    own package, in `site` or in `other_code` (a wrapped project's own code). A name found
+    only inside another app being removed does not count: gis naming postgres keeps postgres
+    only while gis stays."""
+    contrib = site / "django" / "contrib"
+    if not contrib.is_dir():
+        return []
+    apps = {path.name for path in contrib.iterdir() if (path / "apps.py").is_file()}
+    # An entry can be an app's AppConfig path (django.contrib.admin.apps.SimpleAdminConfig).
+    listed = {entry.split(".")[2] for entry in installed_apps
+              if entry.startswith("django.contrib.") and entry.count(".") >= 2}  # fmt: skip
+    # app -> the apps whose files name it (None: a file outside every contrib app).
+    named_by: dict[str, set[str | None]] = {}
+    for root in (site, *other_code):
+        for path in walk_files(root):
+            if path.suffix not in SCANNED_SUFFIXES or path.is_symlink():
+                continue
+            owner = _contrib_app_of(path, contrib)
+            for name in (_contrib_names(path.read_bytes()) & apps) - {owner}:
+                named_by.setdefault(name, set()).add(owner)
+    unused = apps - listed
+    # Keep whatever a kept file names, until nothing changes: kept apps can name more apps.
+    changed = True
+    while changed:
+        changed = False
+        for name in sorted(unused):
+            if any(owner not in unused for owner in named_by.get(name, ())):
+                unused.discard(name)
+                changed = True
+    return [contrib / name for name in sorted(unused)]
+
+
+def remove_unused_contrib_apps(
+    python_root: Path, installed_apps: Iterable[str], other_code: Iterable[Path] = ()
+) -> list[tuple[str, int]]:
+    """Remove unused_contrib_apps from every site-packages; returns (app, bytes freed) each."""
+    installed_apps, other_code = list(installed_apps), list(other_code)  # read once per site
+    removed = []
+    for site in _site_packages(python_root):
+        for folder in unused_contrib_apps(site, installed_apps, other_code):
+            removed.append((folder.name, remove(folder)))
+    return removed
+
+
+def _contrib_names(text: bytes) -> set[str]:
+    if b"contrib" not in text:  # most files: skip the regular expression
+        return set()
+    names: set[str] = set()
+    for dotted, grouped, listed in CONTRIB_NAMED.findall(text):
+        if dotted:
+            names.add(dotted.decode())
+        # `from django.contrib import admin, messages` or a parenthesised list.
+        for word in re.findall(rb"\w+", grouped or listed):
+            names.add(word.decode())
+    return names
+
+
+def _contrib_app_of(path: Path, contrib: Path) -> str | None:
+    try:
+        return path.relative_to(contrib).parts[0] if path.parent != contrib else None
+    except ValueError:
+        return None
 
 
 def _site_packages(python_root: Path) -> list[Path]:

@@ -74,6 +74,17 @@ def test_only_kept_django_locales(staged):
     assert all(lang.split("_")[0] == "en" for lang in languages), languages
 
 
+def test_only_the_contrib_apps_something_uses(staged):
+    """gis is in no INSTALLED_APPS and nothing imports it; admin is installed; sitemaps is not
+    installed but django_stubs_ext names it (prune.unused_contrib_apps)."""
+    contrib = next(staged.glob("python/lib/python3.*/site-packages/django/contrib"))
+    assert not (contrib / "gis").exists()
+    assert (contrib / "admin/apps.py").is_file()
+    assert (contrib / "sitemaps/apps.py").is_file()
+    index = (staged / "stage-files.sha256").read_text(encoding="utf-8")
+    assert "django/contrib/gis/" not in index
+
+
 def test_bytecode_has_no_build_paths(staged):
     # The stage is built in a `.backend.building-*` folder and then renamed; neither that
     # path nor the repository may be recorded in bytecode.
