@@ -213,9 +213,10 @@ class _Window(_Side):
         if status != 0 or app.first("page-loaded") is None:
             raise BenchError(f"{self.name} smoke run failed (exit {status}); {app.report()}")
         points = read_points(self.file, app.began_monotonic)
-        # Lines on stdout, timed on arrival: Tauri's milestones (Positron writes its own).
+        # Lines on stdout, timed on arrival: Tauri's milestones (Positron writes its own),
+        # under the shell's own name for a baseline too, as END_POINT names them.
         for at, line in app.events:
-            points.setdefault(f"{self.name}:{line['event']}", at * 1000)
+            points.setdefault(f"{self.name.removesuffix(BASELINE)}:{line['event']}", at * 1000)
         return points
 
 
