@@ -14,8 +14,10 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from desktop_django import env as contract
@@ -109,18 +111,27 @@ def run(options: list[str]) -> int:
     if binary is None:
         raise ElectronShellError(UNAVAILABLE.format(reason=reason))
     print(f"electron: {mode} run, app data in {env['DESKTOP_DJANGO_USER_DATA_DIR']}", flush=True)
-    child = subprocess.Popen([str(binary), ".", *electron_args], cwd=shell, env=env)
+    # Ctrl+C is noted, not raised, from before the spawn: under load Electron can start (and
+    # the user press Ctrl+C) before Popen has returned here, and a KeyboardInterrupt there
+    # would end this run without waiting. A handler (unlike SIG_IGN) is not inherited.
+    interrupted: list[float] = []
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(time.monotonic()))
     try:
-        return child.wait()
-    except KeyboardInterrupt:
-        # Electron got the same Ctrl+C and quits, stopping its backend first (src/main/
-        # index.js): wait for that clean stop instead of killing it halfway.
-        try:
-            child.wait(timeout=QUIT_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-        return 130
+        child = subprocess.Popen([str(binary), ".", *electron_args], cwd=shell, env=env)
+        while True:
+            try:
+                status = child.wait(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                # Electron got the same Ctrl+C and quits, stopping its backend first (src/main/
+                # index.js): wait for that clean stop instead of killing it halfway.
+                if interrupted and time.monotonic() - interrupted[0] > QUIT_GRACE_SECONDS:
+                    child.kill()
+                    child.wait()
+                    break
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return 130 if interrupted else status
 
 
 def test_files(shell: Path) -> list[str]:
