@@ -50,16 +50,13 @@ def dummy_app(tmp_path_factory):
         InstanceLock(app_data.lock_file).acquire(),
         settings_module="flying_stable.settings.test",
     )
-    import flying_stable_positron.backend_start as backend_start
-
     milestones: list[dict] = []
     with pytest.MonkeyPatch.context() as patch:
-        for module in (positron, backend_start):  # the app's lines, and the backend start's
-            patch.setattr(
-                module, "announce", lambda event, **details: milestones.append(
-                    {"event": event, **details}
-                )
-            )  # fmt: skip
+        patch.setattr(
+            positron, "announce", lambda event, **details: milestones.append(
+                {"event": event, **details}
+            )
+        )  # fmt: skip
         run_loop_until(app, lambda: app.webview.url and "bootstrap" in app.webview.url)
         app.milestones = milestones
         yield app

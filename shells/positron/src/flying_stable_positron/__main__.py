@@ -12,14 +12,15 @@ from desktop_django import env, timeline
 from desktop_django.app_data import AppData
 from desktop_django.instance_lock import InstanceLock, InstanceLockedError
 
-# Nothing above or below imports Toga until the backend has started, where its app data folder
-# is known without it (folders.data_dir_before_toolkit): Toga's import and the window then
-# overlap Django's start instead of coming before it.
-
 
 def main(argv: list[str] | None = None) -> int:
     timeline.begin("positron")
-    from flying_stable_positron.flags import AFTER_FAILED_TRIAL, INSTALL_BACKEND_UPDATE
+    from flying_stable_positron.app import (
+        AFTER_FAILED_TRIAL,
+        INSTALL_BACKEND_UPDATE,
+        announce,
+        create_app,
+    )
 
     parser = argparse.ArgumentParser(prog="flying-stable-positron")
     parser.add_argument("--stage", type=Path, help="run against a staged backend folder")
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     if layer and not args.stage:
         parser.error(f"{INSTALL_BACKEND_UPDATE} needs --stage: updates apply to a staged backend")
 
-    from flying_stable_positron.folders import data_dir_before_toolkit
+    from flying_stable_positron.host import BackendHost, use_stage
 
     identity = {}
     factory_dir = args.stage.resolve() if args.stage else None
@@ -46,38 +47,9 @@ def main(argv: list[str] | None = None) -> int:
 
         staged = load(factory_dir).data["app"]
         identity = {"name": staged["name"], "app_id": staged["id"]}
-    # The launcher contract's variable wins (tests, portable installs); else Toga's folder.
-    known = os.environ.get(env.APP_DATA_DIR) or data_dir_before_toolkit(
-        identity.get("app_id", "flying-stable")
-    )
-    started = _start(Path(known), args, layer, factory_dir) if known else None
-    if isinstance(started, int):
-        return started  # handed over to the running instance
-
-    from flying_stable_positron.app import create_app
-
     app = create_app(**identity)
-    if started is None:
-        started = _start(Path(app.paths.data), args, layer, factory_dir)
-        if isinstance(started, int):
-            return started
-    app.host, app.backend_start = started.host, started
-    app.slot_choice = started.slot_choice
-    app.failed_trial = args.after_failed_trial
-    app.pending_layer = layer
-    app.start_backend()  # takes over the start begun above: Django started before the window
-    app.main_loop()
-    return app.exit_code
-
-
-def _start(data_dir: Path, args: argparse.Namespace, layer: Path | None, factory_dir: Path | None):
-    """Claim the app data folder and begin the backend's start (a BackendStart), or hand over
-    to the instance that holds it (its exit status)."""
-    from flying_stable_positron.announce import announce
-    from flying_stable_positron.backend_start import BackendStart
-    from flying_stable_positron.host import BackendHost, use_stage
-
-    app_data = AppData(data_dir).prepare()
+    # The launcher contract's variable wins (tests, portable installs); else Toga's folder.
+    app_data = AppData(Path(os.environ.get(env.APP_DATA_DIR) or app.paths.data)).prepare()
     lock = InstanceLock(app_data.lock_file)
     try:
         lock.acquire()
@@ -90,10 +62,9 @@ def _start(data_dir: Path, args: argparse.Namespace, layer: Path | None, factory
             handed_off = send_command(lock, "focus")
         announce("already-running", handed_off=handed_off, app_data=str(app_data.root))
         return 0 if handed_off else 1
-    choice = None
     if factory_dir:
         # Which stage to import: the factory one or an installed update's slot, decided under
-        # the instance lock, before the backend's start imports it.
+        # the instance lock, before start_backend() below imports it.
         from flying_stable_positron.backend_slots import ROLLBACK_ENV, choose
 
         choice = choose(
@@ -102,7 +73,13 @@ def _start(data_dir: Path, args: argparse.Namespace, layer: Path | None, factory
         os.environ.pop(ROLLBACK_ENV, None)  # a relaunch after a rollback starts afresh
         os.environ.update(choice.environment)
         use_stage(choice.stage_dir)
-    return BackendStart(BackendHost(app_data, lock), choice).start()
+        app.slot_choice = choice
+        app.failed_trial = args.after_failed_trial
+        app.pending_layer = layer
+    app.host = BackendHost(app_data, lock)
+    app.start_backend()  # before the main loop: Django starts while the window is built
+    app.main_loop()
+    return app.exit_code
 
 
 if __name__ == "__main__":

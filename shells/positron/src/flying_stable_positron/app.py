@@ -22,10 +22,7 @@ from flying_stable_positron.addresses import (
     is_backend_page,
     same_origin,
 )
-from flying_stable_positron.announce import announce
-from flying_stable_positron.backend_start import BackendStart
-from flying_stable_positron.flags import AFTER_FAILED_TRIAL
-from flying_stable_positron.folders import open_folder, toolkit_names
+from flying_stable_positron.folders import open_folder
 from flying_stable_positron.host import BackendHost
 from flying_stable_positron.navigation import lock_navigation
 from flying_stable_positron.single_instance import INSTALL_COMMAND, InstanceServer
@@ -35,6 +32,12 @@ logger = logging.getLogger("positron.app")
 SMOKE_TEST_ENV = "DESKTOP_DJANGO_SMOKE_TEST"
 DIAGNOSTICS_COMMAND = "Export Diagnostics…"
 BACKEND_UPDATE_COMMAND = "Install Backend Update…"
+# Positron's own flag for the process it re-executes after a trial failed in this process
+# (the failed version): the rollback then knows what to tell the user.
+AFTER_FAILED_TRIAL = "--after-failed-trial"
+# `--install-backend-update FILE`: the menu item's flow with FILE instead of the picker (an
+# administrator's script, or "Open with" on a .layer file), run once the backend serves.
+INSTALL_BACKEND_UPDATE = "--install-backend-update"
 SPLASH_BASE_URL = "http://127.0.0.1/"
 # Smoke mode only: after the page loads, the page itself tries to go to this URL (a test of
 # the navigation lock), and the app reports where the WebView ended up.
@@ -44,6 +47,11 @@ SMOKE_TIMEOUT_SECONDS = 60
 # Smoke mode only: the page's footer (app name and version) is announced once it has loaded,
 # so a test sees which backend version the window shows.
 FOOTER_SCRIPT = "(document.querySelector('footer') || {}).textContent || null"
+
+
+def announce(event: str, **details) -> None:
+    """One JSON line per milestone on stdout, so tests and scripts can follow the app."""
+    print(json.dumps({"event": event, **details}), flush=True)
 
 
 def rollback_message(rolled_back: dict) -> str:
@@ -76,10 +84,7 @@ class PositronApp(toga.App):
         # A layer from --install-backend-update (or a later launch's hand-off), installed once
         # the page has loaded from the backend.
         self.pending_layer: Path | None = None
-        # The backend's start: begun by __main__ before Toga was imported, or by
-        # start_backend() (the tests attach only a host).
-        self.backend_start: BackendStart | None = None
-        self._backend_taken = False
+        self._backend_thread: threading.Thread | None = None
         # What the backend thread reported ("ready", url) or ("failed", message), delivered
         # once the window exists too: the backend may start before the toolkit has a window.
         self._backend_outcome: tuple[str, str] | None = None
@@ -121,21 +126,21 @@ class PositronApp(toga.App):
         self.loop.call_soon(self.begin)
 
     def start_backend(self) -> None:
-        """Take over the backend's start, at most once, starting it first if __main__ has not
-        (its imports and migration check then overlap the toolkit building the window and
-        WebKit starting its processes); otherwise begin() does."""
-        if self._backend_taken:
+        """Start Django on its thread, at most once. `__main__` calls this before the main
+        loop, so the backend's imports and migration check overlap the toolkit building the
+        window and WebKit starting its processes; otherwise begin() does."""
+        if self._backend_thread is not None:
             return
-        self._backend_taken = True
-        if self.backend_start is None:
-            self.backend_start = BackendStart(self.host, self.slot_choice).start()
-        self.instance_server = self.backend_start.instance_server
-        self.backend_start.hand_to(
-            on_outcome=lambda outcome: self.loop.call_soon_threadsafe(
-                self._backend_finished, outcome
-            ),
-            on_command=self.on_instance_command,
+        self.instance_server = InstanceServer(self.host.lock, self.on_instance_command)
+        self.host.lock.record_owner(
+            ipc_port=self.instance_server.port, ipc_token=self.instance_server.token
         )
+        self.instance_server.start()
+        self._backend_thread = threading.Thread(
+            target=self._start_backend, name="backend-start", daemon=True
+        )
+        self._backend_thread.start()
+        timeline.mark("backend-spawned")
 
     def begin(self) -> None:
         self.start_backend()
@@ -159,6 +164,24 @@ class PositronApp(toga.App):
                 # to the loop's thread.
                 signal.signal(signum, lambda *_: self.loop.call_soon_threadsafe(self.request_exit))
 
+    @property
+    def on_trial(self) -> bool:
+        return self.slot_choice is not None and self.slot_choice.mode == "trial"
+
+    def _start_backend(self) -> None:
+        try:
+            url = self.host.start()
+            if self.on_trial:
+                self._gate_and_confirm(url)
+        except Exception as exc:
+            logger.exception("backend failed to start")
+            kind = "trial-failed" if self.on_trial else "failed"
+            self.loop.call_soon_threadsafe(self._backend_finished, (kind, str(exc)))
+            return
+        slot = {"slot": self.slot_choice.slot} if self.slot_choice else {}
+        announce("backend-ready", url=url, **slot)
+        self.loop.call_soon_threadsafe(self._backend_finished, ("ready", url))
+
     def _backend_finished(self, outcome: tuple[str, str]) -> None:
         self._backend_outcome = outcome
         self._deliver_backend_outcome()
@@ -181,6 +204,23 @@ class PositronApp(toga.App):
         self._backend_origin = detail
         timeline.mark("navigation-started")
         self.webview.url = bootstrap_url(detail, self.host.token)
+
+    def _gate_and_confirm(self, url: str) -> None:
+        """A trial slot: healthy and its worker started within the deadline, then confirmed
+        with the trial slot's own interpreter (docs/backend-updates.md, section 3)."""
+        from flying_stable_positron import backend_update
+        from flying_stable_positron.gate import pass_gate
+
+        choice = self.slot_choice
+        pass_gate(url, self.host.token, self.host.app_data.root, self.host.worker_running)
+        confirmed = backend_update.confirm(
+            choice.stage_dir, choice.factory_dir, self.host.app_data.root
+        )
+        announce(
+            "update-confirmed",
+            version=confirmed.get("version"),
+            removed=confirmed.get("removed", []),
+        )
 
     def _trial_failed(self, message: str) -> None:
         """The trial slot failed: its code is loaded in this process, so the slot the rule
@@ -431,4 +471,8 @@ class PositronApp(toga.App):
 def create_app(name: str = "Flying Stable", app_id: str = "flying-stable") -> PositronApp:
     """The app; a staged wrapped project passes its manifest's name and id, which also keeps
     its Toga data folder apart from Flying Stable's."""
-    return PositronApp(formal_name=name, **toolkit_names(app_id))
+    return PositronApp(
+        formal_name=name,
+        app_id=f"org.desktopdjangostarter.{app_id}-positron",
+        app_name=f"{app_id}-positron",
+    )
